@@ -1,0 +1,180 @@
+/**
+ * Reading and validating scenario files. Every problem is reported at once, each as
+ * `path: what is wrong (got X, expected Y)`, before anything starts.
+ */
+import { readFile } from 'node:fs/promises';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { dataShapeOf } from '../data/data-shape.js';
+import {
+  DATASET_NAMES,
+  MODEL_NAMES,
+  PARTITION_KINDS,
+  SCENARIO_SPEC,
+  type Scenario,
+} from './schema.js';
+
+export class ScenarioError extends Error {
+  constructor(
+    readonly source: string,
+    readonly problems: string[],
+  ) {
+    super(`${source} is not a valid scenario:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ScenarioError';
+  }
+}
+
+export async function loadScenarioFile(path: string): Promise<Scenario> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new ScenarioError(path, [`cannot read the file: ${(error as Error).message}`]);
+  }
+  return parseScenarioText(text, path);
+}
+
+export function parseScenarioText(text: string, source = 'scenario'): Scenario {
+  const doc = parseDocument(text, { prettyErrors: true });
+  if (doc.errors.length > 0) {
+    throw new ScenarioError(source, doc.errors.map((e) => `YAML syntax: ${e.message.split('\n')[0]}`));
+  }
+  return validateScenario(doc.toJS(), source);
+}
+
+/** Validates a parsed scenario object (from YAML, JSON or an API body) and fills in defaults. */
+export function validateScenario(raw: unknown, source = 'scenario'): Scenario {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new ScenarioError(source, [`(top level): expected a mapping of scenario fields (got ${describe(raw)})`]);
+  }
+  const badSections = checkDiscriminators(raw as Record<string, unknown>);
+  const parsed = SCENARIO_SPEC.safeParse(raw);
+  if (!parsed.success || badSections.size > 0) {
+    // A section with an unknown name already has its one clear line; zod's union dump for it
+    // would only repeat that less clearly.
+    const issues = parsed.success ? [] : parsed.error.issues.filter((i) => !badSections.has(String(i.path[0])));
+    throw new ScenarioError(source, [...badSections.values(), ...issues.flatMap((issue) => formatIssue(issue, raw))]);
+  }
+  const problems = crossFieldProblems(parsed.data);
+  if (problems.length > 0) throw new ScenarioError(source, problems);
+  return parsed.data;
+}
+
+/** K, the number of clients sampled per round. */
+export function clientsPerRound(scenario: Scenario): number {
+  if (scenario.clientsPerRound !== undefined) return scenario.clientsPerRound;
+  const fraction = scenario.clientFraction ?? 1;
+  return Math.max(Math.round(fraction * scenario.partition.clients), 1);
+}
+
+/** Unknown dataset, partition or model names get the list of valid ones, not a union dump. */
+function checkDiscriminators(raw: Record<string, unknown>): Map<string, string> {
+  const checks: [string, string, readonly string[]][] = [
+    ['dataset', 'name', DATASET_NAMES],
+    ['partition', 'kind', PARTITION_KINDS],
+    ['model', 'name', MODEL_NAMES],
+  ];
+  const problems = new Map<string, string>();
+  for (const [section, key, valid] of checks) {
+    const block = raw[section];
+    if (block === undefined) continue; // reported as missing by the schema
+    if (block === null || typeof block !== 'object' || Array.isArray(block)) {
+      problems.set(section, `${section}: expected a mapping (got ${describe(block)})`);
+      continue;
+    }
+    const value = (block as Record<string, unknown>)[key];
+    if (value === undefined) {
+      problems.set(section, `${section}.${key}: missing (expected one of ${valid.join(', ')})`);
+    } else if (typeof value !== 'string' || !valid.includes(value)) {
+      problems.set(section, `${section}.${key}: unknown ${section} ${key} (got ${describe(value)}, expected one of ${valid.join(', ')})`);
+    }
+  }
+  return problems;
+}
+
+function crossFieldProblems(s: Scenario): string[] {
+  const problems: string[] = [];
+  if (s.clientsPerRound !== undefined && s.clientFraction !== undefined) {
+    problems.push(
+      `clientsPerRound: give either clientsPerRound or clientFraction, not both (got ${s.clientsPerRound} and ${s.clientFraction})`,
+    );
+  }
+  if (s.clientsPerRound === undefined && s.clientFraction === undefined) {
+    problems.push('clientsPerRound: missing (expected clientsPerRound: K or clientFraction: C)');
+  }
+  if (s.clientsPerRound !== undefined && s.clientsPerRound > s.partition.clients) {
+    problems.push(
+      `clientsPerRound: more than there are clients (got ${s.clientsPerRound}, expected at most partition.clients = ${s.partition.clients})`,
+    );
+  }
+  const shape = dataShapeOf(s.dataset);
+  if (shape.task === 'regression') {
+    if (s.evaluation.targetAccuracy !== undefined) {
+      problems.push(`evaluation.targetAccuracy: ${s.dataset.name} is a regression dataset (got ${s.evaluation.targetAccuracy}, expected evaluation.targetMse instead)`);
+    }
+    if (s.partition.kind === 'dirichlet' || s.partition.kind === 'shards') {
+      problems.push(`partition.kind: '${s.partition.kind}' splits by label and needs a classification dataset (got regression dataset ${s.dataset.name})`);
+    }
+  } else if (s.evaluation.targetMse !== undefined) {
+    problems.push(`evaluation.targetMse: ${s.dataset.name} is a classification dataset (got ${s.evaluation.targetMse}, expected evaluation.targetAccuracy instead)`);
+  }
+  if (s.partition.kind === 'natural' && s.dataset.name !== 'synthetic') {
+    problems.push(`partition.kind: 'natural' needs a dataset that comes federated (got ${s.dataset.name}, expected synthetic)`);
+  }
+  const isRegressionModel = s.model.name === 'linear-regression';
+  if (isRegressionModel && shape.task !== 'regression') {
+    problems.push(`model.name: linear-regression predicts a number (got classification dataset ${s.dataset.name}, expected a regression dataset such as boston-housing)`);
+  }
+  if (!isRegressionModel && shape.task === 'regression') {
+    problems.push(`model.name: ${s.model.name} is a classifier (got regression dataset ${s.dataset.name}, expected linear-regression)`);
+  }
+  if ((s.model.name === 'cnn' || s.model.name === 'cnn-small') && shape.featureShape.length !== 3) {
+    problems.push(`model.name: ${s.model.name} needs image data of shape [height, width, channels] (got ${s.dataset.name} with features [${shape.featureShape.join(', ')}], expected mnist)`);
+  }
+  if (s.model.name === 'mlp' && s.model.preset === '2nn' && s.model.hidden !== undefined) {
+    problems.push(`model.hidden: the 2nn preset fixes the hidden layers at [200, 200] (got [${s.model.hidden.join(', ')}], expected no hidden with preset: 2nn)`);
+  }
+  return problems;
+}
+
+function formatIssue(issue: z.core.$ZodIssue, raw: unknown): string[] {
+  const path = issue.path.length > 0 ? issue.path.map(String).join('.') : '(top level)';
+  const got = valueAt(raw, issue.path);
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return issue.keys.map((key) => {
+        const where = issue.path.length > 0 ? `${path}.${key}` : key;
+        return `${where}: unknown field (got ${describe(valueAt(raw, [...issue.path, key]))}, expected one of the fields documented in README.md "Writing a scenario")`;
+      });
+    case 'invalid_type':
+      if (got === undefined) return [`${path}: missing (expected ${issue.expected})`];
+      return [`${path}: wrong type (got ${describe(got)}, expected ${issue.expected === 'int' ? 'a whole number' : issue.expected})`];
+    case 'invalid_value':
+      return [`${path}: not an allowed value (got ${describe(got)}, expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')})`];
+    case 'too_small':
+      return [`${path}: too small (got ${describe(got)}, expected ${issue.inclusive === false ? '>' : '≥'} ${String(issue.minimum)}${issue.origin === 'array' ? ' items' : ''})`];
+    case 'too_big':
+      return [`${path}: too large (got ${describe(got)}, expected ${issue.inclusive === false ? '<' : '≤'} ${String(issue.maximum)})`];
+    case 'invalid_format':
+      return [`${path}: ${issue.message} (got ${describe(got)})`];
+    default:
+      return [`${path}: ${issue.message.replace(/^Invalid input: /, '')} (got ${describe(got)})`];
+  }
+}
+
+function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
+  let node: unknown = raw;
+  for (const key of path) {
+    if (node === null || typeof node !== 'object') return undefined;
+    node = (node as Record<PropertyKey, unknown>)[key];
+  }
+  return node;
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(describe).join(', ')}]`;
+  if (value !== null && typeof value === 'object') return 'a mapping';
+  return String(value);
+}

@@ -1,0 +1,139 @@
+/**
+ * The scenario file's schema. A scenario is the whole description of one federated run; the
+ * resolved form (defaults filled in) is saved with the run and sent to every worker, so both
+ * sides agree on data, partition, model and training settings.
+ */
+import { z } from 'zod';
+
+const positiveInt = z.number().int().min(1);
+const probability = z.number().gt(0).lt(1);
+
+export const DATASET_SPEC = z.discriminatedUnion('name', [
+  z.strictObject({
+    name: z.literal('mnist'),
+    /** Use only the first n training / test images: for quick tests, never for results. */
+    trainLimit: positiveInt.max(60_000).optional(),
+    testLimit: positiveInt.max(10_000).optional(),
+  }),
+  z.strictObject({
+    name: z.literal('boston-housing'),
+    testFraction: probability.default(0.2),
+  }),
+  z.strictObject({
+    name: z.literal('synthetic'),
+    alpha: z.number().min(0).default(1),
+    beta: z.number().min(0).default(1),
+    featureSize: positiveInt.default(60),
+    numClasses: z.number().int().min(2).default(10),
+    /** Scales the FedProx lognormal client sizes down; omit for the paper's sizes. */
+    meanSamples: positiveInt.optional(),
+    testFraction: probability.default(0.2),
+  }),
+]);
+
+export const PARTITION_SPEC = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('iid'), clients: positiveInt }),
+  z.strictObject({
+    kind: z.literal('dirichlet'),
+    clients: positiveInt,
+    alpha: z.number().gt(0),
+    minSamples: positiveInt.optional(),
+  }),
+  z.strictObject({ kind: z.literal('shards'), clients: positiveInt, shardsPerClient: positiveInt.default(2) }),
+  z.strictObject({
+    kind: z.literal('quantity-skew'),
+    clients: positiveInt,
+    sigma: z.number().gt(0).default(1),
+    minSamples: positiveInt.optional(),
+  }),
+  z.strictObject({ kind: z.literal('natural'), clients: positiveInt }),
+]);
+
+export const MODEL_SPEC = z.discriminatedUnion('name', [
+  z.strictObject({ name: z.literal('linear-regression') }),
+  z.strictObject({ name: z.literal('logistic-regression') }),
+  z.strictObject({
+    name: z.literal('mlp'),
+    preset: z.literal('2nn').optional(),
+    hidden: z.array(positiveInt).min(1).optional(),
+    activation: z.enum(['relu', 'tanh', 'sigmoid']).optional(),
+  }),
+  z.strictObject({ name: z.literal('cnn') }),
+  z.strictObject({ name: z.literal('cnn-small') }),
+]);
+
+export const TRAINING_SPEC = z.strictObject({
+  epochs: positiveInt,
+  /** "all" is FedAvg's B = ∞: one full-batch step per epoch. */
+  batchSize: z.union([positiveInt, z.literal('all')], { error: 'expected a positive integer or "all"' }),
+  optimizer: z.enum(['sgd', 'momentum', 'adam']).default('sgd'),
+  learningRate: z.number().gt(0),
+  momentum: z.number().min(0).lt(1).optional(),
+});
+
+export const STRATEGY_SPEC = z.strictObject({
+  name: z.literal('fedavg').default('fedavg'),
+  /**
+   * Updates whose L2 norm exceeds this are refused and counted as rejected (a guard against
+   * broken or hostile clients, not a privacy clip).
+   */
+  maxUpdateNorm: z.number().gt(0).optional(),
+});
+
+export const EVALUATION_SPEC = z.strictObject({
+  /** Evaluate the global model on the held-out test set every k rounds (and after the last). */
+  every: positiveInt.default(1),
+  /** Stop as soon as test accuracy reaches this (classification). */
+  targetAccuracy: z.number().gt(0).max(1).optional(),
+  /** Stop as soon as test MSE falls to this (regression). */
+  targetMse: z.number().gt(0).optional(),
+});
+
+export const SYSTEM_SPEC = z.strictObject({
+  /** Worker processes that `fedsim run` starts itself; "auto" = one per core. 0 = only workers started by hand. */
+  workers: z.union([z.literal('auto'), z.number().int().min(0)], { error: 'expected "auto" or a whole number ≥ 0' }).default('auto'),
+  backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'),
+  transport: z.enum(['auto', 'nats', 'in-process']).default('auto'),
+  /** A NATS server to use; NATS_URL in the environment wins over it. */
+  natsUrl: z.string().regex(/^(nats|tls|ws|wss):\/\/.+/, 'expected a URL such as nats://host:4222').optional(),
+  /** Clients that have not reported this long after the round started count as dropped. */
+  roundTimeoutSeconds: z.number().gt(0).default(600),
+});
+
+export const OUTPUT_SPEC = z.strictObject({
+  dir: z.string().min(1).default('runs'),
+  saveModel: z.boolean().default(true),
+});
+
+export const SCENARIO_SPEC = z
+  .strictObject({
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, 'expected letters, digits, "-" or "_" (it names NATS subjects and the run folder)'),
+    description: z.string().optional(),
+    seed: z.number().int().min(0).max(2 ** 32 - 1),
+    dataset: DATASET_SPEC,
+    partition: PARTITION_SPEC,
+    model: MODEL_SPEC,
+    rounds: positiveInt,
+    /** K, the clients sampled each round… */
+    clientsPerRound: positiveInt.optional(),
+    /** …or C, the fraction of all clients: K = max(round(C·N), 1) as in McMahan et al. */
+    clientFraction: z.number().gt(0).max(1).optional(),
+    training: TRAINING_SPEC,
+    strategy: STRATEGY_SPEC.default({ name: 'fedavg' }),
+    evaluation: EVALUATION_SPEC.default({ every: 1 }),
+    system: SYSTEM_SPEC.default({ workers: 'auto', backend: 'auto', transport: 'auto', roundTimeoutSeconds: 600 }),
+    output: OUTPUT_SPEC.default({ dir: 'runs', saveModel: true }),
+  });
+
+export type Scenario = z.output<typeof SCENARIO_SPEC>;
+export type ScenarioInput = z.input<typeof SCENARIO_SPEC>;
+export type DatasetSpec = Scenario['dataset'];
+export type PartitionSpec = Scenario['partition'];
+export type ModelSpec = Scenario['model'];
+export type TrainingSpec = Scenario['training'];
+export type SystemSpec = Scenario['system'];
+
+/** The discriminators, listed in errors when a name is unknown. */
+export const DATASET_NAMES = ['mnist', 'boston-housing', 'synthetic'] as const;
+export const PARTITION_KINDS = ['iid', 'dirichlet', 'shards', 'quantity-skew', 'natural'] as const;
+export const MODEL_NAMES = ['linear-regression', 'logistic-regression', 'mlp', 'cnn', 'cnn-small'] as const;
