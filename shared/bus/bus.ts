@@ -1,0 +1,49 @@
+/**
+ * The seam between fedsim's coordinator/worker logic and the transport. Two implementations:
+ * NATS (real deployments and integration tests) and in-process (one process, no server).
+ * The shape follows core NATS: subjects, queue groups, request/reply.
+ */
+export interface BusMessage {
+  readonly subject: string;
+  readonly data: Uint8Array;
+  /** Replies to a request; a no-op for plain publishes. */
+  respond(data: Uint8Array): void;
+}
+
+export interface BusSubscription {
+  unsubscribe(): void;
+}
+
+export interface SubscribeOptions {
+  /** Members of one queue group share the messages: each goes to one member only. */
+  queue?: string;
+  /** Unsubscribe automatically after this many messages. */
+  max?: number;
+}
+
+export type BusErrorReason = 'no-responders' | 'timeout' | 'closed' | 'payload-too-large';
+
+export class BusError extends Error {
+  override name = 'BusError';
+  constructor(
+    readonly reason: BusErrorReason,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface Bus {
+  readonly kind: 'nats' | 'in-process';
+  /** Where it is connected, for logs: a NATS URL or "in-process". */
+  readonly address: string;
+  /** The largest message the transport accepts; bigger blobs are sent in chunks. */
+  readonly maxPayload: number;
+  publish(subject: string, data: Uint8Array): void;
+  subscribe(subject: string, handler: (message: BusMessage) => void, options?: SubscribeOptions): BusSubscription;
+  /** Sends a request to one subscriber and waits for its reply; throws BusError. */
+  request(subject: string, data: Uint8Array, timeoutMs: number): Promise<Uint8Array>;
+  /** Resolves once everything published so far has reached the server. */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}

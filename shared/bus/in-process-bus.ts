@@ -1,0 +1,131 @@
+/**
+ * A bus inside one process, for runs without a NATS server and for unit tests. It keeps the
+ * semantics that matter to fedsim: asynchronous delivery, queue groups (round-robin), `max`
+ * auto-unsubscribe, no-responders errors, request timeouts and a payload limit, so code that
+ * works here works over NATS.
+ */
+import { BusError, type Bus, type BusMessage, type BusSubscription, type SubscribeOptions } from './bus.js';
+
+interface Subscriber {
+  subject: string;
+  queue?: string;
+  remaining: number;
+  handler: (message: BusMessage) => void;
+  active: boolean;
+}
+
+/** NATS' default max_payload, so chunking is exercised the same way. */
+const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
+
+export class InProcessBus implements Bus {
+  readonly kind = 'in-process' as const;
+  readonly address = 'in-process';
+  private readonly subscribers = new Map<string, Subscriber[]>();
+  private readonly roundRobin = new Map<string, number>();
+  private closed = false;
+
+  constructor(readonly maxPayload = DEFAULT_MAX_PAYLOAD) {}
+
+  publish(subject: string, data: Uint8Array): void {
+    this.deliver(subject, data, () => {});
+  }
+
+  subscribe(subject: string, handler: (message: BusMessage) => void, options: SubscribeOptions = {}): BusSubscription {
+    this.assertOpen();
+    const subscriber: Subscriber = { subject, queue: options.queue, remaining: options.max ?? Infinity, handler, active: true };
+    const list = this.subscribers.get(subject) ?? [];
+    list.push(subscriber);
+    this.subscribers.set(subject, list);
+    return { unsubscribe: () => this.remove(subscriber) };
+  }
+
+  request(subject: string, data: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const timer = setTimeout(() => {
+        settled = true;
+        reject(new BusError('timeout', `request on ${subject} timed out after ${timeoutMs} ms`));
+      }, timeoutMs);
+      const delivered = this.deliver(subject, data, (reply) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve(reply);
+      });
+      if (!delivered) {
+        settled = true;
+        clearTimeout(timer);
+        reject(new BusError('no-responders', `no subscriber for ${subject}`));
+      }
+    });
+  }
+
+  async flush(): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.subscribers.clear();
+  }
+
+  /** Returns whether anyone will receive the message. */
+  private deliver(subject: string, data: Uint8Array, onReply: (reply: Uint8Array) => void): boolean {
+    this.assertOpen();
+    if (data.byteLength > this.maxPayload) {
+      throw new BusError('payload-too-large', `message of ${data.byteLength} bytes on ${subject} exceeds max payload ${this.maxPayload}`);
+    }
+    const targets = this.pickTargets(subject);
+    // Copy, as a network would: the receiver must not share memory with the sender.
+    const copy = data.slice();
+    for (const target of targets) {
+      target.remaining -= 1;
+      if (target.remaining <= 0) this.remove(target);
+      setImmediate(() => {
+        if (this.closed) return;
+        target.handler({
+          subject,
+          data: copy,
+          respond: (reply) => {
+            if (reply.byteLength > this.maxPayload) {
+              throw new BusError('payload-too-large', `reply of ${reply.byteLength} bytes exceeds max payload ${this.maxPayload}`);
+            }
+            const replyCopy = reply.slice();
+            setImmediate(() => onReply(replyCopy));
+          },
+        });
+      });
+    }
+    return targets.length > 0;
+  }
+
+  private pickTargets(subject: string): Subscriber[] {
+    const all = (this.subscribers.get(subject) ?? []).filter((s) => s.active);
+    const plain = all.filter((s) => s.queue === undefined);
+    const groups = new Map<string, Subscriber[]>();
+    for (const s of all) {
+      if (s.queue !== undefined) groups.set(s.queue, [...(groups.get(s.queue) ?? []), s]);
+    }
+    const chosen = [...plain];
+    for (const [queue, members] of groups) {
+      const key = `${subject}\u0000${queue}`;
+      const next = this.roundRobin.get(key) ?? 0;
+      chosen.push(members[next % members.length]!);
+      this.roundRobin.set(key, next + 1);
+    }
+    return chosen;
+  }
+
+  private remove(subscriber: Subscriber): void {
+    subscriber.active = false;
+    const list = this.subscribers.get(subscriber.subject);
+    if (!list) return;
+    const rest = list.filter((s) => s !== subscriber);
+    if (rest.length > 0) this.subscribers.set(subscriber.subject, rest);
+    else this.subscribers.delete(subscriber.subject);
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new BusError('closed', 'the in-process bus is closed');
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * Moving weight vectors larger than the bus' max payload: the round's global model (pulled by
+ * each worker once per round, chunk by chunk) and clients' updates (pushed to the coordinator,
+ * each chunk acknowledged). Pull and acknowledged push keep flow control simple and make a
+ * lost message a timeout rather than a silent gap.
+ */
+import { BusError, type Bus } from '../bus/bus.js';
+import { bytesToFloat32, decodeFrameOf, encodeFrame, float32Bytes, FrameError } from './frame.js';
+import type { MessageHeader } from './messages.js';
+
+/** Room left in each message for the frame header. */
+const HEADER_ROOM = 8 * 1024;
+const CHUNK_TIMEOUT_MS = 30_000;
+
+export function chunkBytesFor(bus: Bus): number {
+  return Math.max(bus.maxPayload - HEADER_ROOM, 1024);
+}
+
+export function chunkCount(totalBytes: number, chunkBytes: number): number {
+  return Math.max(1, Math.ceil(totalBytes / chunkBytes));
+}
+
+export function chunkSlice(bytes: Uint8Array, index: number, chunkBytes: number): Uint8Array {
+  return bytes.subarray(index * chunkBytes, Math.min((index + 1) * chunkBytes, bytes.byteLength));
+}
+
+/** Worker side: fetch the global weights of `round`. Returns the vector and the bytes received. */
+export async function fetchModel(bus: Bus, subject: string, round: number): Promise<{ weights: Float32Array; bytes: number }> {
+  const first = await requestChunk(bus, subject, round, 0);
+  const { chunks, totalBytes } = first.header;
+  const assembled = new Uint8Array(totalBytes);
+  assembled.set(first.payload, 0);
+  let offset = first.payload.byteLength;
+  let received = first.bytes;
+  for (let chunk = 1; chunk < chunks; chunk++) {
+    const next = await requestChunk(bus, subject, round, chunk);
+    if (next.header.totalBytes !== totalBytes || next.header.chunks !== chunks) {
+      throw new FrameError(`model chunk ${chunk} of round ${round} disagrees with chunk 0 about the model size`);
+    }
+    assembled.set(next.payload, offset);
+    offset += next.payload.byteLength;
+    received += next.bytes;
+  }
+  if (offset !== totalBytes) throw new FrameError(`model of round ${round}: got ${offset} bytes, expected ${totalBytes}`);
+  return { weights: bytesToFloat32(assembled), bytes: received };
+}
+
+async function requestChunk(bus: Bus, subject: string, round: number, chunk: number) {
+  const reply = await bus.request(subject, encodeFrame('model-request', { round, chunk }), CHUNK_TIMEOUT_MS);
+  const frame = decodeFrameOf(reply, 'model-chunk');
+  if (frame.header.round !== round || frame.header.chunk !== chunk) {
+    throw new FrameError(`asked for chunk ${chunk} of round ${round}, got chunk ${frame.header.chunk} of round ${frame.header.round}`);
+  }
+  return { header: frame.header, payload: frame.payload, bytes: reply.byteLength };
+}
+
+export type UpdateReport = NonNullable<MessageHeader<'result-chunk'>['report']>;
+
+/** Worker side: push one client's update in acknowledged chunks. Returns the bytes sent. */
+export async function sendUpdate(
+  bus: Bus,
+  subject: string,
+  meta: { transferId: string; workerId: string; round: number; clientId: number; report: UpdateReport },
+  update: Float32Array,
+): Promise<number> {
+  const bytes = float32Bytes(update);
+  const chunkBytes = chunkBytesFor(bus);
+  const chunks = chunkCount(bytes.byteLength, chunkBytes);
+  let sent = 0;
+  for (let chunk = 0; chunk < chunks; chunk++) {
+    const frame = encodeFrame(
+      'result-chunk',
+      {
+        transferId: meta.transferId,
+        workerId: meta.workerId,
+        round: meta.round,
+        clientId: meta.clientId,
+        chunk,
+        chunks,
+        totalBytes: bytes.byteLength,
+        report: chunk === 0 ? meta.report : undefined,
+      },
+      chunkSlice(bytes, chunk, chunkBytes),
+    );
+    const reply = decodeFrameOf(await bus.request(subject, frame, CHUNK_TIMEOUT_MS), 'ack');
+    sent += frame.byteLength;
+    if (!reply.header.ok) {
+      throw new BusError('closed', `coordinator refused update of client ${meta.clientId}: ${reply.header.error ?? 'no reason given'}`);
+    }
+  }
+  return sent;
+}
