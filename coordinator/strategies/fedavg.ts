@@ -1,0 +1,57 @@
+/**
+ * FedAvg (McMahan et al. 2017, Algorithm 1): each round K clients are sampled uniformly without
+ * replacement; the new global model is w + Σₖ nₖ·Δₖ / Σₖ nₖ over the clients that reported,
+ * nₖ being each client's local sample count.
+ */
+import { Rng } from '../../shared/random.js';
+import { WeightedSum } from '../aggregation/weighted-sum.js';
+import type { ClientUpdate, RoundAggregation, RoundOutcome, Strategy } from './strategy.js';
+
+export class FedAvg implements Strategy {
+  readonly name = 'fedavg';
+
+  constructor(
+    private readonly seed: number,
+    private readonly population: number,
+    private readonly perRound: number,
+  ) {
+    if (perRound > population) throw new RangeError(`FedAvg: ${perRound} clients per round but only ${population} clients`);
+  }
+
+  selectClients(round: number): number[] {
+    // A stream per round: selection of round r does not depend on what earlier rounds drew.
+    const rng = new Rng(this.seed).fork(`selection:${round}`);
+    return rng.sampleWithoutReplacement(this.population, this.perRound).sort((a, b) => a - b);
+  }
+
+  beginAggregation(_round: number, parameterCount: number): RoundAggregation {
+    return new FedAvgAggregation(parameterCount);
+  }
+}
+
+class FedAvgAggregation implements RoundAggregation {
+  private readonly sum: WeightedSum;
+  private readonly losses: { clientId: number; loss: number; samples: number }[] = [];
+
+  constructor(parameterCount: number) {
+    this.sum = new WeightedSum(parameterCount);
+  }
+
+  add(update: ClientUpdate): void {
+    if (!(update.samples > 0)) throw new RangeError(`client ${update.clientId} reported ${update.samples} samples`);
+    this.sum.add(update.delta, update.samples);
+    this.losses.push({ clientId: update.clientId, loss: update.loss, samples: update.samples });
+  }
+
+  finish(global: Float32Array): RoundOutcome {
+    if (this.sum.added === 0) return { weights: global, trainLoss: null, clients: 0, samples: 0 };
+    const meanDelta = this.sum.result();
+    const weights = new Float32Array(global.length);
+    for (let i = 0; i < global.length; i++) weights[i] = global[i]! + meanDelta[i]!;
+    // Sorted so the float sum, and so the logged loss, is the same whatever the arrival order.
+    const ordered = [...this.losses].sort((a, b) => a.clientId - b.clientId);
+    const samples = ordered.reduce((s, l) => s + l.samples, 0);
+    const trainLoss = ordered.reduce((s, l) => s + l.loss * l.samples, 0) / samples;
+    return { weights, trainLoss, clients: ordered.length, samples };
+  }
+}
