@@ -1,0 +1,207 @@
+/**
+ * A worker process's work: join a run, then train virtual clients one after another as tasks
+ * arrive through the workers' queue group. The global model of a round is fetched once and
+ * shared by every client this worker trains in that round; each client's data is its partition,
+ * computed locally from the scenario's seed.
+ */
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { BusError, type Bus, type BusSubscription } from '../shared/bus/bus.js';
+import { subset } from '../shared/data/dataset.js';
+import { loadFederatedData, type FederatedData } from '../shared/data/federated-data.js';
+import type { DataShape } from '../shared/data/data-shape.js';
+import { buildModel } from '../shared/models/build-model.js';
+import { getFlatWeights, setFlatWeights } from '../shared/models/parameters.js';
+import { decodeFrameOf, encodeFrame, type Frame } from '../shared/protocol/frame.js';
+import { subjects, WORKER_QUEUE_GROUP } from '../shared/protocol/messages.js';
+import { fetchModel, sendUpdate } from '../shared/protocol/transfers.js';
+import { validateScenario } from '../shared/scenario/load-scenario.js';
+import type { Scenario } from '../shared/scenario/schema.js';
+import type { LayersModel } from '../shared/tf.js';
+import { subtract } from '../shared/vector/vector-math.js';
+import { selectBackend, type ActiveBackend, type BackendPreference } from './backend/select-backend.js';
+import { trainLocal } from './training/local-training.js';
+
+export interface WorkerOptions {
+  bus: Bus;
+  runName: string;
+  log: Logger;
+  workerId?: string;
+  /** Overrides the scenario's system.backend for this worker (e.g. a GPU machine). */
+  backend?: BackendPreference;
+  /** How long to keep trying to reach the coordinator. */
+  joinTimeoutMs?: number;
+}
+
+export interface WorkerStats {
+  workerId: string;
+  backend: string;
+  clientsTrained: number;
+  samplesTrained: number;
+  trainMs: number;
+  modelFetches: number;
+  endReason: string;
+}
+
+interface Federation {
+  scenario: Scenario;
+  data: FederatedData;
+  shape: DataShape;
+  model: LayersModel;
+  backend: ActiveBackend;
+}
+
+const JOIN_RETRY_MS = 500;
+
+export class Worker {
+  readonly workerId: string;
+  private readonly subjects: ReturnType<typeof subjects>;
+  private federation: Federation | null = null;
+  private taskSubscription: BusSubscription | null = null;
+  private controlSubscription: BusSubscription | null = null;
+  private global: { round: number; weights: Float32Array } | null = null;
+  private finished: ((reason: string) => void) | null = null;
+  private running = false;
+  private readonly stats: Omit<WorkerStats, 'endReason'>;
+
+  constructor(private readonly options: WorkerOptions) {
+    this.workerId = options.workerId ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+    this.subjects = subjects(options.runName);
+    this.stats = { workerId: this.workerId, backend: 'none', clientsTrained: 0, samplesTrained: 0, trainMs: 0, modelFetches: 0 };
+  }
+
+  /** Joins the run, prepares data and model, then trains clients until the run ends. */
+  async run(): Promise<WorkerStats> {
+    const { log } = this.options;
+    const scenario = await this.join();
+    const backend = await selectBackend(this.options.backend ?? scenario.system.backend);
+    this.stats.backend = backend.name;
+    const data = await loadFederatedData(scenario);
+    const shape: DataShape = { task: data.dataset.task, featureShape: data.dataset.featureShape, numClasses: data.dataset.numClasses };
+    const model = buildModel(scenario.model, shape);
+    this.federation = { scenario, data, shape, model, backend };
+    log.info({ workerId: this.workerId, backend: backend.detail, clients: data.clients.length }, 'worker ready');
+
+    const ended = new Promise<string>((resolve) => (this.finished = resolve));
+    this.controlSubscription = this.options.bus.subscribe(this.subjects.control, (message) => {
+      try {
+        const frame = decodeFrameOf(message.data, 'run-end');
+        this.stop(`run ended: ${frame.header.reason}`);
+      } catch (error) {
+        log.warn({ err: (error as Error).message }, 'bad control message ignored');
+      }
+    });
+    this.running = true;
+    this.listenForTask();
+    const endReason = await ended;
+    log.info({ ...this.stats, endReason }, 'worker finished');
+    return { ...this.stats, endReason };
+  }
+
+  stop(reason: string): void {
+    this.running = false;
+    this.taskSubscription?.unsubscribe();
+    this.controlSubscription?.unsubscribe();
+    this.taskSubscription = null;
+    this.controlSubscription = null;
+    this.finished?.(reason);
+  }
+
+  private async join(): Promise<Scenario> {
+    const { bus, log, runName } = this.options;
+    const deadline = Date.now() + (this.options.joinTimeoutMs ?? 120_000);
+    const request = encodeFrame('join', { workerId: this.workerId, host: hostname(), pid: process.pid, backend: this.options.backend ?? 'scenario' });
+    let announced = false;
+    for (;;) {
+      try {
+        const reply = decodeFrameOf(await bus.request(this.subjects.join, request, 5_000), 'join-reply');
+        log.info({ run: reply.header.runId }, 'joined run');
+        return validateScenario(reply.header.scenario, `scenario of run ${runName}`);
+      } catch (error) {
+        if (!(error instanceof BusError) || error.reason === 'closed') throw error;
+        if (Date.now() > deadline) throw new Error(`no coordinator answered for run "${runName}" on ${bus.address} (${error.message})`);
+        if (!announced) log.info({ run: runName, address: bus.address }, 'waiting for the coordinator');
+        announced = true;
+        await new Promise((resolve) => setTimeout(resolve, JOIN_RETRY_MS));
+      }
+    }
+  }
+
+  /** Idle: hold a one-message queue subscription so the next task goes to a free worker. */
+  private listenForTask(): void {
+    if (!this.running) return;
+    this.taskSubscription = this.options.bus.subscribe(
+      this.subjects.tasks,
+      (message) => {
+        this.taskSubscription = null;
+        let frame: Frame<'task'>;
+        try {
+          frame = decodeFrameOf(message.data, 'task');
+        } catch (error) {
+          this.options.log.warn({ err: (error as Error).message }, 'bad task frame ignored');
+          this.listenForTask();
+          return;
+        }
+        message.respond(encodeFrame('task-ack', { workerId: this.workerId }));
+        this.trainClient(frame.header)
+          .catch((error: Error) => this.options.log.error({ err: error.message, clientId: frame.header.clientId }, 'client training failed; the client will count as dropped'))
+          .finally(() => this.listenForTask());
+      },
+      { queue: WORKER_QUEUE_GROUP, max: 1 },
+    );
+  }
+
+  private async trainClient(task: Frame<'task'>['header']): Promise<void> {
+    const federation = this.federation!;
+    const { bus, log } = this.options;
+    if (Date.now() > task.deadline) {
+      log.warn({ round: task.round, clientId: task.clientId }, 'task arrived after its round deadline; skipped');
+      return;
+    }
+    const global = await this.globalWeights(task.round);
+    const indices = federation.data.clients[task.clientId];
+    if (!indices) throw new Error(`client ${task.clientId} does not exist (${federation.data.clients.length} clients)`);
+    const { dataset } = federation.data;
+    const localData = subset(dataset.train, dataset.featureSize, indices);
+
+    setFlatWeights(federation.model, global);
+    const { training } = federation.scenario;
+    const result = await trainLocal(federation.model, localData, federation.shape, {
+      epochs: training.epochs,
+      batchSize: training.batchSize,
+      optimizer: training.optimizer,
+      learningRate: training.learningRate,
+      momentum: training.momentum,
+      seed: task.seed,
+    });
+    const delta = subtract(getFlatWeights(federation.model), global);
+    this.stats.clientsTrained += 1;
+    this.stats.samplesTrained += result.samples * training.epochs;
+    this.stats.trainMs += result.trainMs;
+
+    await sendUpdate(
+      bus,
+      this.subjects.results,
+      {
+        transferId: `${this.workerId}:${task.round}:${task.clientId}`,
+        workerId: this.workerId,
+        round: task.round,
+        clientId: task.clientId,
+        report: { samples: result.samples, steps: result.steps, loss: result.meanLoss, trainMs: result.trainMs, backend: federation.backend.name },
+      },
+      delta,
+    );
+    log.debug({ round: task.round, clientId: task.clientId, samples: result.samples, loss: result.meanLoss, ms: Math.round(result.trainMs) }, 'client trained');
+  }
+
+  private async globalWeights(round: number): Promise<Float32Array> {
+    if (this.global?.round !== round) {
+      const { weights } = await fetchModel(this.options.bus, this.subjects.model, round);
+      this.global = { round, weights };
+      this.stats.modelFetches += 1;
+    }
+    return this.global.weights;
+  }
+}
+

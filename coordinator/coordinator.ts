@@ -1,0 +1,240 @@
+/**
+ * The coordinator's round loop. Per round: the strategy picks clients; the global weights are
+ * served once; tasks go out through the workers' queue group; updates stream in, are checked and
+ * aggregated; clients that have not reported by the deadline count as dropped; the new global
+ * model is evaluated every k rounds; a metrics record goes to the caller.
+ */
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import type { Bus, BusSubscription } from '../shared/bus/bus.js';
+import { decodeFrameOf, encodeFrame } from '../shared/protocol/frame.js';
+import { subjects } from '../shared/protocol/messages.js';
+import { clientsPerRound } from '../shared/scenario/load-scenario.js';
+import type { Scenario } from '../shared/scenario/schema.js';
+import { Rng } from '../shared/random.js';
+import type { GlobalEvaluator, Evaluation } from './evaluation/global-evaluator.js';
+import { FedAvg } from './strategies/fedavg.js';
+import type { Strategy } from './strategies/strategy.js';
+import { ModelServer } from './transport/model-server.js';
+import { TaskDispatcher } from './transport/task-dispatcher.js';
+import { UpdateReceiver } from './transport/update-receiver.js';
+
+export interface RoundMetrics {
+  round: number;
+  selected: number;
+  completed: number;
+  dropped: number;
+  rejected: number;
+  /** Sample-weighted mean local training loss of the clients that reported. */
+  trainLoss: number | null;
+  testLoss: number | null;
+  testAccuracy: number | null;
+  testMse: number | null;
+  wallMs: number;
+  /** Time spent evaluating the global model (included in wallMs). */
+  evalMs: number;
+  /** Sum of the reporting clients' local training times, as measured in the workers. */
+  clientTrainMs: number;
+  bytesDown: number;
+  bytesUp: number;
+  workers: number;
+}
+
+export interface WorkerInfo {
+  workerId: string;
+  host: string;
+  pid: number;
+  joinedAt: string;
+}
+
+export interface CoordinatorOptions {
+  scenario: Scenario;
+  bus: Bus;
+  runId: string;
+  log: Logger;
+  evaluator: GlobalEvaluator;
+  initialWeights: Float32Array;
+  onRound?: (metrics: RoundMetrics) => void;
+  onWorkerJoined?: (worker: WorkerInfo) => void;
+}
+
+export interface CoordinatorResult {
+  rounds: RoundMetrics[];
+  finalWeights: Float32Array;
+  finalEvaluation: Evaluation | null;
+  /** First round whose evaluation met the scenario's target, if any. */
+  roundsToTarget: number | null;
+  stopReason: 'rounds completed' | 'target reached' | 'stopped';
+}
+
+export class Coordinator {
+  private readonly subjects: ReturnType<typeof subjects>;
+  private readonly strategy: Strategy;
+  private readonly modelServer: ModelServer;
+  private readonly receiver: UpdateReceiver;
+  private readonly dispatcher: TaskDispatcher;
+  private joinSubscription: BusSubscription | null = null;
+  readonly workers = new Map<string, WorkerInfo>();
+  private stopRequested = false;
+
+  constructor(private readonly options: CoordinatorOptions) {
+    const { scenario, bus, log } = options;
+    this.subjects = subjects(scenario.name);
+    this.strategy = new FedAvg(scenario.seed, scenario.partition.clients, clientsPerRound(scenario));
+    this.modelServer = new ModelServer(bus, this.subjects.model, log);
+    this.receiver = new UpdateReceiver(bus, this.subjects.results, log);
+    this.dispatcher = new TaskDispatcher(bus, this.subjects.tasks, log);
+  }
+
+  /** Starts answering workers (joins, model fetches, updates) before any round runs. */
+  start(): void {
+    const { bus, log, runId, scenario } = this.options;
+    this.joinSubscription = bus.subscribe(this.subjects.join, (message) => {
+      try {
+        const join = decodeFrameOf(message.data, 'join');
+        const info: WorkerInfo = { workerId: join.header.workerId, host: join.header.host, pid: join.header.pid, joinedAt: new Date().toISOString() };
+        this.workers.set(info.workerId, info);
+        message.respond(encodeFrame('join-reply', { runName: scenario.name, runId, scenario }));
+        log.info({ workerId: info.workerId, host: info.host, workers: this.workers.size }, 'worker joined');
+        this.options.onWorkerJoined?.(info);
+        this.dispatcher.workerMayBeIdle();
+      } catch (error) {
+        log.warn({ err: (error as Error).message }, 'bad join request refused');
+      }
+    });
+    this.modelServer.start();
+    this.receiver.start();
+    log.debug({ coordinatorHost: hostname() }, 'coordinator listening');
+  }
+
+  /** Finish the round in progress, then end the run. */
+  requestStop(): void {
+    this.stopRequested = true;
+  }
+
+  async run(): Promise<CoordinatorResult> {
+    const { scenario, log, evaluator } = this.options;
+    let global = this.options.initialWeights;
+    const rounds: RoundMetrics[] = [];
+    let finalEvaluation: Evaluation | null = null;
+    let roundsToTarget: number | null = null;
+    let stopReason: CoordinatorResult['stopReason'] = 'rounds completed';
+
+    for (let round = 1; round <= scenario.rounds; round++) {
+      const started = performance.now();
+      const { weights, metrics } = await this.runRound(round, global);
+      global = weights;
+
+      const isLast = round === scenario.rounds || this.stopRequested;
+      let evaluation: Evaluation | null = null;
+      const evalStarted = performance.now();
+      if (round % scenario.evaluation.every === 0 || isLast) {
+        evaluation = await evaluator.evaluate(global);
+        finalEvaluation = evaluation;
+      }
+      metrics.evalMs = performance.now() - evalStarted;
+      metrics.testLoss = evaluation?.loss ?? null;
+      metrics.testAccuracy = evaluation?.accuracy ?? null;
+      metrics.testMse = evaluation?.mse ?? null;
+      metrics.wallMs = performance.now() - started;
+      rounds.push(metrics);
+      this.options.onRound?.(metrics);
+
+      if (evaluation && roundsToTarget === null && meetsTarget(scenario, evaluation)) {
+        roundsToTarget = round;
+        stopReason = 'target reached';
+        log.info({ round, accuracy: evaluation.accuracy, mse: evaluation.mse }, 'target reached; run stops here');
+        break;
+      }
+      if (this.stopRequested) {
+        stopReason = 'stopped';
+        break;
+      }
+    }
+    return { rounds, finalWeights: global, finalEvaluation, roundsToTarget, stopReason };
+  }
+
+  /** Tells every worker the run is over and stops listening. */
+  async shutdown(reason: string): Promise<void> {
+    const { bus } = this.options;
+    try {
+      bus.publish(this.subjects.control, encodeFrame('run-end', { reason }));
+      await bus.flush();
+    } catch {
+      // The bus may already be gone; workers then notice the closed connection themselves.
+    }
+    this.joinSubscription?.unsubscribe();
+    this.modelServer.stop();
+    this.receiver.stop();
+  }
+
+  private async runRound(round: number, global: Float32Array): Promise<{ weights: Float32Array; metrics: RoundMetrics }> {
+    const { scenario, log } = this.options;
+    const selected = this.strategy.selectClients(round);
+    const aggregation = this.strategy.beginAggregation(round, global.length);
+    const deadline = Date.now() + scenario.system.roundTimeoutSeconds * 1000;
+    let rejected = 0;
+    let clientTrainMs = 0;
+
+    this.modelServer.serve(round, global);
+    let allReported!: () => void;
+    const reported = new Promise<void>((resolve) => (allReported = resolve));
+    const awaited = new Set(selected);
+    this.receiver.open({
+      round,
+      awaited,
+      rules: { expectedLength: global.length, maxNorm: scenario.strategy.maxUpdateNorm },
+      onAccepted: (update) => {
+        aggregation.add({ clientId: update.clientId, samples: update.report.samples, steps: update.report.steps, loss: update.report.loss, delta: update.delta });
+        clientTrainMs += update.report.trainMs;
+        this.dispatcher.workerMayBeIdle();
+        if (awaited.size === 0) allReported();
+      },
+      onRejected: (clientId, workerId, reason) => {
+        rejected += 1;
+        log.warn({ round, clientId, workerId, reason }, 'update rejected');
+        this.dispatcher.workerMayBeIdle();
+        if (awaited.size === 0) allReported();
+      },
+    });
+
+    const seedRng = new Rng(scenario.seed).fork(`client-seeds:${round}`);
+    const seeds = new Map(selected.map((clientId) => [clientId, seedRng.nextUint32()]));
+    const undispatched = await this.dispatcher.dispatch(round, selected, (id) => seeds.get(id)!, deadline, () => {}, () => awaited.size > 0);
+    if (undispatched.length > 0) log.warn({ round, clients: undispatched.length }, 'no worker took these clients before the deadline');
+
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([reported, new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))))]);
+    clearTimeout(timer);
+    const dropped = awaited.size;
+    this.receiver.close();
+    if (dropped > 0) log.warn({ round, dropped }, 'clients dropped at the round deadline');
+
+    const outcome = aggregation.finish(global);
+    const metrics: RoundMetrics = {
+      round,
+      selected: selected.length,
+      completed: outcome.clients,
+      dropped,
+      rejected,
+      trainLoss: outcome.trainLoss,
+      testLoss: null,
+      testAccuracy: null,
+      testMse: null,
+      wallMs: 0,
+      evalMs: 0,
+      clientTrainMs,
+      bytesDown: this.modelServer.takeBytesSent(),
+      bytesUp: this.receiver.takeBytesReceived(),
+      workers: this.workers.size,
+    };
+    return { weights: outcome.weights, metrics };
+  }
+}
+
+function meetsTarget(scenario: Scenario, evaluation: Evaluation): boolean {
+  const { targetAccuracy, targetMse } = scenario.evaluation;
+  if (targetAccuracy !== undefined && evaluation.accuracy !== undefined) return evaluation.accuracy >= targetAccuracy;
+  if (targetMse !== undefined && evaluation.mse !== undefined) return evaluation.mse <= targetMse;
+  return false;
+}
