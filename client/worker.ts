@@ -94,6 +94,9 @@ export class Worker {
     });
     this.running = true;
     this.listenForTask();
+    await this.options.bus.flush();
+    const ready = encodeFrame('ready', { workerId: this.workerId, backend: backend.name, detail: backend.detail });
+    decodeFrameOf(await this.options.bus.request(this.subjects.ready, ready, 10_000), 'ack');
     const endReason = await ended;
     log.info({ ...this.stats, endReason }, 'worker finished');
     return { ...this.stats, endReason };

@@ -45,6 +45,9 @@ export interface WorkerInfo {
   host: string;
   pid: number;
   joinedAt: string;
+  /** Set once the worker has its data and model and listens for tasks. */
+  backend?: string;
+  backendDetail?: string;
 }
 
 export interface CoordinatorOptions {
@@ -55,7 +58,7 @@ export interface CoordinatorOptions {
   evaluator: GlobalEvaluator;
   initialWeights: Float32Array;
   onRound?: (metrics: RoundMetrics) => void;
-  onWorkerJoined?: (worker: WorkerInfo) => void;
+  onWorkerReady?: (worker: WorkerInfo) => void;
 }
 
 export interface CoordinatorResult {
@@ -74,6 +77,8 @@ export class Coordinator {
   private readonly receiver: UpdateReceiver;
   private readonly dispatcher: TaskDispatcher;
   private joinSubscription: BusSubscription | null = null;
+  private readySubscription: BusSubscription | null = null;
+  private readyWaiters: (() => void)[] = [];
   readonly workers = new Map<string, WorkerInfo>();
   private stopRequested = false;
 
@@ -95,16 +100,53 @@ export class Coordinator {
         const info: WorkerInfo = { workerId: join.header.workerId, host: join.header.host, pid: join.header.pid, joinedAt: new Date().toISOString() };
         this.workers.set(info.workerId, info);
         message.respond(encodeFrame('join-reply', { runName: scenario.name, runId, scenario }));
-        log.info({ workerId: info.workerId, host: info.host, workers: this.workers.size }, 'worker joined');
-        this.options.onWorkerJoined?.(info);
-        this.dispatcher.workerMayBeIdle();
+        log.info({ workerId: info.workerId, host: info.host }, 'worker joined; preparing data and model');
       } catch (error) {
         log.warn({ err: (error as Error).message }, 'bad join request refused');
+      }
+    });
+    this.readySubscription = bus.subscribe(this.subjects.ready, (message) => {
+      try {
+        const ready = decodeFrameOf(message.data, 'ready');
+        const info = this.workers.get(ready.header.workerId);
+        if (!info) {
+          message.respond(encodeFrame('ack', { ok: false, error: `worker ${ready.header.workerId} has not joined` }));
+          return;
+        }
+        info.backend = ready.header.backend;
+        info.backendDetail = ready.header.detail;
+        message.respond(encodeFrame('ack', { ok: true }));
+        log.info({ workerId: info.workerId, backend: info.backendDetail, ready: this.readyWorkers() }, 'worker ready');
+        this.options.onWorkerReady?.(info);
+        for (const wake of this.readyWaiters.splice(0)) wake();
+        this.dispatcher.workerMayBeIdle();
+      } catch (error) {
+        log.warn({ err: (error as Error).message }, 'bad ready message refused');
       }
     });
     this.modelServer.start();
     this.receiver.start();
     log.debug({ coordinatorHost: hostname() }, 'coordinator listening');
+  }
+
+  readyWorkers(): number {
+    return [...this.workers.values()].filter((w) => w.backend !== undefined).length;
+  }
+
+  /** Resolves once `count` workers are ready, or rejects after `timeoutMs`. */
+  async waitForWorkers(count: number, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.readyWorkers() < count) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`only ${this.readyWorkers()} of ${count} workers became ready within ${Math.round(timeoutMs / 1000)} s`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(left, 1000));
+        this.readyWaiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
   }
 
   /** Finish the round in progress, then end the run. */
@@ -164,6 +206,7 @@ export class Coordinator {
       // The bus may already be gone; workers then notice the closed connection themselves.
     }
     this.joinSubscription?.unsubscribe();
+    this.readySubscription?.unsubscribe();
     this.modelServer.stop();
     this.receiver.stop();
   }
@@ -226,7 +269,7 @@ export class Coordinator {
       clientTrainMs,
       bytesDown: this.modelServer.takeBytesSent(),
       bytesUp: this.receiver.takeBytesReceived(),
-      workers: this.workers.size,
+      workers: this.readyWorkers(),
     };
     return { weights: outcome.weights, metrics };
   }

@@ -4,6 +4,7 @@
  *
  * Subjects, all under `fedsim.<run>.`:
  *   join      worker → coordinator, request: a worker announces itself and gets the scenario
+ *   ready     worker → coordinator, request: data loaded and model built; tasks may come
  *   tasks     coordinator → queue group "workers", request: one client's training task
  *   model     worker → coordinator, request: one chunk of the round's global weights
  *   results   worker → coordinator, request: one chunk of a client's update
@@ -19,6 +20,7 @@ const count = z.number().int().min(0);
 export const MESSAGE_SCHEMAS = {
   join: z.strictObject({ workerId: id, host: z.string(), pid: count, backend: z.string() }),
   'join-reply': z.strictObject({ runName: id, runId: id, scenario: z.unknown() }),
+  ready: z.strictObject({ workerId: id, backend: z.string(), detail: z.string() }),
   task: z.strictObject({ round: count, clientId: count, seed: count, deadline: z.number() }),
   'task-ack': z.strictObject({ workerId: id }),
   'model-request': z.strictObject({ round: count, chunk: count }),
@@ -54,12 +56,14 @@ export const MESSAGE_CODES: Record<MessageType, number> = {
   'result-chunk': 7,
   ack: 8,
   'run-end': 9,
+  ready: 10,
 };
 
 export function subjects(runName: string) {
   const base = `fedsim.${runName}`;
   return {
     join: `${base}.join`,
+    ready: `${base}.ready`,
     tasks: `${base}.tasks`,
     model: `${base}.model`,
     results: `${base}.results`,

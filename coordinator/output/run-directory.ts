@@ -1,0 +1,48 @@
+/**
+ * A run's folder, `runs/<name>-<timestamp>/`: resolved scenario, partition summary, one metrics
+ * line per round, summary and final model. Whole files are written to a temporary name and
+ * renamed, so a reader (or a crash) never sees half a file.
+ */
+import { appendFileSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { stringify } from 'yaml';
+import type { Scenario } from '../../shared/scenario/schema.js';
+
+export class RunDirectory {
+  readonly path: string;
+  readonly runId: string;
+
+  constructor(scenario: Scenario, now = new Date()) {
+    const stamp = now.toISOString().replace(/[:.]/g, '-').replace('T', '_').replace('Z', '');
+    this.runId = `${scenario.name}-${stamp}`;
+    this.path = resolve(scenario.output.dir, this.runId);
+  }
+
+  create(): void {
+    mkdirSync(this.path, { recursive: true });
+  }
+
+  file(name: string): string {
+    return join(this.path, name);
+  }
+
+  writeScenario(scenario: Scenario): void {
+    this.writeAtomically('scenario.yaml', `# Resolved scenario (defaults filled in) of run ${this.runId}\n${stringify(scenario)}`);
+  }
+
+  writeJson(name: string, value: unknown): void {
+    this.writeAtomically(name, `${JSON.stringify(value, null, 2)}\n`);
+  }
+
+  appendMetrics(record: object): void {
+    // One write call per line: a crash leaves whole lines behind.
+    appendFileSync(this.file('metrics.jsonl'), `${JSON.stringify(record)}\n`);
+  }
+
+  writeAtomically(name: string, content: string | Uint8Array): void {
+    const target = this.file(name);
+    const temporary = `${target}.tmp-${process.pid}`;
+    writeFileSync(temporary, content);
+    renameSync(temporary, target);
+  }
+}
