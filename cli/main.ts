@@ -1,0 +1,116 @@
+/**
+ * The `fedsim` command line: run, worker, validate. Each command validates its input before it
+ * starts anything and exits non-zero with a readable message on failure.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { BusError } from '../shared/bus/bus.js';
+import { NatsBus } from '../shared/bus/nats-bus.js';
+import { createLogger, LOG_LEVELS, type LogLevel } from '../shared/logging/logger.js';
+import { clientsPerRound, loadScenarioFile, ScenarioError } from '../shared/scenario/load-scenario.js';
+import type { Coordinator } from '../coordinator/coordinator.js';
+import { runSimulation, summaryLine } from '../coordinator/run-simulation.js';
+import { Worker } from '../client/worker.js';
+import type { BackendPreference } from '../client/backend/select-backend.js';
+
+const program = new Command()
+  .name('fedsim')
+  .description('Federated-learning simulator: FedAvg rounds over NATS with TensorFlow.js workers.')
+  .showHelpAfterError();
+
+const logLevelOption = () => new Option('--log-level <level>', 'terminal log level').choices(LOG_LEVELS).default('info');
+
+program
+  .command('run')
+  .description('run a federated simulation from a scenario file; outputs go to runs/<name>-<timestamp>/')
+  .argument('<scenario>', 'scenario YAML file (see scenarios/)')
+  .option('--json', 'print the run summary as JSON on stdout (for scripts)')
+  .option('--workers <n>', 'worker processes to start (overrides system.workers; 0 = only workers started by hand)', parseCount)
+  .addOption(logLevelOption())
+  .action(async (file: string, opts: { json?: boolean; workers?: number; logLevel: LogLevel }) => {
+    const scenario = await loadScenarioFile(file);
+    let coordinator: Coordinator | null = null;
+    let interrupts = 0;
+    const onSigint = () => {
+      interrupts += 1;
+      if (interrupts > 1 || !coordinator) process.exit(130);
+      process.stderr.write('\nstopping after the current round (Ctrl-C again to abort)\n');
+      coordinator.requestStop();
+    };
+    process.on('SIGINT', onSigint);
+    const summary = await runSimulation(scenario, {
+      logLevel: opts.logLevel,
+      progress: !opts.json || process.stderr.isTTY === true,
+      workers: opts.workers,
+      onCoordinator: (c) => (coordinator = c),
+    });
+    process.off('SIGINT', onSigint);
+    if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    else process.stderr.write(`${summaryLine(summary)}\n`);
+    process.exitCode = summary.status === 'completed' ? 0 : 1;
+  });
+
+program
+  .command('worker')
+  .description('join a run as a worker process: host virtual clients and train them as tasks arrive')
+  .requiredOption('--nats <url>', 'NATS server of the run (or set NATS_URL)', process.env.NATS_URL)
+  .requiredOption('--run <name>', "the run's scenario name (its `name:` field)")
+  .addOption(new Option('--backend <backend>', "tfjs backend for this worker (default: the scenario's system.backend)").choices(['auto', 'tensorflow', 'wasm', 'cpu']))
+  .option('--worker-id <id>', 'a name for this worker in logs and metrics')
+  .option('--join-timeout <seconds>', 'how long to wait for the coordinator', parseCount, 120)
+  .addOption(logLevelOption())
+  .addOption(new Option('--log-format <format>', 'pretty lines or JSON on stderr').choices(['pretty', 'json']).default('pretty'))
+  .action(async (opts: { nats: string; run: string; backend?: BackendPreference; workerId?: string; joinTimeout: number; logLevel: LogLevel; logFormat: string }) => {
+    const log = createLogger({ name: 'worker', level: opts.logLevel, jsonToStderr: opts.logFormat === 'json' });
+    const bus = await NatsBus.connect(opts.nats, `fedsim-worker-${opts.workerId ?? process.pid}`);
+    const worker = new Worker({ bus, runName: opts.run, log, workerId: opts.workerId, backend: opts.backend, joinTimeoutMs: opts.joinTimeout * 1000 });
+    const stop = () => worker.stop('interrupted');
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    // A vanished server ends the worker instead of leaving it waiting forever.
+    void bus.closed().then(() => worker.stop('NATS connection closed'));
+    try {
+      await worker.run();
+    } finally {
+      await bus.close().catch(() => {});
+    }
+  });
+
+program
+  .command('validate')
+  .description('check a scenario file and print it resolved (defaults filled in); exits 1 listing every problem')
+  .argument('<scenario>', 'scenario YAML file')
+  .option('--json', 'print the resolved scenario as JSON')
+  .action(async (file: string, opts: { json?: boolean }) => {
+    const scenario = await loadScenarioFile(file);
+    if (opts.json) {
+      process.stdout.write(`${JSON.stringify(scenario, null, 2)}\n`);
+      return;
+    }
+    const target = scenario.evaluation.targetAccuracy ?? scenario.evaluation.targetMse;
+    process.stdout.write(
+      `${file}: valid scenario "${scenario.name}"\n` +
+        `  ${scenario.dataset.name} data, ${scenario.partition.kind} partition over ${scenario.partition.clients} clients, model ${scenario.model.name}\n` +
+        `  ${scenario.rounds} rounds × ${clientsPerRound(scenario)} clients, E=${scenario.training.epochs}, B=${scenario.training.batchSize}, ${scenario.training.optimizer} lr=${scenario.training.learningRate}` +
+        `${target !== undefined ? `, target ${target}` : ''}\n`,
+    );
+  });
+
+function parseCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a whole number ≥ 0 (got "${value}")`);
+  return n;
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof ScenarioError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(2);
+  }
+  if (error instanceof BusError || error instanceof Error) {
+    process.stderr.write(`fedsim: ${error.message}\n`);
+    process.exit(1);
+  }
+  throw error;
+}

@@ -1,0 +1,210 @@
+/**
+ * `fedsim run`: one federated run from a validated scenario to a finished run folder. Sets up
+ * backend, data, transport and workers, drives the coordinator, and writes the outputs.
+ */
+import { availableParallelism, endianness } from 'node:os';
+import type { Logger } from 'pino';
+import { selectBackend, type BackendPreference } from '../client/backend/select-backend.js';
+import { Worker } from '../client/worker.js';
+import { openTransport, type Transport } from '../shared/bus/open-transport.js';
+import { loadFederatedData } from '../shared/data/federated-data.js';
+import type { DataShape } from '../shared/data/data-shape.js';
+import { createLogger, type LogLevel } from '../shared/logging/logger.js';
+import { buildModel } from '../shared/models/build-model.js';
+import { initialWeights } from '../shared/models/parameters.js';
+import { formatPartitionSummary, summarizePartition } from '../shared/partition/index.js';
+import { clientsPerRound } from '../shared/scenario/load-scenario.js';
+import type { Scenario } from '../shared/scenario/schema.js';
+import { Coordinator, type CoordinatorResult, type RoundMetrics } from './coordinator.js';
+import { TestSetEvaluator } from './evaluation/global-evaluator.js';
+import { createProgress } from './output/progress.js';
+import { RunDirectory } from './output/run-directory.js';
+import { saveModel } from './output/save-model.js';
+import { WorkerProcesses } from './workers/worker-processes.js';
+
+export interface RunOptions {
+  logLevel: LogLevel;
+  /** Show the progress bar / per-round lines on stderr. */
+  progress: boolean;
+  /** Overrides system.workers. */
+  workers?: number;
+  /** Called once workers are started (tests use it to kill one). */
+  onWorkersStarted?: (pids: number[]) => void;
+  onRound?: (metrics: RoundMetrics) => void;
+  /** Receives the coordinator so a caller (SIGINT handler, API) can ask it to stop. */
+  onCoordinator?: (coordinator: Coordinator) => void;
+}
+
+export interface RunSummary {
+  name: string;
+  runId: string;
+  runDir: string;
+  status: 'completed' | 'failed';
+  error?: string;
+  stopReason?: CoordinatorResult['stopReason'];
+  roundsCompleted: number;
+  roundsPlanned: number;
+  clients: number;
+  clientsPerRound: number;
+  finalTestAccuracy: number | null;
+  finalTestLoss: number | null;
+  finalTestMse: number | null;
+  target: { accuracy?: number; mse?: number } | null;
+  roundsToTarget: number | null;
+  totalWallMs: number;
+  meanRoundMs: number | null;
+  backend: string;
+  transport: { kind: string; origin: string; address: string };
+  workers: { count: number; backends: Record<string, string> };
+  bytesDown: number;
+  bytesUp: number;
+  parameters: number;
+  clientsDropped: number;
+  updatesRejected: number;
+}
+
+const WORKER_READY_TIMEOUT_MS = 180_000;
+
+export async function runSimulation(scenario: Scenario, options: RunOptions): Promise<RunSummary> {
+  if (endianness() !== 'LE') throw new Error('fedsim sends float32 weights as little-endian bytes and needs a little-endian machine');
+  const started = performance.now();
+  const runDir = new RunDirectory(scenario);
+  runDir.create();
+  runDir.writeScenario(scenario);
+  const log = createLogger({ name: 'coordinator', level: options.progress ? quietWhileProgress(options.logLevel) : options.logLevel, file: runDir.file('coordinator.log') });
+  log.info({ runDir: runDir.path }, `run ${runDir.runId}`);
+
+  const backend = await selectBackend(scenario.system.backend);
+  log.info({ backend: backend.detail }, 'training backend');
+  const data = await loadFederatedData(scenario);
+  const summary = summarizePartition(data.dataset, data.clients, scenario.partition.kind);
+  runDir.writeJson('partition.json', summary);
+  log.info(`${data.dataset.description}\n${formatPartitionSummary(summary)}`);
+
+  const shape: DataShape = { task: data.dataset.task, featureShape: data.dataset.featureShape, numClasses: data.dataset.numClasses };
+  const evaluator = new TestSetEvaluator(scenario.model, shape, data.dataset.test);
+  const initial = initialWeights(buildModel(scenario.model, shape), scenario.seed);
+
+  let transport: Transport | null = null;
+  let processes: WorkerProcesses | null = null;
+  const inProcessWorkers: Promise<unknown>[] = [];
+  const rounds: RoundMetrics[] = [];
+  const progress = createProgress(scenario.rounds, options.progress);
+  let coordinator: Coordinator | null = null;
+  let result: CoordinatorResult | null = null;
+  let failure: Error | null = null;
+
+  try {
+    transport = await openTransport(scenario.system, log);
+    coordinator = new Coordinator({
+      scenario,
+      bus: transport.bus,
+      runId: runDir.runId,
+      log,
+      evaluator,
+      initialWeights: initial,
+      onRound: (metrics) => {
+        rounds.push(metrics);
+        runDir.appendMetrics(metrics);
+        progress.round(metrics);
+        log.info(metrics, `round ${metrics.round} done`);
+        options.onRound?.(metrics);
+      },
+    });
+    coordinator.start();
+    options.onCoordinator?.(coordinator);
+
+    const workerCount = options.workers ?? (scenario.system.workers === 'auto' ? defaultWorkerCount(transport) : scenario.system.workers);
+    if (transport.bus.kind === 'in-process') {
+      // One process, one thread: extra in-process workers would only take turns.
+      for (let i = 0; i < Math.max(workerCount, 1); i++) {
+        const worker = new Worker({ bus: transport.bus, runName: scenario.name, log: log.child({ worker: i + 1 }), workerId: `in-process-${i + 1}` });
+        inProcessWorkers.push(worker.run().catch((error: Error) => log.error({ err: error.message }, 'in-process worker failed')));
+      }
+    } else if (workerCount > 0) {
+      processes = new WorkerProcesses({
+        count: workerCount,
+        natsUrl: transport.natsUrl!,
+        runName: scenario.name,
+        logFile: runDir.file('workers.log'),
+        logLevel: 'info',
+        backend: scenario.system.backend as BackendPreference,
+      });
+      processes.start();
+      options.onWorkersStarted?.(processes.pids);
+    }
+    const expected = Math.max(workerCount, 1);
+    if (workerCount === 0) {
+      log.warn(`waiting for workers: start them with  npx fedsim worker --nats ${transport.natsUrl} --run ${scenario.name}`);
+    }
+    await coordinator.waitForWorkers(expected, workerCount === 0 ? scenario.system.roundTimeoutSeconds * 1000 : WORKER_READY_TIMEOUT_MS);
+    result = await coordinator.run();
+  } catch (error) {
+    failure = error as Error;
+    log.error({ err: failure.message }, 'run failed');
+  } finally {
+    progress.stop();
+    await coordinator?.shutdown(failure ? `failed: ${failure.message}` : (result?.stopReason ?? 'ended'));
+    await processes?.stop();
+    await Promise.all(inProcessWorkers);
+    await transport?.close();
+  }
+
+  if (result && scenario.output.saveModel) {
+    await saveModel(evaluator.model, result.finalWeights, runDir.file('model'));
+  }
+  const last = result?.finalEvaluation ?? null;
+  const workers = coordinator ? [...coordinator.workers.values()] : [];
+  const runSummary: RunSummary = {
+    name: scenario.name,
+    runId: runDir.runId,
+    runDir: runDir.path,
+    status: failure ? 'failed' : 'completed',
+    error: failure?.message,
+    stopReason: result?.stopReason,
+    roundsCompleted: rounds.length,
+    roundsPlanned: scenario.rounds,
+    clients: scenario.partition.clients,
+    clientsPerRound: clientsPerRound(scenario),
+    finalTestAccuracy: last?.accuracy ?? null,
+    finalTestLoss: last?.loss ?? null,
+    finalTestMse: last?.mse ?? null,
+    target: targetOf(scenario),
+    roundsToTarget: result?.roundsToTarget ?? null,
+    totalWallMs: performance.now() - started,
+    meanRoundMs: rounds.length > 0 ? rounds.reduce((s, r) => s + r.wallMs, 0) / rounds.length : null,
+    backend: backend.detail,
+    transport: { kind: transport?.bus.kind ?? 'none', origin: transport?.origin ?? 'none', address: transport?.bus.address ?? 'none' },
+    workers: { count: workers.length, backends: Object.fromEntries(workers.map((w) => [w.workerId, w.backendDetail ?? 'not ready'])) },
+    bytesDown: rounds.reduce((s, r) => s + r.bytesDown, 0),
+    bytesUp: rounds.reduce((s, r) => s + r.bytesUp, 0),
+    parameters: initial.length,
+    clientsDropped: rounds.reduce((s, r) => s + r.dropped, 0),
+    updatesRejected: rounds.reduce((s, r) => s + r.rejected, 0),
+  };
+  runDir.writeJson('summary.json', runSummary);
+  log.info(summaryLine(runSummary));
+  log.flush();
+  return runSummary;
+}
+
+function defaultWorkerCount(transport: Transport): number {
+  return transport.bus.kind === 'in-process' ? 1 : availableParallelism();
+}
+
+function targetOf(scenario: Scenario): RunSummary['target'] {
+  const { targetAccuracy, targetMse } = scenario.evaluation;
+  if (targetAccuracy === undefined && targetMse === undefined) return null;
+  return { accuracy: targetAccuracy, mse: targetMse };
+}
+
+/** With a progress bar on screen, per-round info lines would only scroll it away. */
+function quietWhileProgress(level: LogLevel): LogLevel {
+  return level === 'info' && process.stderr.isTTY ? 'warn' : level;
+}
+
+export function summaryLine(s: RunSummary): string {
+  const quality = s.finalTestAccuracy !== null ? `test accuracy ${(s.finalTestAccuracy * 100).toFixed(2)}%` : s.finalTestMse !== null ? `test MSE ${s.finalTestMse.toFixed(3)}` : 'no evaluation';
+  const target = s.roundsToTarget !== null ? `, target reached in round ${s.roundsToTarget}` : '';
+  return `${s.status === 'completed' ? 'finished' : 'FAILED'} ${s.runId}: ${s.roundsCompleted}/${s.roundsPlanned} rounds, ${quality}${target}, ${(s.totalWallMs / 1000).toFixed(1)} s, ${s.workers.count} workers (${s.backend}), ${s.transport.kind} → ${s.runDir}${s.error ? `\n  error: ${s.error}` : ''}`;
+}
