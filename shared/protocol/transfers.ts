@@ -5,7 +5,7 @@
  * lost message a timeout rather than a silent gap.
  */
 import { BusError, type Bus } from '../bus/bus.js';
-import { bytesToFloat32, decodeFrameOf, encodeFrame, float32Bytes, FrameError } from './frame.js';
+import { bytesToFloat32, decodeFrame, decodeFrameOf, encodeFrame, float32Bytes, FrameError } from './frame.js';
 import type { MessageHeader } from './messages.js';
 
 /** Room left in each message for the frame header. */
@@ -47,6 +47,10 @@ export async function fetchModel(bus: Bus, subject: string, round: number): Prom
 
 async function requestChunk(bus: Bus, subject: string, round: number, chunk: number) {
   const reply = await bus.request(subject, encodeFrame('model-request', { round, chunk }), CHUNK_TIMEOUT_MS);
+  const any = decodeFrame(reply);
+  if (any.type === 'ack') {
+    throw new FrameError(`model chunk ${chunk} of round ${round} refused: ${(any.header as { error?: string }).error ?? 'no reason given'}`);
+  }
   const frame = decodeFrameOf(reply, 'model-chunk');
   if (frame.header.round !== round || frame.header.chunk !== chunk) {
     throw new FrameError(`asked for chunk ${chunk} of round ${round}, got chunk ${frame.header.chunk} of round ${frame.header.round}`);

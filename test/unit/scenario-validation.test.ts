@@ -1,0 +1,113 @@
+import { readdirSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { clientsPerRound, loadScenarioFile, parseScenarioText, ScenarioError, validateScenario } from '../../shared/scenario/load-scenario.js';
+
+const base = {
+  name: 'unit',
+  seed: 1,
+  dataset: { name: 'mnist' },
+  partition: { kind: 'iid', clients: 10 },
+  model: { name: 'mlp', preset: '2nn' },
+  rounds: 3,
+  clientsPerRound: 5,
+  training: { epochs: 1, batchSize: 10, learningRate: 0.1 },
+};
+
+function problemsOf(raw: unknown): string[] {
+  try {
+    validateScenario(raw);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ScenarioError);
+    return (error as ScenarioError).problems;
+  }
+  throw new Error('expected the scenario to be refused');
+}
+
+describe('scenario validation', () => {
+  it('accepts a minimal scenario and fills in defaults', () => {
+    const s = validateScenario(base);
+    expect(s.training.optimizer).toBe('sgd');
+    expect(s.system).toMatchObject({ workers: 'auto', backend: 'auto', transport: 'auto' });
+    expect(s.evaluation.every).toBe(1);
+    expect(s.output.dir).toBe('runs');
+  });
+
+  it('every ready scenario in scenarios/ is valid', async () => {
+    const files = readdirSync('scenarios').filter((f) => f.endsWith('.yaml'));
+    expect(files).toContain('quickstart.yaml');
+    for (const file of files) await expect(loadScenarioFile(`scenarios/${file}`)).resolves.toBeTruthy();
+  });
+
+  it('lists unknown dataset, partition and model names with the valid ones', () => {
+    const problems = problemsOf({ ...base, dataset: { name: 'cifar10' }, partition: { kind: 'random', clients: 3 }, model: { name: 'resnet' } });
+    expect(problems).toContain('dataset.name: unknown dataset name (got "cifar10", expected one of mnist, boston-housing, synthetic)');
+    expect(problems).toContain('partition.kind: unknown partition kind (got "random", expected one of iid, dirichlet, shards, quantity-skew, natural)');
+    expect(problems).toContain('model.name: unknown model name (got "resnet", expected one of linear-regression, logistic-regression, mlp, cnn, cnn-small)');
+  });
+
+  it('reports every problem at once, each with path, value and expectation', () => {
+    const problems = problemsOf({ ...base, rounds: 0, seed: 'x', training: { epochs: 1.5, batchSize: 'many', learningRate: -1 }, rouds: 3 });
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'rounds: too small (got 0, expected ≥ 1)',
+        'seed: wrong type (got "x", expected number)',
+        'training.epochs: wrong type (got 1.5, expected a whole number)',
+        'training.batchSize: expected a positive integer or "all" (got "many")',
+        'training.learningRate: too small (got -1, expected > 0)',
+      ]),
+    );
+    expect(problems.some((p) => p.startsWith('rouds: unknown field (got 3'))).toBe(true);
+    expect(problems.length).toBe(6);
+  });
+
+  it('reports missing required fields', () => {
+    const { rounds: _r, training: _t, ...rest } = base;
+    const problems = problemsOf(rest);
+    expect(problems).toContain('rounds: missing (expected number)');
+    expect(problems.some((p) => p.startsWith('training: missing'))).toBe(true);
+  });
+
+  it('checks fields against each other', () => {
+    expect(problemsOf({ ...base, clientsPerRound: 50 })).toContain('clientsPerRound: more than there are clients (got 50, expected at most partition.clients = 10)');
+    expect(problemsOf({ ...base, clientFraction: 0.1 })[0]).toMatch(/either clientsPerRound or clientFraction, not both/);
+    const { clientsPerRound: _k, ...noK } = base;
+    expect(problemsOf(noK)[0]).toMatch(/clientsPerRound: missing/);
+    const boston = problemsOf({ ...base, dataset: { name: 'boston-housing' }, partition: { kind: 'shards', clients: 10 }, evaluation: { targetAccuracy: 0.9 } });
+    expect(boston).toEqual(
+      expect.arrayContaining([
+        "partition.kind: 'shards' splits by label and needs a classification dataset (got regression dataset boston-housing)",
+        'model.name: mlp is a classifier (got regression dataset boston-housing, expected linear-regression)',
+        'evaluation.targetAccuracy: boston-housing is a regression dataset (got 0.9, expected evaluation.targetMse instead)',
+      ]),
+    );
+    expect(problemsOf({ ...base, model: { name: 'linear-regression' } })[0]).toMatch(/linear-regression predicts a number \(got classification dataset mnist/);
+    expect(problemsOf({ ...base, dataset: { name: 'synthetic' }, model: { name: 'cnn' } })[0]).toMatch(/cnn needs image data.*got synthetic with features \[60\]/);
+    expect(problemsOf({ ...base, partition: { kind: 'natural', clients: 10 } })[0]).toMatch(/'natural' needs a dataset that comes federated \(got mnist/);
+  });
+
+  it('refuses values out of range in nested sections', () => {
+    const problems = problemsOf({ ...base, system: { workers: -2, backend: 'gpu', natsUrl: 'http://x' } });
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'system.workers: too small (got -2, expected ≥ 0)',
+        'system.backend: not an allowed value (got "gpu", expected one of "auto", "tensorflow", "wasm", "cpu")',
+        'system.natsUrl: expected a URL such as nats://host:4222 (got "http://x")',
+      ]),
+    );
+  });
+
+  it('reports YAML syntax errors and non-mapping documents', () => {
+    expect(() => parseScenarioText('name: [unclosed', 'broken.yaml')).toThrow(/broken.yaml is not a valid scenario:\n  - YAML syntax/);
+    expect(() => parseScenarioText('- a\n- b')).toThrow(/expected a mapping of scenario fields \(got \["a", "b"\]\)/);
+  });
+
+  it('names an unreadable file', async () => {
+    await expect(loadScenarioFile('scenarios/does-not-exist.yaml')).rejects.toThrow(/does-not-exist.yaml is not a valid scenario:\n  - cannot read the file/);
+  });
+
+  it('derives K from C as max(round(C·N), 1)', () => {
+    const { clientsPerRound: _k, ...noK } = base;
+    expect(clientsPerRound(validateScenario({ ...noK, clientFraction: 0.1, partition: { kind: 'iid', clients: 100 } }))).toBe(10);
+    expect(clientsPerRound(validateScenario({ ...noK, clientFraction: 0.01, partition: { kind: 'iid', clients: 10 } }))).toBe(1);
+  });
+});
