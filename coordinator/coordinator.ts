@@ -22,6 +22,8 @@ import { UpdateReceiver } from './transport/update-receiver.js';
 export interface RoundMetrics {
   round: number;
   selected: number;
+  /** Ids of the sampled clients, sorted. */
+  selectedClients: number[];
   completed: number;
   dropped: number;
   rejected: number;
@@ -257,6 +259,7 @@ export class Coordinator {
     const metrics: RoundMetrics = {
       round,
       selected: selected.length,
+      selectedClients: selected,
       completed: outcome.clients,
       dropped,
       rejected,
