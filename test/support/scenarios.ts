@@ -1,0 +1,24 @@
+/** Small scenarios for tests: real MNIST, few clients and rounds, so a run takes seconds. */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { validateScenario } from '../../shared/scenario/load-scenario.js';
+import type { Scenario, ScenarioInput } from '../../shared/scenario/schema.js';
+
+export function tinyMnistScenario(overrides: Partial<ScenarioInput> & { system?: ScenarioInput['system'] } = {}): Scenario {
+  const outputDir = mkdtempSync(join(tmpdir(), 'fedsim-test-runs-'));
+  return validateScenario({
+    name: 'it-mnist',
+    seed: 11,
+    dataset: { name: 'mnist', trainLimit: 3000, testLimit: 1000 },
+    partition: { kind: 'iid', clients: 10 },
+    model: { name: 'mlp', hidden: [32] },
+    rounds: 3,
+    clientsPerRound: 4,
+    training: { epochs: 1, batchSize: 10, optimizer: 'sgd', learningRate: 0.1 },
+    evaluation: { every: 1 },
+    output: { dir: outputDir, saveModel: true },
+    ...overrides,
+    system: { backend: 'cpu', roundTimeoutSeconds: 60, ...overrides.system },
+  });
+}
