@@ -87,7 +87,6 @@ describe('a federated run over NATS', () => {
     expect(metrics[1]!.completed + metrics[1]!.dropped).toBe(4);
     // The survivor carries round 3 alone.
     expect(metrics[2]!.completed).toBe(4);
-    expect(metrics[2]!.workers).toBe(2); // joined workers are not forgotten, only their clients dropped
     expect(Date.now() - started).toBeLessThan(120_000);
   }, 180_000);
 });

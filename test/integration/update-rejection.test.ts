@@ -1,0 +1,85 @@
+/**
+ * A hostile or broken worker, speaking the real protocol over a real nats-server: an update
+ * with NaN and one of the wrong length are refused and counted, never averaged in, and the run
+ * completes with the good updates.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NatsBus } from '../../shared/bus/nats-bus.js';
+import type { NatsServerHandle } from '../../shared/bus/nats-server-process.js';
+import { decodeFrameOf, encodeFrame } from '../../shared/protocol/frame.js';
+import { subjects, WORKER_QUEUE_GROUP } from '../../shared/protocol/messages.js';
+import { fetchModel, sendUpdate } from '../../shared/protocol/transfers.js';
+import { runSimulation } from '../../coordinator/run-simulation.js';
+import type { RoundMetrics } from '../../coordinator/coordinator.js';
+import { startTestNatsServer } from '../support/nats-harness.js';
+import { tinyMnistScenario } from '../support/scenarios.js';
+
+let nats: NatsServerHandle;
+beforeAll(async () => {
+  nats = await startTestNatsServer();
+});
+afterAll(async () => {
+  await nats?.stop();
+});
+
+/** Joins like a worker, then answers each task with whatever `makeUpdate` returns. */
+async function rogueWorker(url: string, runName: string, makeUpdate: (clientId: number, global: Float32Array) => Float32Array) {
+  const bus = await NatsBus.connect(url, 'rogue-worker');
+  const s = subjects(runName);
+  const workerId = 'rogue-1';
+  for (;;) {
+    try {
+      decodeFrameOf(await bus.request(s.join, encodeFrame('join', { workerId, host: 'test', pid: process.pid, backend: 'none' }), 1000), 'join-reply');
+      break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  let stopped = false;
+  const listen = () => {
+    if (stopped) return;
+    bus.subscribe(
+      s.tasks,
+      (message) => {
+        const task = decodeFrameOf(message.data, 'task').header;
+        message.respond(encodeFrame('task-ack', { workerId }));
+        void (async () => {
+          const { weights } = await fetchModel(bus, s.model, task.round);
+          const report = { samples: 100, steps: 10, loss: 0.5, trainMs: 1, backend: 'none' };
+          await sendUpdate(bus, s.results, { transferId: `${task.round}:${task.clientId}`, workerId, round: task.round, clientId: task.clientId, report }, makeUpdate(task.clientId, weights)).catch(() => {});
+        })().finally(listen);
+      },
+      { queue: WORKER_QUEUE_GROUP, max: 1 },
+    );
+  };
+  listen();
+  bus.subscribe(s.control, () => (stopped = true));
+  decodeFrameOf(await bus.request(s.ready, encodeFrame('ready', { workerId, backend: 'none', detail: 'rogue test worker' }), 5000), 'ack');
+  return bus;
+}
+
+describe('update validation over NATS', () => {
+  it('refuses and counts NaN and wrong-length updates', async () => {
+    const scenario = tinyMnistScenario({ name: 'it-rogue', rounds: 2, clientsPerRound: 4, system: { natsUrl: nats.url, workers: 0, backend: 'cpu', roundTimeoutSeconds: 30 } });
+    const rogue = rogueWorker(nats.url, scenario.name, (clientId, global) => {
+      const selectedFirst = clientId % 3;
+      if (selectedFirst === 0) return Float32Array.from(global, (_, i) => (i === 5 ? NaN : 0));
+      if (selectedFirst === 1) return new Float32Array(global.length - 1);
+      return new Float32Array(global.length).fill(1e-3);
+    });
+    const summary = await runSimulation(scenario, { logLevel: 'silent', progress: false });
+    await (await rogue).close();
+    expect(summary.status, summary.error).toBe('completed');
+    const metrics: RoundMetrics[] = readFileSync(join(summary.runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    for (const m of metrics) {
+      const bad = m.selectedClients.filter((id) => id % 3 !== 2).length;
+      expect(m.rejected).toBe(bad);
+      expect(m.completed).toBe(m.selected - bad);
+      expect(m.dropped).toBe(0);
+    }
+    expect(summary.updatesRejected).toBe(metrics.reduce((s, m) => s + m.rejected, 0));
+    expect(summary.updatesRejected).toBeGreaterThan(0);
+  }, 120_000);
+});
