@@ -1,0 +1,60 @@
+/**
+ * Local training speed: samples/s of one client's training (fedsim's own loop, as workers run
+ * it) per model and backend, on real MNIST images, one process (one core).
+ *
+ *   npm run bench:training [-- --seconds 8]
+ */
+import { selectBackend, type BackendPreference } from '../client/backend/select-backend.js';
+import { trainLocal } from '../client/training/local-training.js';
+import { subset } from '../shared/data/dataset.js';
+import { loadDataset } from '../shared/data/load-dataset.js';
+import type { DataShape } from '../shared/data/data-shape.js';
+import { buildModel } from '../shared/models/build-model.js';
+import { initialWeights, setFlatWeights } from '../shared/models/parameters.js';
+import type { ModelSpec } from '../shared/scenario/schema.js';
+import { report } from './report.js';
+
+const secondsPerCase = Number(process.argv[process.argv.indexOf('--seconds') + 1]) || 6;
+const models: [string, ModelSpec][] = [
+  ['2nn', { name: 'mlp', preset: '2nn' }],
+  ['cnn-small', { name: 'cnn-small' }],
+  ['cnn', { name: 'cnn' }],
+];
+const backends: BackendPreference[] = ['cpu', 'wasm', 'tensorflow'];
+const batchSizes = [10, 50];
+
+const mnist = await loadDataset({ name: 'mnist', trainLimit: 6000, testLimit: 10 }, 1);
+const shape: DataShape = { task: mnist.task, featureShape: mnist.featureShape, numClasses: mnist.numClasses };
+const rows: Record<string, string | number | null>[] = [];
+
+for (const backendName of backends) {
+  let detail: string;
+  try {
+    detail = (await selectBackend(backendName)).detail;
+  } catch (error) {
+    rows.push({ backend: backendName, model: 'all', batch: null, 'samples/s': null, note: `unavailable: ${(error as Error).message.split('\n')[0]}` });
+    continue;
+  }
+  for (const [label, spec] of models) {
+    const model = buildModel(spec, shape);
+    for (const batchSize of batchSizes) {
+      setFlatWeights(model, initialWeights(model, 1));
+      // One small pass to warm kernels up, then size the timed pass to take about secondsPerCase.
+      const probe = await trainLocal(model, subset(mnist.train, mnist.featureSize, range(batchSize * 2)), shape, config(batchSize));
+      const perSample = probe.trainMs / probe.samples;
+      const n = Math.min(mnist.train.count, Math.max(batchSize * 2, Math.round((secondsPerCase * 1000) / perSample / batchSize) * batchSize));
+      const timed = await trainLocal(model, subset(mnist.train, mnist.featureSize, range(n)), shape, config(batchSize));
+      rows.push({ backend: backendName, detail, model: label, params: model.countParams(), batch: batchSize, samples: n, 'samples/s': (timed.samples / timed.trainMs) * 1000 });
+      process.stderr.write(`${backendName} ${label} B=${batchSize}: ${((timed.samples / timed.trainMs) * 1000).toFixed(1)} samples/s\n`);
+    }
+    model.dispose();
+  }
+}
+report('training-throughput', rows, { secondsPerCase, data: 'MNIST train images', loop: 'client/training/local-training.ts, SGD lr 0.01, 1 epoch' });
+
+function config(batchSize: number) {
+  return { epochs: 1, batchSize, optimizer: 'sgd' as const, learningRate: 0.01, seed: 1 };
+}
+function range(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i);
+}
