@@ -10,7 +10,6 @@ import { openTransport, type Transport } from '../shared/bus/open-transport.js';
 import { loadFederatedData } from '../shared/data/federated-data.js';
 import type { DataShape } from '../shared/data/data-shape.js';
 import { createLogger, type LogLevel } from '../shared/logging/logger.js';
-import { buildModel } from '../shared/models/build-model.js';
 import { initialWeights } from '../shared/models/parameters.js';
 import { formatPartitionSummary, summarizePartition } from '../shared/partition/index.js';
 import { clientsPerRound } from '../shared/scenario/load-scenario.js';
@@ -74,27 +73,34 @@ export async function runSimulation(scenario: Scenario, options: RunOptions): Pr
   const log = createLogger({ name: 'coordinator', level: options.progress ? quietWhileProgress(options.logLevel) : options.logLevel, file: runDir.file('coordinator.log') });
   log.info({ runDir: runDir.path }, `run ${runDir.runId}`);
 
-  const backend = await selectBackend(scenario.system.backend);
-  log.info({ backend: backend.detail }, 'training backend');
-  const data = await loadFederatedData(scenario);
-  const summary = summarizePartition(data.dataset, data.clients, scenario.partition.kind);
-  runDir.writeJson('partition.json', summary);
-  log.info(`${data.dataset.description}\n${formatPartitionSummary(summary)}`);
-
-  const shape: DataShape = { task: data.dataset.task, featureShape: data.dataset.featureShape, numClasses: data.dataset.numClasses };
-  const evaluator = new TestSetEvaluator(scenario.model, shape, data.dataset.test);
-  const initial = initialWeights(buildModel(scenario.model, shape), scenario.seed);
-
   let transport: Transport | null = null;
   let processes: WorkerProcesses | null = null;
   const inProcessWorkers: Promise<unknown>[] = [];
   const rounds: RoundMetrics[] = [];
   const progress = createProgress(scenario.rounds, options.progress);
   let coordinator: Coordinator | null = null;
+  let evaluator: TestSetEvaluator | null = null;
+  let backendDetail = 'none';
+  let parameters = 0;
   let result: CoordinatorResult | null = null;
   let failure: Error | null = null;
 
+  // Everything that can fail happens inside the try, so a failed run still leaves a summary
+  // that says why, and never leaves worker processes or a nats-server behind.
   try {
+    const backend = await selectBackend(scenario.system.backend);
+    backendDetail = backend.detail;
+    log.info({ backend: backend.detail }, 'training backend');
+    const data = await loadFederatedData(scenario);
+    const partition = summarizePartition(data.dataset, data.clients, scenario.partition.kind);
+    runDir.writeJson('partition.json', partition);
+    log.info(`${data.dataset.description}\n${formatPartitionSummary(partition)}`);
+
+    const shape: DataShape = { task: data.dataset.task, featureShape: data.dataset.featureShape, numClasses: data.dataset.numClasses };
+    evaluator = new TestSetEvaluator(scenario.model, shape, data.dataset.test);
+    const initial = initialWeights(evaluator.model, scenario.seed);
+    parameters = initial.length;
+
     transport = await openTransport(scenario.system, log);
     coordinator = new Coordinator({
       scenario,
@@ -150,7 +156,7 @@ export async function runSimulation(scenario: Scenario, options: RunOptions): Pr
     await transport?.close();
   }
 
-  if (result && scenario.output.saveModel) {
+  if (result && evaluator && scenario.output.saveModel) {
     await saveModel(evaluator.model, result.finalWeights, runDir.file('model'));
   }
   const last = result?.finalEvaluation ?? null;
@@ -173,12 +179,12 @@ export async function runSimulation(scenario: Scenario, options: RunOptions): Pr
     roundsToTarget: result?.roundsToTarget ?? null,
     totalWallMs: performance.now() - started,
     meanRoundMs: rounds.length > 0 ? rounds.reduce((s, r) => s + r.wallMs, 0) / rounds.length : null,
-    backend: backend.detail,
+    backend: backendDetail,
     transport: { kind: transport?.bus.kind ?? 'none', origin: transport?.origin ?? 'none', address: transport?.bus.address ?? 'none' },
     workers: { count: workers.length, backends: Object.fromEntries(workers.map((w) => [w.workerId, w.backendDetail ?? 'not ready'])) },
     bytesDown: rounds.reduce((s, r) => s + r.bytesDown, 0),
     bytesUp: rounds.reduce((s, r) => s + r.bytesUp, 0),
-    parameters: initial.length,
+    parameters,
     clientsDropped: rounds.reduce((s, r) => s + r.dropped, 0),
     updatesRejected: rounds.reduce((s, r) => s + r.rejected, 0),
   };
