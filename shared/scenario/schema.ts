@@ -133,7 +133,7 @@ export type ModelSpec = Scenario['model'];
 export type TrainingSpec = Scenario['training'];
 export type SystemSpec = Scenario['system'];
 
-/** The discriminators, listed in errors when a name is unknown. */
-export const DATASET_NAMES = ['mnist', 'boston-housing', 'synthetic'] as const;
-export const PARTITION_KINDS = ['iid', 'dirichlet', 'shards', 'quantity-skew', 'natural'] as const;
+/** The discriminators, listed in errors when a name is unknown; owned by the modules that implement them. */
+export { DATASET_NAMES } from '../data/load-dataset.js';
+export { PARTITION_KINDS } from '../partition/index.js';
 export const MODEL_NAMES = ['linear-regression', 'logistic-regression', 'mlp', 'cnn', 'cnn-small'] as const;
