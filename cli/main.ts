@@ -46,6 +46,7 @@ program
     if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
     else process.stderr.write(`${summaryLine(summary)}\n`);
     process.exitCode = summary.status === 'completed' ? 0 : 1;
+    exitWhenFlushed();
   });
 
 program
@@ -75,6 +76,7 @@ program
     } finally {
       await bus.close().catch(() => {});
     }
+    exitWhenFlushed();
   });
 
 program
@@ -96,6 +98,14 @@ program
         `${target !== undefined ? `, target ${target}` : ''}\n`,
     );
   });
+
+/**
+ * Ends the process once stdout has drained. tfjs backends keep handles open that would otherwise
+ * keep a finished run alive.
+ */
+function exitWhenFlushed(): void {
+  process.stdout.write('', () => process.exit());
+}
 
 function parseCount(value: string): number {
   const n = Number(value);
