@@ -113,7 +113,7 @@ export async function runSimulation(scenario: Scenario, options: RunOptions): Pr
         rounds.push(metrics);
         runDir.appendMetrics(metrics);
         progress.round(metrics);
-        log.info(metrics, `round ${metrics.round} done`);
+        log.debug(metrics, `round ${metrics.round} done`);
         options.onRound?.(metrics);
       },
     });
@@ -189,7 +189,7 @@ export async function runSimulation(scenario: Scenario, options: RunOptions): Pr
     updatesRejected: rounds.reduce((s, r) => s + r.rejected, 0),
   };
   runDir.writeJson('summary.json', runSummary);
-  log.info(summaryLine(runSummary));
+  log.debug(summaryLine(runSummary));
   log.flush();
   return runSummary;
 }
