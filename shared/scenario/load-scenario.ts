@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { dataShapeOf } from '../data/data-shape.js';
+import { checkModelFitsData } from '../models/model-requirements.js';
 import {
   DATASET_NAMES,
   MODEL_NAMES,
@@ -121,16 +122,7 @@ function crossFieldProblems(s: Scenario): string[] {
   if (s.partition.kind === 'natural' && s.dataset.name !== 'synthetic') {
     problems.push(`partition.kind: 'natural' needs a dataset that comes federated (got ${s.dataset.name}, expected synthetic)`);
   }
-  const isRegressionModel = s.model.name === 'linear-regression';
-  if (isRegressionModel && shape.task !== 'regression') {
-    problems.push(`model.name: linear-regression predicts a number (got classification dataset ${s.dataset.name}, expected a regression dataset such as boston-housing)`);
-  }
-  if (!isRegressionModel && shape.task === 'regression') {
-    problems.push(`model.name: ${s.model.name} is a classifier (got regression dataset ${s.dataset.name}, expected linear-regression)`);
-  }
-  if ((s.model.name === 'cnn' || s.model.name === 'cnn-small') && shape.featureShape.length !== 3) {
-    problems.push(`model.name: ${s.model.name} needs image data of shape [height, width, channels] (got ${s.dataset.name} with features [${shape.featureShape.join(', ')}], expected mnist)`);
-  }
+  problems.push(...checkModelFitsData(s.model, shape, s.dataset.name));
   if (s.model.name === 'mlp' && s.model.preset === '2nn' && s.model.hidden !== undefined) {
     problems.push(`model.hidden: the 2nn preset fixes the hidden layers at [200, 200] (got [${s.model.hidden.join(', ')}], expected no hidden with preset: 2nn)`);
   }

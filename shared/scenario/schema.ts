@@ -136,4 +136,4 @@ export type SystemSpec = Scenario['system'];
 /** The discriminators, listed in errors when a name is unknown; owned by the modules that implement them. */
 export { DATASET_NAMES } from '../data/load-dataset.js';
 export { PARTITION_KINDS } from '../partition/index.js';
-export const MODEL_NAMES = ['linear-regression', 'logistic-regression', 'mlp', 'cnn', 'cnn-small'] as const;
+export { MODEL_NAMES } from '../models/model-requirements.js';

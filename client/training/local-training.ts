@@ -1,0 +1,125 @@
+/**
+ * One client's local training, as FedAvg's ClientUpdate: E epochs of minibatch steps of size B
+ * over the client's own samples, in a seeded order, with a fresh optimizer each round. A
+ * hand-written loop rather than model.fit: fit shuffles with an unseeded source.
+ */
+import type { DataSplit } from '../../shared/data/dataset.js';
+import type { DataShape } from '../../shared/data/data-shape.js';
+import { Rng } from '../../shared/random.js';
+import * as tf from '../../shared/tf.js';
+
+export interface LocalTrainingConfig {
+  epochs: number;
+  batchSize: number | 'all';
+  optimizer: 'sgd' | 'momentum' | 'adam';
+  learningRate: number;
+  momentum?: number;
+  seed: number;
+}
+
+export interface LocalTrainingResult {
+  samples: number;
+  steps: number;
+  /** Sample-weighted mean loss over the last epoch's batches. */
+  meanLoss: number;
+  firstEpochLoss: number;
+  trainMs: number;
+}
+
+export async function trainLocal(model: tf.LayersModel, data: DataSplit, shape: DataShape, config: LocalTrainingConfig): Promise<LocalTrainingResult> {
+  if (data.count === 0) throw new RangeError('trainLocal: the client has no samples');
+  const started = performance.now();
+  const optimizer = makeOptimizer(config);
+  const batchSize = config.batchSize === 'all' ? data.count : Math.min(config.batchSize, data.count);
+  const featureSize = data.features.length / data.count;
+  const order = Array.from({ length: data.count }, (_, i) => i);
+  let steps = 0;
+  let firstEpochLoss = NaN;
+  let lastEpochLoss = NaN;
+  try {
+    for (let epoch = 0; epoch < config.epochs; epoch++) {
+      new Rng(config.seed).fork(`epoch:${epoch}`).shuffle(order);
+      // Batch losses stay on the backend and are read once per epoch: no sync per step.
+      const weightedLosses: tf.Scalar[] = [];
+      for (let start = 0; start < data.count; start += batchSize) {
+        const rows = order.slice(start, start + batchSize);
+        const { x, y } = makeBatch(data, rows, featureSize, shape);
+        const loss = optimizer.minimize(() => lossOf(model, x, y, shape), true) as tf.Scalar;
+        weightedLosses.push(tf.tidy(() => loss.mul(rows.length)));
+        tf.dispose([x, y, loss]);
+        steps += 1;
+      }
+      const total = tf.tidy(() => tf.addN(weightedLosses));
+      const epochLoss = (await total.data())[0]! / data.count;
+      tf.dispose([total, ...weightedLosses]);
+      if (epoch === 0) firstEpochLoss = epochLoss;
+      lastEpochLoss = epochLoss;
+    }
+  } finally {
+    optimizer.dispose();
+  }
+  return { samples: data.count, steps, meanLoss: lastEpochLoss, firstEpochLoss, trainMs: performance.now() - started };
+}
+
+export interface EvaluationResult {
+  loss: number;
+  accuracy?: number;
+  mse?: number;
+  samples: number;
+}
+
+/** Loss (cross-entropy, or MSE for regression) and accuracy over a split, in bounded batches. */
+export async function evaluateModel(model: tf.LayersModel, data: DataSplit, shape: DataShape, batchSize = 1000): Promise<EvaluationResult> {
+  const featureSize = data.features.length / Math.max(data.count, 1);
+  let lossSum = 0;
+  let correct = 0;
+  for (let start = 0; start < data.count; start += batchSize) {
+    const rows = Array.from({ length: Math.min(batchSize, data.count - start) }, (_, i) => start + i);
+    const { x, y } = makeBatch(data, rows, featureSize, shape);
+    const [loss, hits] = tf.tidy(() => {
+      const predictions = model.predict(x) as tf.Tensor;
+      if (shape.task === 'regression') {
+        return [tf.losses.meanSquaredError(y, predictions.reshape(y.shape), undefined, tf.Reduction.SUM), tf.scalar(0)];
+      }
+      // The models end in softmax: cross-entropy on probabilities, clipped as in training.
+      const crossEntropy = tf.neg(tf.sum(tf.mul(y, tf.log(tf.clipByValue(predictions, 1e-7, 1 - 1e-7)))));
+      return [crossEntropy, tf.sum(tf.equal(tf.argMax(predictions, 1), tf.argMax(y, 1)).asType('float32'))];
+    });
+    lossSum += (await loss.data())[0]!;
+    correct += (await hits.data())[0]!;
+    tf.dispose([x, y, loss, hits]);
+  }
+  const loss = lossSum / data.count;
+  return shape.task === 'regression' ? { loss, mse: loss, samples: data.count } : { loss, accuracy: correct / data.count, samples: data.count };
+}
+
+function makeOptimizer(config: LocalTrainingConfig): tf.Optimizer {
+  switch (config.optimizer) {
+    case 'sgd':
+      return tf.train.sgd(config.learningRate);
+    case 'momentum':
+      return tf.train.momentum(config.learningRate, config.momentum ?? 0.9);
+    case 'adam':
+      return tf.train.adam(config.learningRate);
+  }
+}
+
+function lossOf(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor, shape: DataShape): tf.Scalar {
+  const predictions = model.apply(x, { training: true }) as tf.Tensor;
+  if (shape.task === 'regression') return tf.losses.meanSquaredError(y, predictions.reshape(y.shape)) as tf.Scalar;
+  // Categorical cross-entropy on the softmax output, clipped like Keras to avoid log(0).
+  return tf.mean(tf.neg(tf.sum(tf.mul(y, tf.log(tf.clipByValue(predictions, 1e-7, 1 - 1e-7))), -1))) as tf.Scalar;
+}
+
+function makeBatch(data: DataSplit, rows: number[], featureSize: number, shape: DataShape): { x: tf.Tensor; y: tf.Tensor } {
+  const features = new Float32Array(rows.length * featureSize);
+  const labels = new Float32Array(rows.length);
+  rows.forEach((row, i) => {
+    features.set(data.features.subarray(row * featureSize, (row + 1) * featureSize), i * featureSize);
+    labels[i] = data.labels[row]!;
+  });
+  const x = tf.tensor(features, [rows.length, ...shape.featureShape]);
+  if (shape.task === 'regression') return { x, y: tf.tensor2d(labels, [rows.length, 1]) };
+  const y = tf.tidy(() => tf.oneHot(tf.tensor1d(Int32Array.from(labels), 'int32'), shape.numClasses).asType('float32'));
+  return { x, y };
+}
