@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import * as tf from '../../shared/tf.js';
 import { registerWasmConvGradients } from './wasm-conv-gradients.js';
+import { registerWasmTransposedMatMul } from './wasm-transposed-matmul.js';
 
 export type BackendPreference = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
 
@@ -52,6 +53,7 @@ async function useWasm(): Promise<ActiveBackend> {
   }
   await setBackendOrThrow('wasm');
   registerWasmConvGradients();
+  registerWasmTransposedMatMul();
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
   return { name: 'wasm', detail: `wasm (${simd ? 'SIMD' : 'no SIMD'}, 1 thread)` };
 }
