@@ -1,7 +1,8 @@
 /**
- * tfjs-backend-wasm 4.22 has no Conv2DBackpropFilter kernel, so no Conv2D layer can train on it.
- * This registers one built from the wasm backend's own fast kernels (pad, transpose, conv2d,
- * slice), so the filter gradient runs in wasm like everything else.
+ * tfjs-backend-wasm 4.22 has no Conv2DBackpropFilter kernel, so no Conv2D layer can train on it,
+ * and its Conv2DBackpropInput is ~7× slower than its forward Conv2D. Both gradients are
+ * registered here, built from the wasm backend's own fast kernels (pad, transpose, reverse,
+ * conv2d, slice), so they run in wasm like everything else.
  *
  * dW[kh, kw, ci, co] = Σ_{n, oh, ow} x_pad[n, oh·s + kh, ow·s + kw, ci] · dy[n, oh, ow, co]
  * is itself a convolution once batch and channels swap places: convolve the input, transposed to
@@ -16,9 +17,68 @@ type KernelRunner = (args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBa
 let registered = false;
 
 export function registerWasmConvGradients(): void {
-  if (registered || tf.getKernel('Conv2DBackpropFilter', 'wasm') !== undefined) return;
-  tf.registerKernel({ kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: conv2dBackpropFilter as unknown as tf.KernelFunc });
+  if (registered) return;
+  if (tf.getKernel('Conv2DBackpropFilter', 'wasm') === undefined) {
+    tf.registerKernel({ kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: conv2dBackpropFilter as unknown as tf.KernelFunc });
+  }
+  const nativeInputGradient = tf.getKernel('Conv2DBackpropInput', 'wasm')?.kernelFunc as unknown as KernelRunner | undefined;
+  tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
+  tf.registerKernel({
+    kernelName: 'Conv2DBackpropInput',
+    backendName: 'wasm',
+    kernelFunc: ((args: ConvGradientArgs<'dy' | 'filter'>) => conv2dBackpropInput(args, nativeInputGradient)) as unknown as tf.KernelFunc,
+  });
   registered = true;
+}
+
+type ConvGradientArgs<Names extends string> = { inputs: Record<Names, TensorInfo>; backend: tf.KernelBackend; attrs: Record<string, unknown> };
+
+/**
+ * dx = the full correlation of dy with the filter rotated 180° and its channels swapped:
+ * pad dy by (k − 1 − pad) on each side, then a 'valid' convolution with W'[i, j, co, ci] =
+ * W[kh − 1 − i, kw − 1 − j, ci, co]. Written for stride 1 (every layer of fedsim's models);
+ * strided convolutions keep the backend's own kernel.
+ */
+function conv2dBackpropInput(args: ConvGradientArgs<'dy' | 'filter'>, fallback: KernelRunner | undefined): TensorInfo {
+  const { dy, filter } = args.inputs;
+  const { backend } = args;
+  const inputShape = args.attrs.inputShape as [number, number, number, number];
+  const info = tf.backend_util.computeConv2DInfo(
+    inputShape,
+    filter.shape as [number, number, number, number],
+    args.attrs.strides as [number, number] | number,
+    1,
+    args.attrs.pad as 'valid' | 'same' | number | tf.backend_util.ExplicitPadding,
+    args.attrs.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined,
+    false,
+    'channelsLast',
+  );
+  const dataFormat = (args.attrs.dataFormat as string | undefined) ?? 'NHWC';
+  if (info.strideHeight !== 1 || info.strideWidth !== 1 || dataFormat !== 'NHWC') {
+    if (!fallback) throw new Error('wasm Conv2DBackpropInput: strided or NCHW convolutions need the backend kernel, which is missing');
+    return fallback(args as never) as TensorInfo;
+  }
+  const { top, bottom, left, right } = info.padInfo;
+  const [kh, kw] = [info.filterHeight, info.filterWidth];
+  const temporaries: TensorInfo[] = [];
+  const keep = (t: TensorInfo): TensorInfo => {
+    temporaries.push(t);
+    return t;
+  };
+  try {
+    const paddedDy = keep(
+      wasmKernel('PadV2')({ inputs: { x: dy }, backend, attrs: { paddings: [[0, 0], [kh - 1 - top, kh - 1 - bottom], [kw - 1 - left, kw - 1 - right], [0, 0]], constantValue: 0 } }) as TensorInfo,
+    );
+    const flipped = keep(wasmKernel('Reverse')({ inputs: { x: filter }, backend, attrs: { dims: [0, 1] } }) as TensorInfo);
+    const swapped = keep(wasmKernel('Transpose')({ inputs: { x: flipped }, backend, attrs: { perm: [0, 1, 3, 2] } }) as TensorInfo);
+    return wasmKernel('Conv2D')({
+      inputs: { x: paddedDy, filter: swapped },
+      backend,
+      attrs: { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [1, 1] },
+    }) as TensorInfo;
+  } finally {
+    for (const t of temporaries) backend.disposeData(t.dataId);
+  }
 }
 
 function wasmKernel(name: string): KernelRunner {
