@@ -56,7 +56,7 @@ export async function trainLocal(model: tf.LayersModel, data: DataSplit, shape: 
       lastEpochLoss = epochLoss;
     }
   } finally {
-    optimizer.dispose();
+    disposeOptimizer(optimizer);
   }
   return { samples: data.count, steps, meanLoss: lastEpochLoss, firstEpochLoss, trainMs: performance.now() - started };
 }
@@ -101,6 +101,18 @@ function makeOptimizer(config: LocalTrainingConfig): tf.Optimizer {
       return tf.train.momentum(config.learningRate, config.momentum ?? 0.9);
     case 'adam':
       return tf.train.adam(config.learningRate);
+  }
+}
+
+/**
+ * tfjs 4.22's MomentumOptimizer.dispose() skips SGD's: the learning-rate scalar `c` it inherits
+ * stays allocated, one tensor leaked per client trained unless disposed here.
+ */
+function disposeOptimizer(optimizer: tf.Optimizer): void {
+  optimizer.dispose();
+  if (optimizer instanceof tf.MomentumOptimizer) {
+    const { c, m } = optimizer as unknown as { c?: tf.Tensor; m?: tf.Tensor };
+    for (const scalar of [c, m]) if (scalar && !scalar.isDisposed) scalar.dispose();
   }
 }
 

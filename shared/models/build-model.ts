@@ -16,17 +16,17 @@ export function buildModel(spec: ModelSpec, shape: DataShape): tf.LayersModel {
   const model = tf.sequential({ name: spec.name });
   switch (spec.name) {
     case 'linear-regression':
-      model.add(tf.layers.flatten({ inputShape: shape.featureShape, name: 'flatten' }));
+      model.add(flattenInput(shape));
       model.add(tf.layers.dense({ units: 1, name: 'linear' }));
       break;
     case 'logistic-regression':
-      model.add(tf.layers.flatten({ inputShape: shape.featureShape, name: 'flatten' }));
+      model.add(flattenInput(shape));
       model.add(tf.layers.dense({ units: shape.numClasses, activation: 'softmax', name: 'softmax' }));
       break;
     case 'mlp': {
       // The FedAvg paper's 2NN: two hidden layers of 200 ReLU units.
       const hidden = spec.preset === '2nn' ? [200, 200] : (spec.hidden ?? [200, 200]);
-      model.add(tf.layers.flatten({ inputShape: shape.featureShape, name: 'flatten' }));
+      model.add(flattenInput(shape));
       hidden.forEach((units, i) => model.add(tf.layers.dense({ units, activation: spec.activation ?? 'relu', name: `hidden${i + 1}` })));
       model.add(tf.layers.dense({ units: shape.numClasses, activation: 'softmax', name: 'softmax' }));
       break;
@@ -51,4 +51,10 @@ export function buildModel(spec: ModelSpec, shape: DataShape): tf.LayersModel {
       break;
   }
   return model;
+}
+
+/** Features as one vector per sample; a reshape, since tfjs' flatten refuses 1-D features. */
+function flattenInput(shape: DataShape): tf.layers.Layer {
+  const size = shape.featureShape.reduce((a, b) => a * b, 1);
+  return tf.layers.reshape({ inputShape: shape.featureShape, targetShape: [size], name: 'flatten' });
 }

@@ -1,0 +1,88 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { selectBackend } from '../../client/backend/select-backend.js';
+import type { DataShape } from '../../shared/data/data-shape.js';
+import { buildModel, checkModelFitsData } from '../../shared/models/build-model.js';
+import { getFlatWeights, initialWeights, layoutOf, layoutsEqual, setFlatWeights } from '../../shared/models/parameters.js';
+
+const mnist: DataShape = { task: 'classification', featureShape: [28, 28, 1], numClasses: 10 };
+const boston: DataShape = { task: 'regression', featureShape: [13], numClasses: 0 };
+
+beforeAll(async () => {
+  await selectBackend('cpu');
+});
+
+describe('models', () => {
+  it('builds the FedAvg paper CNN with exactly 1,663,370 parameters', () => {
+    // conv1 5·5·1·32+32 = 832; conv2 5·5·32·64+64 = 51,264; dense 3136·512+512 = 1,606,144;
+    // softmax 512·10+10 = 5,130.
+    expect(buildModel({ name: 'cnn' }, mnist).countParams()).toBe(1_663_370);
+  });
+
+  it('builds the 2NN (784-200-200-10) with 199,210 parameters', () => {
+    expect(buildModel({ name: 'mlp', preset: '2nn' }, mnist).countParams()).toBe(199_210);
+  });
+
+  it('builds cnn-small with 693,962 parameters', () => {
+    // conv 3·3·1·32+32 = 320; 26×26 → pool → 13·13·32 = 5,408; dense 5408·128+128 = 692,352;
+    // softmax 128·10+10 = 1,290.
+    expect(buildModel({ name: 'cnn-small' }, mnist).countParams()).toBe(693_962);
+  });
+
+  it('builds linear and logistic regression', () => {
+    expect(buildModel({ name: 'linear-regression' }, boston).countParams()).toBe(14);
+    expect(buildModel({ name: 'logistic-regression' }, mnist).countParams()).toBe(7850);
+    expect(buildModel({ name: 'mlp', hidden: [32, 16], activation: 'tanh' }, mnist).countParams()).toBe(784 * 32 + 32 + 32 * 16 + 16 + 16 * 10 + 10);
+  });
+
+  it('refuses data a model cannot take, naming the problem', () => {
+    expect(() => buildModel({ name: 'cnn' }, { task: 'classification', featureShape: [60], numClasses: 10 })).toThrow(/cnn needs image data of shape \[height, width, channels\] \(got this dataset with features \[60\]/);
+    expect(checkModelFitsData({ name: 'linear-regression' }, mnist, 'mnist')[0]).toMatch(/got classification dataset mnist/);
+    expect(checkModelFitsData({ name: 'mlp' }, boston, 'boston-housing')[0]).toMatch(/mlp is a classifier \(got regression dataset boston-housing/);
+  });
+});
+
+describe('flat parameter vectors', () => {
+  it('lays weights out contiguously in getWeights order', () => {
+    const layout = layoutOf(buildModel({ name: 'cnn' }, mnist));
+    expect(layout.totalSize).toBe(1_663_370);
+    let offset = 0;
+    for (const entry of layout.entries) {
+      expect(entry.offset).toBe(offset);
+      expect(entry.size).toBe(entry.shape.reduce((a, b) => a * b, 1));
+      offset += entry.size;
+    }
+    expect(layout.entries.map((e) => e.name)).toEqual(['conv1/kernel', 'conv1/bias', 'conv2/kernel', 'conv2/bias', 'dense1/kernel', 'dense1/bias', 'softmax/kernel', 'softmax/bias']);
+  });
+
+  it('gives two builds in one process the same layout', () => {
+    expect(layoutsEqual(layoutOf(buildModel({ name: 'mlp', preset: '2nn' }, mnist)), layoutOf(buildModel({ name: 'mlp', preset: '2nn' }, mnist)))).toBe(true);
+    expect(layoutsEqual(layoutOf(buildModel({ name: 'cnn' }, mnist)), layoutOf(buildModel({ name: 'cnn-small' }, mnist)))).toBe(false);
+  });
+
+  it('round-trips weights exactly and refuses the wrong length', () => {
+    const model = buildModel({ name: 'mlp', hidden: [16] }, mnist);
+    const weights = initialWeights(model, 5);
+    setFlatWeights(model, weights);
+    expect(Buffer.from(getFlatWeights(model).buffer).equals(Buffer.from(weights.buffer))).toBe(true);
+    expect(() => setFlatWeights(model, new Float32Array(weights.length - 1))).toThrow(/vector has 12729 values, expected 12730/);
+  });
+
+  it('initialises deterministically by seed, Glorot-uniform kernels and zero biases', () => {
+    const model = buildModel({ name: 'cnn' }, mnist);
+    const a = initialWeights(model, 7);
+    expect(Buffer.from(initialWeights(buildModel({ name: 'cnn' }, mnist), 7).buffer).equals(Buffer.from(a.buffer))).toBe(true);
+    expect(Buffer.from(initialWeights(model, 8).buffer).equals(Buffer.from(a.buffer))).toBe(false);
+    for (const entry of layoutOf(model).entries) {
+      const values = a.subarray(entry.offset, entry.offset + entry.size);
+      if (entry.shape.length === 1) {
+        expect(values.every((v) => v === 0)).toBe(true);
+        continue;
+      }
+      const field = entry.shape.slice(0, -2).reduce((x, y) => x * y, 1);
+      const limit = Math.sqrt(6 / (field * (entry.shape.at(-2)! + entry.shape.at(-1)!)));
+      const max = values.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+      expect(max).toBeLessThanOrEqual(limit);
+      expect(max).toBeGreaterThan(0.95 * limit);
+    }
+  });
+});
