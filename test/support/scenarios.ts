@@ -15,7 +15,7 @@ export function tinyMnistScenario(overrides: Partial<ScenarioInput> & { system?:
     model: { name: 'mlp', hidden: [32] },
     rounds: 3,
     clientsPerRound: 4,
-    training: { epochs: 1, batchSize: 10, optimizer: 'sgd', learningRate: 0.1 },
+    training: { epochs: 2, batchSize: 10, optimizer: 'sgd', learningRate: 0.1 },
     evaluation: { every: 1 },
     output: { dir: outputDir, saveModel: true },
     ...overrides,
