@@ -4,6 +4,7 @@
  * hand-written loop rather than model.fit: fit shuffles with an unseeded source.
  */
 import type { DataSplit } from '../../shared/data/dataset.js';
+import { makeBatch } from '../../shared/models/batches.js';
 import type { DataShape } from '../../shared/data/data-shape.js';
 import { Rng } from '../../shared/random.js';
 import * as tf from '../../shared/tf.js';
@@ -61,38 +62,6 @@ export async function trainLocal(model: tf.LayersModel, data: DataSplit, shape: 
   return { samples: data.count, steps, meanLoss: lastEpochLoss, firstEpochLoss, trainMs: performance.now() - started };
 }
 
-export interface EvaluationResult {
-  loss: number;
-  accuracy?: number;
-  mse?: number;
-  samples: number;
-}
-
-/** Loss (cross-entropy, or MSE for regression) and accuracy over a split, in bounded batches. */
-export async function evaluateModel(model: tf.LayersModel, data: DataSplit, shape: DataShape, batchSize = 1000): Promise<EvaluationResult> {
-  const featureSize = data.features.length / Math.max(data.count, 1);
-  let lossSum = 0;
-  let correct = 0;
-  for (let start = 0; start < data.count; start += batchSize) {
-    const rows = Array.from({ length: Math.min(batchSize, data.count - start) }, (_, i) => start + i);
-    const { x, y } = makeBatch(data, rows, featureSize, shape);
-    const [loss, hits] = tf.tidy(() => {
-      const predictions = model.predict(x) as tf.Tensor;
-      if (shape.task === 'regression') {
-        return [tf.losses.meanSquaredError(y, predictions.reshape(y.shape), undefined, tf.Reduction.SUM), tf.scalar(0)];
-      }
-      // The models end in softmax: cross-entropy on probabilities, clipped as in training.
-      const crossEntropy = tf.neg(tf.sum(tf.mul(y, tf.log(tf.clipByValue(predictions, 1e-7, 1 - 1e-7)))));
-      return [crossEntropy, tf.sum(tf.equal(tf.argMax(predictions, 1), tf.argMax(y, 1)).asType('float32'))];
-    });
-    lossSum += (await loss.data())[0]!;
-    correct += (await hits.data())[0]!;
-    tf.dispose([x, y, loss, hits]);
-  }
-  const loss = lossSum / data.count;
-  return shape.task === 'regression' ? { loss, mse: loss, samples: data.count } : { loss, accuracy: correct / data.count, samples: data.count };
-}
-
 function makeOptimizer(config: LocalTrainingConfig): tf.Optimizer {
   switch (config.optimizer) {
     case 'sgd':
@@ -121,17 +90,4 @@ function lossOf(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor, shape: DataSh
   if (shape.task === 'regression') return tf.losses.meanSquaredError(y, predictions.reshape(y.shape)) as tf.Scalar;
   // Categorical cross-entropy on the softmax output, clipped like Keras to avoid log(0).
   return tf.mean(tf.neg(tf.sum(tf.mul(y, tf.log(tf.clipByValue(predictions, 1e-7, 1 - 1e-7))), -1))) as tf.Scalar;
-}
-
-function makeBatch(data: DataSplit, rows: number[], featureSize: number, shape: DataShape): { x: tf.Tensor; y: tf.Tensor } {
-  const features = new Float32Array(rows.length * featureSize);
-  const labels = new Float32Array(rows.length);
-  rows.forEach((row, i) => {
-    features.set(data.features.subarray(row * featureSize, (row + 1) * featureSize), i * featureSize);
-    labels[i] = data.labels[row]!;
-  });
-  const x = tf.tensor(features, [rows.length, ...shape.featureShape]);
-  if (shape.task === 'regression') return { x, y: tf.tensor2d(labels, [rows.length, 1]) };
-  const y = tf.tidy(() => tf.oneHot(tf.tensor1d(Int32Array.from(labels), 'int32'), shape.numClasses).asType('float32'));
-  return { x, y };
 }

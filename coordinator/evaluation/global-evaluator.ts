@@ -5,16 +5,9 @@ import { buildModel } from '../../shared/models/build-model.js';
 import { setFlatWeights } from '../../shared/models/parameters.js';
 import type { ModelSpec } from '../../shared/scenario/schema.js';
 import type { LayersModel } from '../../shared/tf.js';
-import { evaluateModel } from '../../client/training/local-training.js';
+import { evaluateModel, type EvaluationResult } from '../../shared/models/evaluate-model.js';
 
-export interface Evaluation {
-  loss: number;
-  /** Classification only. */
-  accuracy?: number;
-  /** Regression only. */
-  mse?: number;
-  samples: number;
-}
+export type Evaluation = EvaluationResult;
 
 export interface GlobalEvaluator {
   evaluate(weights: Float32Array): Promise<Evaluation>;

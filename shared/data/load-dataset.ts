@@ -6,22 +6,13 @@ import { Rng } from '../random.js';
 import { loadBostonHousing } from './boston-housing.js';
 import type { Dataset } from './dataset.js';
 import { loadMnist } from './mnist.js';
-import { generateSynthetic } from './synthetic.js';
+import { generateSynthetic, type SyntheticOptions } from './synthetic.js';
 
 export type DatasetSpec =
   /** The limits keep the FIRST n rows (for fast tests), so they need no seed. */
   | { name: 'mnist'; trainLimit?: number; testLimit?: number }
   | { name: 'boston-housing'; testFraction: number }
-  | {
-      name: 'synthetic';
-      alpha: number;
-      beta: number;
-      clients: number;
-      featureSize?: number;
-      numClasses?: number;
-      meanSamples?: number;
-      testFraction: number;
-    };
+  | ({ name: 'synthetic' } & SyntheticOptions);
 
 export const DATASET_NAMES = ['mnist', 'boston-housing', 'synthetic'] as const;
 

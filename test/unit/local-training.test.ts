@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../client/backend/select-backend.js';
-import { evaluateModel, trainLocal } from '../../client/training/local-training.js';
+import { trainLocal } from '../../client/training/local-training.js';
+import { evaluateModel } from '../../shared/models/evaluate-model.js';
 import type { DataSplit } from '../../shared/data/dataset.js';
 import type { DataShape } from '../../shared/data/data-shape.js';
 import { buildModel } from '../../shared/models/build-model.js';

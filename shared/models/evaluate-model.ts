@@ -1,0 +1,37 @@
+/** A model's loss and accuracy (or MSE) over a data split, in bounded batches. */
+import type { DataSplit } from '../data/dataset.js';
+import type { DataShape } from '../data/data-shape.js';
+import * as tf from '../tf.js';
+import { makeBatch } from './batches.js';
+
+export interface EvaluationResult {
+  loss: number;
+  accuracy?: number;
+  mse?: number;
+  samples: number;
+}
+
+/** Cross-entropy and accuracy for classifiers, MSE for regression. */
+export async function evaluateModel(model: tf.LayersModel, data: DataSplit, shape: DataShape, batchSize = 1000): Promise<EvaluationResult> {
+  const featureSize = data.features.length / Math.max(data.count, 1);
+  let lossSum = 0;
+  let correct = 0;
+  for (let start = 0; start < data.count; start += batchSize) {
+    const rows = Array.from({ length: Math.min(batchSize, data.count - start) }, (_, i) => start + i);
+    const { x, y } = makeBatch(data, rows, featureSize, shape);
+    const [loss, hits] = tf.tidy(() => {
+      const predictions = model.predict(x) as tf.Tensor;
+      if (shape.task === 'regression') {
+        return [tf.losses.meanSquaredError(y, predictions.reshape(y.shape), undefined, tf.Reduction.SUM), tf.scalar(0)];
+      }
+      // The models end in softmax: cross-entropy on probabilities, clipped as in training.
+      const crossEntropy = tf.neg(tf.sum(tf.mul(y, tf.log(tf.clipByValue(predictions, 1e-7, 1 - 1e-7)))));
+      return [crossEntropy, tf.sum(tf.equal(tf.argMax(predictions, 1), tf.argMax(y, 1)).asType('float32'))];
+    });
+    lossSum += (await loss.data())[0]!;
+    correct += (await hits.data())[0]!;
+    tf.dispose([x, y, loss, hits]);
+  }
+  const loss = lossSum / data.count;
+  return shape.task === 'regression' ? { loss, mse: loss, samples: data.count } : { loss, accuracy: correct / data.count, samples: data.count };
+}
