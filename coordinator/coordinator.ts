@@ -64,7 +64,6 @@ export interface CoordinatorOptions {
 }
 
 export interface CoordinatorResult {
-  rounds: RoundMetrics[];
   finalWeights: Float32Array;
   finalEvaluation: Evaluation | null;
   /** First round whose evaluation met the scenario's target, if any. */
@@ -159,7 +158,6 @@ export class Coordinator {
   async run(): Promise<CoordinatorResult> {
     const { scenario, log, evaluator } = this.options;
     let global = this.options.initialWeights;
-    const rounds: RoundMetrics[] = [];
     let finalEvaluation: Evaluation | null = null;
     let roundsToTarget: number | null = null;
     let stopReason: CoordinatorResult['stopReason'] = 'rounds completed';
@@ -181,10 +179,9 @@ export class Coordinator {
       metrics.testAccuracy = evaluation?.accuracy ?? null;
       metrics.testMse = evaluation?.mse ?? null;
       metrics.wallMs = performance.now() - started;
-      rounds.push(metrics);
       this.options.onRound?.(metrics);
 
-      if (evaluation && roundsToTarget === null && meetsTarget(scenario, evaluation)) {
+      if (evaluation && meetsTarget(scenario, evaluation)) {
         roundsToTarget = round;
         stopReason = 'target reached';
         log.info({ round, accuracy: evaluation.accuracy, mse: evaluation.mse }, 'target reached; run stops here');
@@ -195,7 +192,7 @@ export class Coordinator {
         break;
       }
     }
-    return { rounds, finalWeights: global, finalEvaluation, roundsToTarget, stopReason };
+    return { finalWeights: global, finalEvaluation, roundsToTarget, stopReason };
   }
 
   /** Tells every worker the run is over and stops listening. */
@@ -245,7 +242,14 @@ export class Coordinator {
 
     const seedRng = new Rng(scenario.seed).fork(`client-seeds:${round}`);
     const seeds = new Map(selected.map((clientId) => [clientId, seedRng.nextUint32()]));
-    const undispatched = await this.dispatcher.dispatch(round, selected, (id) => seeds.get(id)!, deadline, () => {}, () => awaited.size > 0);
+    const undispatched = await this.dispatcher.dispatch(
+      round,
+      selected,
+      (id) => seeds.get(id)!,
+      deadline,
+      (assignment) => log.debug({ round, ...assignment }, 'client assigned'),
+      () => awaited.size > 0,
+    );
     if (undispatched.length > 0) log.warn({ round, clients: undispatched.length }, 'no worker took these clients before the deadline');
 
     let timer: NodeJS.Timeout | undefined;

@@ -4,7 +4,7 @@
  * hand-written loop rather than model.fit: fit shuffles with an unseeded source.
  */
 import type { DataSplit } from '../../shared/data/dataset.js';
-import { makeBatch } from '../../shared/models/batches.js';
+import { checkedFeatureSize, makeBatch } from '../../shared/models/batches.js';
 import type { DataShape } from '../../shared/data/data-shape.js';
 import { Rng } from '../../shared/random.js';
 import * as tf from '../../shared/tf.js';
@@ -28,24 +28,28 @@ export interface LocalTrainingResult {
 }
 
 export async function trainLocal(model: tf.LayersModel, data: DataSplit, shape: DataShape, config: LocalTrainingConfig): Promise<LocalTrainingResult> {
+  checkConfig(config);
   if (data.count === 0) throw new RangeError('trainLocal: the client has no samples');
+  const featureSize = checkedFeatureSize(data, shape, 'trainLocal');
   const started = performance.now();
-  const optimizer = makeOptimizer(config);
   const batchSize = config.batchSize === 'all' ? data.count : Math.min(config.batchSize, data.count);
-  const featureSize = data.features.length / data.count;
+  // Only this model's weights: left unnamed, tfjs differentiates against every variable in the
+  // process, which includes other models (the in-process coordinator's evaluator, for one).
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const optimizer = makeOptimizer(config);
   const order = Array.from({ length: data.count }, (_, i) => i);
   let steps = 0;
   let firstEpochLoss = NaN;
   let lastEpochLoss = NaN;
+  // Batch losses stay on the backend and are read once per epoch: no sync per step.
+  let weightedLosses: tf.Scalar[] = [];
   try {
     for (let epoch = 0; epoch < config.epochs; epoch++) {
       new Rng(config.seed).fork(`epoch:${epoch}`).shuffle(order);
-      // Batch losses stay on the backend and are read once per epoch: no sync per step.
-      const weightedLosses: tf.Scalar[] = [];
       for (let start = 0; start < data.count; start += batchSize) {
         const rows = order.slice(start, start + batchSize);
         const { x, y } = makeBatch(data, rows, featureSize, shape);
-        const loss = optimizer.minimize(() => lossOf(model, x, y, shape), true) as tf.Scalar;
+        const loss = optimizer.minimize(() => lossOf(model, x, y, shape), true, variables)!;
         weightedLosses.push(tf.tidy(() => loss.mul(rows.length)));
         tf.dispose([x, y, loss]);
         steps += 1;
@@ -53,13 +57,27 @@ export async function trainLocal(model: tf.LayersModel, data: DataSplit, shape: 
       const total = tf.tidy(() => tf.addN(weightedLosses));
       const epochLoss = (await total.data())[0]! / data.count;
       tf.dispose([total, ...weightedLosses]);
+      weightedLosses = [];
       if (epoch === 0) firstEpochLoss = epochLoss;
       lastEpochLoss = epochLoss;
     }
   } finally {
+    tf.dispose(weightedLosses);
     disposeOptimizer(optimizer);
   }
   return { samples: data.count, steps, meanLoss: lastEpochLoss, firstEpochLoss, trainMs: performance.now() - started };
+}
+
+/** A batch size of 0 would loop forever and a negative rate would climb the loss: refuse them. */
+function checkConfig(config: LocalTrainingConfig): void {
+  const problems: string[] = [];
+  if (!(Number.isInteger(config.epochs) && config.epochs >= 1)) problems.push(`epochs must be an integer ≥ 1 (got ${config.epochs})`);
+  if (config.batchSize !== 'all' && !(Number.isInteger(config.batchSize) && config.batchSize >= 1)) {
+    problems.push(`batchSize must be an integer ≥ 1 or "all" (got ${config.batchSize})`);
+  }
+  if (!(Number.isFinite(config.learningRate) && config.learningRate > 0)) problems.push(`learningRate must be > 0 (got ${config.learningRate})`);
+  if (config.momentum !== undefined && !(config.momentum >= 0 && config.momentum < 1)) problems.push(`momentum must be in [0, 1) (got ${config.momentum})`);
+  if (problems.length > 0) throw new RangeError(`trainLocal: ${problems.join('; ')}`);
 }
 
 function makeOptimizer(config: LocalTrainingConfig): tf.Optimizer {

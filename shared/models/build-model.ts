@@ -8,7 +8,7 @@ import type { ModelSpec } from '../scenario/schema.js';
 import * as tf from '../tf.js';
 import { checkModelFitsData } from './model-requirements.js';
 
-export { MODEL_NAMES, checkModelFitsData } from './model-requirements.js';
+export { MODEL_NAMES, checkModelFitsData, describeModel } from './model-requirements.js';
 
 export function buildModel(spec: ModelSpec, shape: DataShape): tf.LayersModel {
   const problems = checkModelFitsData(spec, shape);

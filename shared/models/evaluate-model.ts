@@ -2,7 +2,7 @@
 import type { DataSplit } from '../data/dataset.js';
 import type { DataShape } from '../data/data-shape.js';
 import * as tf from '../tf.js';
-import { makeBatch } from './batches.js';
+import { checkedFeatureSize, makeBatch } from './batches.js';
 
 export interface EvaluationResult {
   loss: number;
@@ -13,7 +13,10 @@ export interface EvaluationResult {
 
 /** Cross-entropy and accuracy for classifiers, MSE for regression. */
 export async function evaluateModel(model: tf.LayersModel, data: DataSplit, shape: DataShape, batchSize = 1000): Promise<EvaluationResult> {
-  const featureSize = data.features.length / Math.max(data.count, 1);
+  // An empty split has no loss or accuracy; NaN metrics would only surface later as a bad chart.
+  if (data.count === 0) throw new RangeError('evaluateModel: the split has no samples');
+  if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new RangeError(`evaluateModel: batchSize must be a positive integer (got ${batchSize})`);
+  const featureSize = checkedFeatureSize(data, shape, 'evaluateModel');
   let lossSum = 0;
   let correct = 0;
   for (let start = 0; start < data.count; start += batchSize) {

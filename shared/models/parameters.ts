@@ -74,8 +74,18 @@ export function initialWeights(model: tf.LayersModel, seed: number): Float32Arra
     const receptiveField = entry.shape.slice(0, -2).reduce((a, b) => a * b, 1);
     const fanIn = entry.shape[entry.shape.length - 2]! * receptiveField;
     const fanOut = entry.shape[entry.shape.length - 1]! * receptiveField;
-    const limit = Math.sqrt(6 / (fanIn + fanOut));
+    const limit = float32AtMost(Math.sqrt(6 / (fanIn + fanOut)));
     for (let i = 0; i < entry.size; i++) flat[entry.offset + i] = rng.uniform(-limit, limit);
   }
   return flat;
+}
+
+/**
+ * The largest float32 not above x. Draws below this bound round to at most the bound when stored
+ * as float32, so the Glorot limit holds for the stored weights, not only for the doubles drawn.
+ */
+function float32AtMost(x: number): number {
+  const f = new Float32Array([x]);
+  if (f[0]! > x) new Uint32Array(f.buffer)[0]! -= 1; // x > 0: one step down in the bit pattern
+  return f[0]!;
 }

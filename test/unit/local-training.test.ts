@@ -88,6 +88,28 @@ describe('local training', () => {
   });
 });
 
+describe('refusals', () => {
+  it('refuses settings that cannot train, and data that does not fit its shape', async () => {
+    const model = buildModel({ name: 'logistic-regression' }, blobShape);
+    const data = blobs(10, 1);
+    await expect(trainLocal(model, data, blobShape, { ...config, batchSize: 0 })).rejects.toThrow('trainLocal: batchSize must be an integer ≥ 1 or "all" (got 0)');
+    await expect(trainLocal(model, data, blobShape, { ...config, epochs: 0, learningRate: -1 })).rejects.toThrow(
+      'trainLocal: epochs must be an integer ≥ 1 (got 0); learningRate must be > 0 (got -1)',
+    );
+    await expect(trainLocal(model, { ...data, count: 11 }, blobShape, config)).rejects.toThrow(/got 40 feature values and 10 labels for 11 samples, expected 11 × 4/);
+    await expect(evaluateModel(model, { ...data, count: 0, features: new Float32Array(0) }, blobShape)).rejects.toThrow('evaluateModel: the split has no samples');
+  });
+
+  it('refuses a label that is not a class index, without leaking tensors', async () => {
+    const model = buildModel({ name: 'logistic-regression' }, blobShape);
+    const data = blobs(20, 1);
+    data.labels[13] = 2;
+    const before = tf.memory().numTensors;
+    await expect(trainLocal(model, data, blobShape, config)).rejects.toThrow('label of sample 13 is not a class index (got 2, expected an integer in [0, 2))');
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
 describe('evaluation', () => {
   it('computes accuracy and cross-entropy exactly on a hand-made model', async () => {
     // Logistic regression with W = 0 and bias (ln 3, 0): every prediction is (0.75, 0.25).
@@ -99,6 +121,19 @@ describe('evaluation', () => {
     const evaluation = await evaluateModel(model, data, blobShape, 3);
     expect(evaluation.accuracy).toBeCloseTo(0.75, 6);
     expect(evaluation.loss).toBeCloseTo((3 * -Math.log(0.75) - Math.log(0.25)) / 4, 5);
+  });
+});
+
+describe('regression evaluation', () => {
+  it('reports the mean squared error of known predictions', async () => {
+    // y = 2·x + 1 exactly; targets off by (0, 1, −2, 3): MSE = (0 + 1 + 4 + 9) / 4 = 3.5.
+    const shape: DataShape = { task: 'regression', featureShape: [1], numClasses: 0 };
+    const model = buildModel({ name: 'linear-regression' }, shape);
+    setFlatWeights(model, Float32Array.from([2, 1]));
+    const x = [0, 1, 2, 3];
+    const data: DataSplit = { features: Float32Array.from(x), labels: Float32Array.from(x.map((v, i) => 2 * v + 1 + [0, 1, -2, 3][i]!)), count: 4 };
+    const evaluation = await evaluateModel(model, data, shape, 3);
+    expect(evaluation).toEqual({ loss: 3.5, mse: 3.5, samples: 4 });
   });
 });
 

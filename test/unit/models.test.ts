@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../client/backend/select-backend.js';
 import type { DataShape } from '../../shared/data/data-shape.js';
-import { buildModel, checkModelFitsData } from '../../shared/models/build-model.js';
+import { buildModel, checkModelFitsData, describeModel } from '../../shared/models/build-model.js';
 import { getFlatWeights, initialWeights, layoutOf, layoutsEqual, setFlatWeights } from '../../shared/models/parameters.js';
 
 const mnist: DataShape = { task: 'classification', featureShape: [28, 28, 1], numClasses: 10 };
@@ -38,6 +38,19 @@ describe('models', () => {
     expect(() => buildModel({ name: 'cnn' }, { task: 'classification', featureShape: [60], numClasses: 10 })).toThrow(/cnn needs image data of shape \[height, width, channels\] \(got this dataset with features \[60\]/);
     expect(checkModelFitsData({ name: 'linear-regression' }, mnist, 'mnist')[0]).toMatch(/got classification dataset mnist/);
     expect(checkModelFitsData({ name: 'mlp' }, boston, 'boston-housing')[0]).toMatch(/mlp is a classifier \(got regression dataset boston-housing/);
+    expect(checkModelFitsData({ name: 'logistic-regression' }, { ...mnist, numClasses: 1 })).toEqual([
+      'model.name: logistic-regression needs at least 2 classes (got 1 in this dataset, expected 2 or more)',
+    ]);
+    expect(() => buildModel({ name: 'cnn' }, { ...mnist, featureShape: [3, 8, 1] })).toThrow('model.name: cnn needs images of at least 4×4 pixels (got 3×8 in this dataset, expected 4×4 or larger)');
+    expect(buildModel({ name: 'cnn-small' }, { ...mnist, featureShape: [4, 4, 3] }).countParams()).toBe(3 * 3 * 3 * 32 + 32 + 32 * 128 + 128 + 128 * 10 + 10);
+    expect(checkModelFitsData({ name: 'mlp', preset: '2nn' }, mnist)).toEqual([]);
+  });
+
+  it('describes each model in one line', () => {
+    expect(describeModel({ name: 'mlp', preset: '2nn' }, mnist)).toBe('MLP 2NN (McMahan et al. 2017) 784-200-200-10, relu hidden, softmax output');
+    expect(describeModel({ name: 'mlp', hidden: [64], activation: 'tanh' })).toBe('MLP in-64-classes, tanh hidden, softmax output');
+    expect(describeModel({ name: 'linear-regression' }, boston)).toBe('linear regression (dense 13→1, MSE)');
+    expect(describeModel({ name: 'cnn' }, mnist)).toMatch(/^CNN \(McMahan et al\. 2017\): conv 5×5×32 same relu.*dense 10 softmax$/);
   });
 });
 
