@@ -54,7 +54,8 @@ export function validateScenario(raw: unknown, source = 'scenario'): Scenario {
     // A section with an unknown name already has its one clear line; zod's union dump for it
     // would only repeat that less clearly.
     const issues = parsed.success ? [] : parsed.error.issues.filter((i) => !badSections.has(String(i.path[0])));
-    throw new ScenarioError(source, [...badSections.values(), ...issues.flatMap((issue) => formatIssue(issue, raw))]);
+    const crossField = crossFieldProblemsOfValidSections(raw as Record<string, unknown>);
+    throw new ScenarioError(source, [...badSections.values(), ...issues.flatMap((issue) => formatIssue(issue, raw)), ...crossField]);
   }
   const problems = crossFieldProblems(parsed.data);
   if (problems.length > 0) throw new ScenarioError(source, problems);
@@ -91,6 +92,21 @@ function checkDiscriminators(raw: Record<string, unknown>): Map<string, string> 
     }
   }
   return problems;
+}
+
+/**
+ * The cross-field checks, run even when other parts of the file are broken, as long as the
+ * sections they compare are valid on their own: so one pass lists every problem.
+ */
+function crossFieldProblemsOfValidSections(raw: Record<string, unknown>): string[] {
+  const compared = ['dataset', 'partition', 'model', 'evaluation', 'clientsPerRound', 'clientFraction'] as const;
+  const sections: Record<string, unknown> = {};
+  for (const key of compared) {
+    const section = SCENARIO_SPEC.shape[key].safeParse(raw[key]);
+    if (!section.success) return [];
+    sections[key] = section.data;
+  }
+  return crossFieldProblems(sections as Scenario);
 }
 
 function crossFieldProblems(s: Scenario): string[] {

@@ -85,6 +85,15 @@ describe('scenario validation', () => {
     expect(problemsOf({ ...base, partition: { kind: 'natural', clients: 10 } })[0]).toMatch(/'natural' needs a dataset that comes federated \(got mnist/);
   });
 
+  it('lists cross-field problems in the same pass as schema errors', () => {
+    const problems = problemsOf({ ...base, rounds: 0, clientsPerRound: 50, model: { name: 'linear-regression' } });
+    expect(problems).toEqual([
+      'rounds: too small (got 0, expected ≥ 1)',
+      'clientsPerRound: more than there are clients (got 50, expected at most partition.clients = 10)',
+      'model.name: linear-regression predicts a number (got classification dataset mnist, expected a regression dataset such as boston-housing)',
+    ]);
+  });
+
   it('refuses values out of range in nested sections', () => {
     const problems = problemsOf({ ...base, system: { workers: -2, backend: 'gpu', natsUrl: 'http://x' } });
     expect(problems).toEqual(
