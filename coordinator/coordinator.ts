@@ -39,6 +39,7 @@ export interface RoundMetrics {
   clientTrainMs: number;
   bytesDown: number;
   bytesUp: number;
+  /** Workers that delivered accepted updates this round (a dead worker stops counting). */
   workers: number;
 }
 
@@ -217,6 +218,7 @@ export class Coordinator {
     const deadline = Date.now() + scenario.system.roundTimeoutSeconds * 1000;
     let rejected = 0;
     let clientTrainMs = 0;
+    const reportingWorkers = new Set<string>();
 
     this.modelServer.serve(round, global);
     let allReported!: () => void;
@@ -229,6 +231,7 @@ export class Coordinator {
       onAccepted: (update) => {
         aggregation.add({ clientId: update.clientId, samples: update.report.samples, steps: update.report.steps, loss: update.report.loss, delta: update.delta });
         clientTrainMs += update.report.trainMs;
+        reportingWorkers.add(update.workerId);
         this.dispatcher.workerMayBeIdle();
         if (awaited.size === 0) allReported();
       },
@@ -276,7 +279,7 @@ export class Coordinator {
       clientTrainMs,
       bytesDown: this.modelServer.takeBytesSent(),
       bytesUp: this.receiver.takeBytesReceived(),
-      workers: this.readyWorkers(),
+      workers: reportingWorkers.size,
     };
     return { weights: outcome.weights, metrics };
   }

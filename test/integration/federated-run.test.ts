@@ -87,6 +87,8 @@ describe('a federated run over NATS', () => {
     expect(metrics[1]!.completed + metrics[1]!.dropped).toBe(4);
     // The survivor carries round 3 alone.
     expect(metrics[2]!.completed).toBe(4);
+    expect(metrics[2]!.workers).toBe(1);
+    expect(metrics[0]!.workers).toBe(2);
     expect(Date.now() - started).toBeLessThan(120_000);
   }, 180_000);
 });
