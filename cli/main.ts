@@ -2,11 +2,15 @@
  * The `fedsim` command line: run, worker, validate. Each command validates its input before it
  * starts anything and exits non-zero with a readable message on failure.
  */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { LOG_LEVELS, type LogLevel } from '../shared/logging/logger.js';
 import { clientsPerRound, loadScenarioFile, ScenarioError } from '../shared/scenario/load-scenario.js';
 import type { Coordinator } from '../coordinator/coordinator.js';
 import type { BackendPreference } from '../client/backend/select-backend.js';
+import { parseCount } from './argument-parsers.js';
+import { compareCommand } from './compare-command.js';
+import { privacyCommand } from './privacy-command.js';
+import { reportCommand } from './report-command.js';
 
 // run and worker load TensorFlow.js and NATS on demand, so `validate` and `--help` stay instant.
 
@@ -57,22 +61,33 @@ program
   .addOption(new Option('--backend <backend>', "tfjs backend for this worker (default: the scenario's system.backend)").choices(['auto', 'tensorflow', 'wasm', 'cpu']))
   .option('--worker-id <id>', 'a name for this worker in logs and metrics')
   .option('--join-timeout <seconds>', 'how long to wait for the coordinator', parseCount, 120)
+  .option('--keep-alive', 'after a run ends, wait for the next run of the same name (fedsim compare reuses its workers so)')
   .addOption(logLevelOption())
   .addOption(new Option('--log-format <format>', 'pretty lines or JSON on stderr').choices(['pretty', 'json']).default('pretty'))
-  .action(async (opts: { nats: string; run: string; backend?: BackendPreference; workerId?: string; joinTimeout: number; logLevel: LogLevel; logFormat: string }) => {
+  .action(async (opts: { nats: string; run: string; backend?: BackendPreference; workerId?: string; joinTimeout: number; keepAlive?: boolean; logLevel: LogLevel; logFormat: string }) => {
     const { createLogger } = await import('../shared/logging/logger.js');
     const { NatsBus } = await import('../shared/bus/nats-bus.js');
     const { Worker } = await import('../client/worker.js');
     const log = createLogger({ name: 'worker', level: opts.logLevel, jsonToStderr: opts.logFormat === 'json' });
     const bus = await NatsBus.connect(opts.nats, `fedsim-worker-${opts.workerId ?? process.pid}`);
-    const worker = new Worker({ bus, runName: opts.run, log, workerId: opts.workerId, backend: opts.backend, joinTimeoutMs: opts.joinTimeout * 1000 });
-    const stop = () => worker.stop('interrupted');
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    let worker: InstanceType<typeof Worker> | null = null;
+    let ended: string | null = null;
+    const stop = (reason: string) => {
+      ended = reason;
+      worker?.stop(reason);
+    };
+    process.once('SIGINT', () => stop('interrupted'));
+    process.once('SIGTERM', () => stop('terminated'));
     // A vanished server ends the worker instead of leaving it waiting forever.
-    void bus.closed().then(() => worker.stop('NATS connection closed'));
+    void bus.closed().then(() => stop('NATS connection closed'));
+    const servedRuns = new Set<string>();
+    const dataCache = new Map();
     try {
-      await worker.run();
+      do {
+        worker = new Worker({ bus, runName: opts.run, log, workerId: opts.workerId, backend: opts.backend, joinTimeoutMs: opts.joinTimeout * 1000, skipRuns: servedRuns, dataCache });
+        const stats = await worker.run();
+        servedRuns.add(stats.runId);
+      } while (opts.keepAlive && ended === null);
     } finally {
       await bus.close().catch(() => {});
     }
@@ -99,6 +114,10 @@ program
     );
   });
 
+program.addCommand(compareCommand());
+program.addCommand(privacyCommand());
+program.addCommand(reportCommand());
+
 /**
  * Ends the process once stdout has drained. tfjs backends keep handles open that would otherwise
  * keep a finished run alive.
@@ -107,11 +126,6 @@ function exitWhenFlushed(): void {
   process.stdout.write('', () => process.exit());
 }
 
-function parseCount(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a whole number ≥ 0 (got "${value}")`);
-  return n;
-}
 
 try {
   await program.parseAsync(process.argv);

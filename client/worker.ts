@@ -16,11 +16,13 @@ import { getFlatWeights, setFlatWeights } from '../shared/models/parameters.js';
 import { decodeFrameOf, encodeFrame, type Frame } from '../shared/protocol/frame.js';
 import { subjects, WORKER_QUEUE_GROUP } from '../shared/protocol/messages.js';
 import { fetchModel, sendUpdate } from '../shared/protocol/transfers.js';
+import { Rng } from '../shared/random.js';
 import { validateScenario } from '../shared/scenario/load-scenario.js';
 import type { Scenario } from '../shared/scenario/schema.js';
 import type { LayersModel } from '../shared/tf.js';
 import { subtract } from '../shared/vector/vector-math.js';
 import { selectBackend, type ActiveBackend, type BackendPreference } from './backend/select-backend.js';
+import { privatizeUpdate } from './privacy/privatize-update.js';
 import { trainLocal } from './training/local-training.js';
 
 export interface WorkerOptions {
@@ -32,10 +34,15 @@ export interface WorkerOptions {
   backend?: BackendPreference;
   /** How long to keep trying to reach the coordinator. */
   joinTimeoutMs?: number;
+  /** Runs this worker already served: a join reply from one of them (a coordinator still shutting down) is not taken. */
+  skipRuns?: ReadonlySet<string>;
+  /** Shared across the runs of a long-lived worker, so a sweep loads each dataset once. */
+  dataCache?: Map<string, FederatedData>;
 }
 
 export interface WorkerStats {
   workerId: string;
+  runId: string;
   backend: string;
   clientsTrained: number;
   samplesTrained: number;
@@ -63,27 +70,31 @@ export class Worker {
   private global: { round: number; weights: Float32Array } | null = null;
   private finished: ((reason: string) => void) | null = null;
   private running = false;
+  private stopReason: string | null = null;
   private readonly stats: Omit<WorkerStats, 'endReason'>;
 
   constructor(private readonly options: WorkerOptions) {
     this.workerId = options.workerId ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
     this.subjects = subjects(options.runName);
-    this.stats = { workerId: this.workerId, backend: 'none', clientsTrained: 0, samplesTrained: 0, trainMs: 0, modelFetches: 0 };
+    this.stats = { workerId: this.workerId, runId: 'none', backend: 'none', clientsTrained: 0, samplesTrained: 0, trainMs: 0, modelFetches: 0 };
   }
 
   /** Joins the run, prepares data and model, then trains clients until the run ends. */
   async run(): Promise<WorkerStats> {
     const { log } = this.options;
     const scenario = await this.join();
+    if (!scenario) return { ...this.stats, endReason: this.stopReason ?? 'stopped' };
     const backend = await selectBackend(this.options.backend ?? scenario.system.backend);
     this.stats.backend = backend.name;
-    const data = await loadFederatedData(scenario);
+    const data = await this.federatedData(scenario);
     const shape: DataShape = { task: data.dataset.task, featureShape: data.dataset.featureShape, numClasses: data.dataset.numClasses };
     const model = buildModel(scenario.model, shape);
     this.federation = { scenario, data, shape, model, backend };
     log.info({ workerId: this.workerId, backend: backend.detail, clients: data.clients.length }, 'worker ready');
 
     const ended = new Promise<string>((resolve) => (this.finished = resolve));
+    // Stopped while loading data: nothing to wait for.
+    if (this.stopReason !== null) this.finished?.(this.stopReason);
     this.controlSubscription = this.options.bus.subscribe(this.subjects.control, (message) => {
       try {
         const frame = decodeFrameOf(message.data, 'run-end');
@@ -103,6 +114,7 @@ export class Worker {
   }
 
   stop(reason: string): void {
+    this.stopReason ??= reason;
     this.running = false;
     this.taskSubscription?.unsubscribe();
     this.controlSubscription?.unsubscribe();
@@ -111,14 +123,35 @@ export class Worker {
     this.finished?.(reason);
   }
 
-  private async join(): Promise<Scenario> {
+  private async federatedData(scenario: Scenario): Promise<FederatedData> {
+    const cache = this.options.dataCache;
+    if (!cache) return loadFederatedData(scenario);
+    // The partition depends on these three and nothing else.
+    const key = JSON.stringify([scenario.dataset, scenario.partition, scenario.seed]);
+    let data = cache.get(key);
+    if (!data) {
+      data = await loadFederatedData(scenario);
+      cache.clear();
+      cache.set(key, data);
+    }
+    return data;
+  }
+
+  /** The run's scenario, or null when the worker is stopped while waiting for a coordinator. */
+  private async join(): Promise<Scenario | null> {
     const { bus, log, runName } = this.options;
     const deadline = Date.now() + (this.options.joinTimeoutMs ?? 120_000);
     const request = encodeFrame('join', { workerId: this.workerId, host: hostname(), pid: process.pid, backend: this.options.backend ?? 'scenario' });
     let announced = false;
     for (;;) {
+      if (this.stopReason !== null) return null;
       try {
         const reply = decodeFrameOf(await bus.request(this.subjects.join, request, 5_000), 'join-reply');
+        if (this.options.skipRuns?.has(reply.header.runId)) {
+          await new Promise((resolve) => setTimeout(resolve, JOIN_RETRY_MS));
+          continue;
+        }
+        this.stats.runId = reply.header.runId;
         log.info({ run: reply.header.runId }, 'joined run');
         return validateScenario(reply.header.scenario, `scenario of run ${runName}`);
       } catch (error) {
@@ -179,6 +212,7 @@ export class Worker {
       seed: task.seed,
     });
     const delta = subtract(getFlatWeights(federation.model), global);
+    const privatized = task.privacy ? privatizeUpdate(delta, task.privacy, new Rng(task.seed).fork('local-dp-noise')) : null;
     this.stats.clientsTrained += 1;
     this.stats.samplesTrained += result.samples * training.epochs;
     this.stats.trainMs += result.trainMs;
@@ -191,7 +225,14 @@ export class Worker {
         workerId: this.workerId,
         round: task.round,
         clientId: task.clientId,
-        report: { samples: result.samples, steps: result.steps, loss: result.meanLoss, trainMs: result.trainMs, backend: federation.backend.name },
+        report: {
+          samples: result.samples,
+          steps: result.steps,
+          loss: result.meanLoss,
+          trainMs: result.trainMs,
+          backend: federation.backend.name,
+          ...(privatized ? { unclipped: privatized.unclipped } : {}),
+        },
       },
       delta,
     );

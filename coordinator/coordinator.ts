@@ -13,8 +13,11 @@ import { clientsPerRound } from '../shared/scenario/load-scenario.js';
 import type { Scenario } from '../shared/scenario/schema.js';
 import { Rng } from '../shared/random.js';
 import type { GlobalEvaluator, Evaluation } from './evaluation/global-evaluator.js';
+import { resolveDpPlan, type DpPlan } from './privacy/dp-plan.js';
+import { PrivacyLedger, type RoundPrivacy } from './privacy/privacy-ledger.js';
+import { DpFedAvg } from './strategies/dp-fedavg.js';
 import { FedAvg } from './strategies/fedavg.js';
-import type { Strategy } from './strategies/strategy.js';
+import type { RoundPlan, Strategy } from './strategies/strategy.js';
 import { ModelServer } from './transport/model-server.js';
 import { TaskDispatcher } from './transport/task-dispatcher.js';
 import { UpdateReceiver } from './transport/update-receiver.js';
@@ -41,6 +44,8 @@ export interface RoundMetrics {
   bytesUp: number;
   /** Workers that delivered accepted updates this round (a dead worker stops counting). */
   workers: number;
+  /** DP runs: ε so far, clip norm, realised cohort. */
+  privacy?: RoundPrivacy;
 }
 
 export interface WorkerInfo {
@@ -69,12 +74,17 @@ export interface CoordinatorResult {
   finalEvaluation: Evaluation | null;
   /** First round whose evaluation met the scenario's target, if any. */
   roundsToTarget: number | null;
-  stopReason: 'rounds completed' | 'target reached' | 'stopped';
+  stopReason: 'rounds completed' | 'target reached' | 'privacy budget reached' | 'stopped';
+  /** The last round's privacy record (DP runs). */
+  privacy: RoundPrivacy | null;
 }
 
 export class Coordinator {
   private readonly subjects: ReturnType<typeof subjects>;
   private readonly strategy: Strategy;
+  /** DP runs: the resolved settings (calibrated z included) and the budget spent so far. */
+  readonly dpPlan: DpPlan | null;
+  private readonly ledger: PrivacyLedger | null;
   private readonly modelServer: ModelServer;
   private readonly receiver: UpdateReceiver;
   private readonly dispatcher: TaskDispatcher;
@@ -87,7 +97,11 @@ export class Coordinator {
   constructor(private readonly options: CoordinatorOptions) {
     const { scenario, bus, log } = options;
     this.subjects = subjects(scenario.name);
-    this.strategy = new FedAvg(scenario.seed, scenario.partition.clients, clientsPerRound(scenario));
+    this.dpPlan = resolveDpPlan(scenario);
+    this.ledger = this.dpPlan ? new PrivacyLedger(this.dpPlan) : null;
+    this.strategy = this.dpPlan
+      ? new DpFedAvg(scenario.seed, scenario.partition.clients, this.dpPlan)
+      : new FedAvg(scenario.seed, scenario.partition.clients, clientsPerRound(scenario));
     this.modelServer = new ModelServer(bus, this.subjects.model, log);
     this.receiver = new UpdateReceiver(bus, this.subjects.results, log);
     this.dispatcher = new TaskDispatcher(bus, this.subjects.tasks, log);
@@ -162,11 +176,19 @@ export class Coordinator {
     let finalEvaluation: Evaluation | null = null;
     let roundsToTarget: number | null = null;
     let stopReason: CoordinatorResult['stopReason'] = 'rounds completed';
+    let privacy: RoundPrivacy | null = null;
 
     for (let round = 1; round <= scenario.rounds; round++) {
       const started = performance.now();
-      const { weights, metrics } = await this.runRound(round, global);
+      const plan = this.strategy.configureRound(round);
+      if (this.ledger?.wouldExceedBudget(plan.clients)) {
+        stopReason = 'privacy budget reached';
+        log.info({ round, projectedEpsilon: this.ledger.projectedEpsilon(plan.clients), targetEpsilon: this.dpPlan?.targetEpsilon }, 'another round would exceed the privacy budget; run stops before it');
+        break;
+      }
+      const { weights, metrics } = await this.runRound(round, global, plan);
       global = weights;
+      privacy = metrics.privacy ?? null;
 
       const isLast = round === scenario.rounds || this.stopRequested;
       let evaluation: Evaluation | null = null;
@@ -193,27 +215,29 @@ export class Coordinator {
         break;
       }
     }
-    return { finalWeights: global, finalEvaluation, roundsToTarget, stopReason };
+    return { finalWeights: global, finalEvaluation, roundsToTarget, stopReason, privacy };
   }
 
   /** Tells every worker the run is over and stops listening. */
   async shutdown(reason: string): Promise<void> {
     const { bus } = this.options;
+    // Stop taking joins first: a long-lived worker re-joins as soon as it hears run-end, and
+    // must reach the next run's coordinator, not this one.
+    this.joinSubscription?.unsubscribe();
+    this.readySubscription?.unsubscribe();
     try {
       bus.publish(this.subjects.control, encodeFrame('run-end', { reason }));
       await bus.flush();
     } catch {
       // The bus may already be gone; workers then notice the closed connection themselves.
     }
-    this.joinSubscription?.unsubscribe();
-    this.readySubscription?.unsubscribe();
     this.modelServer.stop();
     this.receiver.stop();
   }
 
-  private async runRound(round: number, global: Float32Array): Promise<{ weights: Float32Array; metrics: RoundMetrics }> {
+  private async runRound(round: number, global: Float32Array, plan: RoundPlan): Promise<{ weights: Float32Array; metrics: RoundMetrics }> {
     const { scenario, log } = this.options;
-    const selected = this.strategy.selectClients(round);
+    const selected = plan.clients;
     const aggregation = this.strategy.beginAggregation(round, global.length);
     const deadline = Date.now() + scenario.system.roundTimeoutSeconds * 1000;
     let rejected = 0;
@@ -224,12 +248,20 @@ export class Coordinator {
     let allReported!: () => void;
     const reported = new Promise<void>((resolve) => (allReported = resolve));
     const awaited = new Set(selected);
+    if (awaited.size === 0) allReported();
     this.receiver.open({
       round,
       awaited,
-      rules: { expectedLength: global.length, maxNorm: scenario.strategy.maxUpdateNorm },
+      rules: { expectedLength: global.length, maxNorm: maxNormOf(scenario, plan) },
       onAccepted: (update) => {
-        aggregation.add({ clientId: update.clientId, samples: update.report.samples, steps: update.report.steps, loss: update.report.loss, delta: update.delta });
+        aggregation.add({
+          clientId: update.clientId,
+          samples: update.report.samples,
+          steps: update.report.steps,
+          loss: update.report.loss,
+          delta: update.delta,
+          unclipped: update.report.unclipped,
+        });
         clientTrainMs += update.report.trainMs;
         reportingWorkers.add(update.workerId);
         this.dispatcher.workerMayBeIdle();
@@ -252,6 +284,7 @@ export class Coordinator {
       deadline,
       (assignment) => log.debug({ round, ...assignment }, 'client assigned'),
       () => awaited.size > 0,
+      plan.taskPrivacy,
     );
     if (undispatched.length > 0) log.warn({ round, clients: undispatched.length }, 'no worker took these clients before the deadline');
 
@@ -281,8 +314,23 @@ export class Coordinator {
       bytesUp: this.receiver.takeBytesReceived(),
       workers: reportingWorkers.size,
     };
+    if (this.ledger && outcome.privacy) {
+      metrics.privacy = this.ledger.record(selected, outcome.privacy);
+      log.info({ round, epsilon: metrics.privacy.epsilon, cohort: selected.length, clipNorm: outcome.privacy.clipNorm }, 'privacy spent');
+    }
     return { weights: outcome.weights, metrics };
   }
+}
+
+/**
+ * Central DP: the client was told to clip to S, so anything longer is refused (a client that
+ * skips clipping would break the guarantee). Local DP updates carry noise and exceed S by design.
+ */
+function maxNormOf(scenario: Scenario, plan: RoundPlan): number | undefined {
+  const bounds = [scenario.strategy.maxUpdateNorm];
+  if (plan.taskPrivacy && plan.taskPrivacy.localNoiseStd === undefined) bounds.push(plan.taskPrivacy.clipNorm * (1 + 1e-5));
+  const defined = bounds.filter((b): b is number => b !== undefined);
+  return defined.length > 0 ? Math.min(...defined) : undefined;
 }
 
 function meetsTarget(scenario: Scenario, evaluation: Evaluation): boolean {

@@ -7,15 +7,17 @@ import type { Logger } from 'pino';
 import { selectBackend, type BackendPreference } from '../client/backend/select-backend.js';
 import { Worker } from '../client/worker.js';
 import { openTransport, type Transport } from '../shared/bus/open-transport.js';
-import { loadFederatedData } from '../shared/data/federated-data.js';
+import { loadFederatedData, type FederatedData } from '../shared/data/federated-data.js';
 import type { DataShape } from '../shared/data/data-shape.js';
 import { createLogger, type LogLevel } from '../shared/logging/logger.js';
-import { initialWeights } from '../shared/models/parameters.js';
+import { initialWeights, setFlatWeights } from '../shared/models/parameters.js';
 import { formatPartitionSummary, summarizePartition } from '../shared/partition/index.js';
 import { clientsPerRound } from '../shared/scenario/load-scenario.js';
 import type { Scenario } from '../shared/scenario/schema.js';
 import { Coordinator, type CoordinatorResult, type RoundMetrics } from './coordinator.js';
 import { TestSetEvaluator } from './evaluation/global-evaluator.js';
+import type { DpPlan } from './privacy/dp-plan.js';
+import { runMembershipInference, type MembershipInferenceReport } from './privacy/membership-inference.js';
 import { createProgress } from './output/progress.js';
 import { RunDirectory } from './output/run-directory.js';
 import { saveModel } from './output/save-model.js';
@@ -32,6 +34,16 @@ export interface RunOptions {
   onRound?: (metrics: RoundMetrics) => void;
   /** Receives the coordinator so a caller (SIGINT handler, API) can ask it to stop. */
   onCoordinator?: (coordinator: Coordinator) => void;
+  /**
+   * A sweep's transport and long-lived workers (`fedsim worker --keep-alive`), shared by its
+   * runs: this run neither opens, starts nor closes them. The scenario's name must be the one
+   * the workers were started for.
+   */
+  pool?: { transport: Transport; workers: number };
+  /** The run folder's exact path (a sweep gives each variant its own); default runs/<name>-<time>. */
+  runDir?: string;
+  /** Shown before the progress figures, e.g. "[2/6 central-z1]". */
+  progressLabel?: string;
 }
 
 export interface RunSummary {
@@ -60,6 +72,17 @@ export interface RunSummary {
   parameters: number;
   clientsDropped: number;
   updatesRejected: number;
+  /** DP settings as run (calibrated z included) and the final ε; null without DP. */
+  privacy: PrivacySummary | null;
+  /** Membership inference on the final model (privacy.membershipInference). */
+  membershipInference: MembershipInferenceReport | null;
+}
+
+export interface PrivacySummary extends DpPlan {
+  /** ε at delta after the last completed round (the worst client's under local DP). */
+  epsilon: number | null;
+  /** Local DP: ε of one client's single release. */
+  epsilonPerRelease: number | null;
 }
 
 const WORKER_READY_TIMEOUT_MS = 180_000;
@@ -67,7 +90,7 @@ const WORKER_READY_TIMEOUT_MS = 180_000;
 export async function runSimulation(scenario: Scenario, options: RunOptions): Promise<RunSummary> {
   if (endianness() !== 'LE') throw new Error('fedsim sends float32 weights as little-endian bytes and needs a little-endian machine');
   const started = performance.now();
-  const runDir = new RunDirectory(scenario);
+  const runDir = new RunDirectory(scenario, new Date(), options.runDir);
   runDir.create();
   runDir.writeScenario(scenario);
   const log = createLogger({ name: 'coordinator', level: options.progress ? quietWhileProgress(options.logLevel) : options.logLevel, file: runDir.file('coordinator.log') });
@@ -77,13 +100,14 @@ export async function runSimulation(scenario: Scenario, options: RunOptions): Pr
   let processes: WorkerProcesses | null = null;
   const inProcessWorkers: Promise<unknown>[] = [];
   const rounds: RoundMetrics[] = [];
-  const progress = createProgress(scenario.rounds, options.progress);
+  const progress = createProgress(scenario.rounds, options.progress, options.progressLabel);
   let coordinator: Coordinator | null = null;
   let evaluator: TestSetEvaluator | null = null;
   let backendDetail = 'none';
   let parameters = 0;
   let result: CoordinatorResult | null = null;
   let failure: Error | null = null;
+  let federatedData: FederatedData | null = null;
 
   // Everything that can fail happens inside the try, so a failed run still leaves a summary
   // that says why, and never leaves worker processes or a nats-server behind.
@@ -92,6 +116,7 @@ export async function runSimulation(scenario: Scenario, options: RunOptions): Pr
     backendDetail = backend.detail;
     log.info({ backend: backend.detail }, 'training backend');
     const data = await loadFederatedData(scenario);
+    federatedData = data;
     const partition = summarizePartition(data.dataset, data.clients, scenario.partition.kind);
     runDir.writeJson('partition.json', partition);
     log.info(`${data.dataset.description}\n${formatPartitionSummary(partition)}`);
@@ -101,7 +126,7 @@ export async function runSimulation(scenario: Scenario, options: RunOptions): Pr
     const initial = initialWeights(evaluator.model, scenario.seed);
     parameters = initial.length;
 
-    transport = await openTransport(scenario.system, log);
+    transport = options.pool?.transport ?? (await openTransport(scenario.system, log));
     coordinator = new Coordinator({
       scenario,
       bus: transport.bus,
@@ -117,11 +142,14 @@ export async function runSimulation(scenario: Scenario, options: RunOptions): Pr
         options.onRound?.(metrics);
       },
     });
+    if (coordinator.dpPlan) announceDpPlan(coordinator.dpPlan, log, options.progress);
     coordinator.start();
     options.onCoordinator?.(coordinator);
 
-    const workerCount = options.workers ?? (scenario.system.workers === 'auto' ? defaultWorkerCount(transport) : scenario.system.workers);
-    if (transport.bus.kind === 'in-process') {
+    const workerCount = options.pool?.workers ?? options.workers ?? (scenario.system.workers === 'auto' ? defaultWorkerCount(transport) : scenario.system.workers);
+    if (options.pool && transport.bus.kind !== 'in-process') {
+      // The pool's workers re-join by themselves once the previous run has ended.
+    } else if (transport.bus.kind === 'in-process') {
       // One process, one thread: extra in-process workers would only take turns.
       for (let i = 0; i < Math.max(workerCount, 1); i++) {
         const worker = new Worker({ bus: transport.bus, runName: scenario.name, log: log.child({ worker: i + 1 }), workerId: `in-process-${i + 1}` });
@@ -153,11 +181,15 @@ export async function runSimulation(scenario: Scenario, options: RunOptions): Pr
     await coordinator?.shutdown(failure ? `failed: ${failure.message}` : (result?.stopReason ?? 'ended'));
     await processes?.stop();
     await Promise.all(inProcessWorkers);
-    await transport?.close();
+    if (!options.pool) await transport?.close();
   }
 
   if (result && evaluator && scenario.output.saveModel) {
     await saveModel(evaluator.model, result.finalWeights, runDir.file('model'));
+  }
+  let membershipInference: MembershipInferenceReport | null = null;
+  if (result && evaluator && federatedData && scenario.privacy.membershipInference && rounds.length > 0) {
+    membershipInference = await attackFinalModel(scenario, evaluator, federatedData, result.finalWeights, rounds, log);
   }
   const last = result?.finalEvaluation ?? null;
   const workers = coordinator ? [...coordinator.workers.values()] : [];
@@ -187,11 +219,51 @@ export async function runSimulation(scenario: Scenario, options: RunOptions): Pr
     parameters,
     clientsDropped: rounds.reduce((s, r) => s + r.dropped, 0),
     updatesRejected: rounds.reduce((s, r) => s + r.rejected, 0),
+    privacy: coordinator?.dpPlan
+      ? { ...coordinator.dpPlan, epsilon: result?.privacy?.epsilon ?? rounds.at(-1)?.privacy?.epsilon ?? null, epsilonPerRelease: rounds.at(-1)?.privacy?.epsilonPerRelease ?? null }
+      : null,
+    membershipInference,
   };
   runDir.writeJson('summary.json', runSummary);
   log.debug(summaryLine(runSummary));
   log.flush();
   return runSummary;
+}
+
+function announceDpPlan(plan: DpPlan, log: Logger, progress: boolean): void {
+  const noise = plan.calibrated
+    ? `noise multiplier z = ${plan.noiseMultiplier.toPrecision(4)}, calibrated for ε = ${plan.targetEpsilon} at δ = ${plan.delta} (${plan.conversion} conversion)`
+    : `noise multiplier z = ${plan.noiseMultiplier}`;
+  const line = `DP (${plan.mode}, ${plan.clipping} clipping from S = ${plan.initialClipNorm}): Poisson sampling q = ${plan.q.toPrecision(4)} (${plan.expectedClients} clients expected), ${noise}`;
+  log.info({ dp: plan }, line);
+  // Under a progress bar the log is quieted to warnings; the chosen noise must still be seen.
+  if (progress && process.stderr.isTTY) process.stderr.write(`${line}\n`);
+}
+
+/**
+ * Members are the training samples of clients that took part in some round; the attack sees
+ * only the final model and held-out data, as an outsider would.
+ */
+async function attackFinalModel(
+  scenario: Scenario,
+  evaluator: TestSetEvaluator,
+  data: FederatedData,
+  weights: Float32Array,
+  rounds: RoundMetrics[],
+  log: Logger,
+): Promise<MembershipInferenceReport | null> {
+  const participants = [...new Set(rounds.flatMap((r) => r.selectedClients))].sort((a, b) => a - b);
+  if (participants.length === 0) return null;
+  try {
+    setFlatWeights(evaluator.model, weights);
+    const shape: DataShape = { task: data.dataset.task, featureShape: data.dataset.featureShape, numClasses: data.dataset.numClasses };
+    const report = await runMembershipInference({ model: evaluator.model, shape, data, participants, seed: scenario.seed });
+    log.info({ attacks: report.attacks }, 'membership inference on the final model');
+    return report;
+  } catch (error) {
+    log.warn({ err: (error as Error).message }, 'membership inference skipped');
+    return null;
+  }
 }
 
 function defaultWorkerCount(transport: Transport): number {
@@ -212,5 +284,7 @@ function quietWhileProgress(level: LogLevel): LogLevel {
 export function summaryLine(s: RunSummary): string {
   const quality = s.finalTestAccuracy !== null ? `test accuracy ${(s.finalTestAccuracy * 100).toFixed(2)}%` : s.finalTestMse !== null ? `test MSE ${s.finalTestMse.toFixed(3)}` : 'no evaluation';
   const target = s.roundsToTarget !== null ? `, target reached in round ${s.roundsToTarget}` : '';
-  return `${s.status === 'completed' ? 'finished' : 'FAILED'} ${s.runId}: ${s.roundsCompleted}/${s.roundsPlanned} rounds, ${quality}${target}, ${(s.totalWallMs / 1000).toFixed(1)} s, ${s.workers.count} workers (${s.backend}), ${s.transport.kind} → ${s.runDir}${s.error ? `\n  error: ${s.error}` : ''}`;
+  const epsilon = s.privacy?.epsilon != null ? `, ε = ${s.privacy.epsilon.toFixed(3)} at δ = ${s.privacy.delta} (${s.privacy.conversion})` : '';
+  const mia = s.membershipInference?.attacks[0] ? `, MIA AUC ${s.membershipInference.attacks.map((a) => a.auc.toFixed(3)).join('/')}` : '';
+  return `${s.status === 'completed' ? 'finished' : 'FAILED'} ${s.runId}: ${s.roundsCompleted}/${s.roundsPlanned} rounds, ${quality}${target}${epsilon}${mia}, ${(s.totalWallMs / 1000).toFixed(1)} s, ${s.workers.count} workers (${s.backend}), ${s.transport.kind} → ${s.runDir}${s.error ? `\n  error: ${s.error}` : ''}`;
 }

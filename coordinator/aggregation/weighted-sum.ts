@@ -46,6 +46,13 @@ export class WeightedSum {
     return this.count;
   }
 
+  /** Σ wᵢ·vᵢ in float64, for mechanisms that act on the sum before it is divided (DP noise). */
+  sum(): Float64Array {
+    const out = new Float64Array(this.length);
+    for (let i = 0; i < this.length; i++) out[i] = this.hi[i]! + this.lo[i]!;
+    return out;
+  }
+
   /** Σ wᵢ·vᵢ / divisor as float32; the divisor defaults to Σ wᵢ (the weighted mean). */
   result(divisor = this.totalWeight): Float32Array {
     if (!(divisor > 0)) throw new RangeError(`WeightedSum.result: divisor must be > 0 (got ${divisor})`);

@@ -10,16 +10,17 @@ export interface Progress {
   stop(): void;
 }
 
-export function createProgress(totalRounds: number, enabled: boolean): Progress {
+export function createProgress(totalRounds: number, enabled: boolean, label?: string): Progress {
   if (!enabled) return { round: () => {}, stop: () => {} };
+  const prefix = label ? `${label} ` : '';
   if (!process.stderr.isTTY) {
     return {
-      round: (m) => process.stderr.write(`round ${m.round}/${totalRounds}  ${quality(m)}  ${m.completed}/${m.selected} clients  ${(m.wallMs / 1000).toFixed(1)} s\n`),
+      round: (m) => process.stderr.write(`${prefix}round ${m.round}/${totalRounds}  ${quality(m)}  ${m.completed}/${m.selected} clients  ${(m.wallMs / 1000).toFixed(1)} s\n`),
       stop: () => {},
     };
   }
   const bar = new SingleBar({
-    format: 'round {value}/{total} [{bar}] {percentage}% | {quality} | ETA {eta_formatted}',
+    format: `${prefix.replace(/[{}]/g, '')}round {value}/{total} [{bar}] {percentage}% | {quality} | ETA {eta_formatted}`,
     stream: process.stderr,
     hideCursor: true,
     etaBuffer: 5,
@@ -32,7 +33,8 @@ export function createProgress(totalRounds: number, enabled: boolean): Progress 
 }
 
 function quality(m: RoundMetrics): string {
-  if (m.testAccuracy !== null) return `test accuracy ${(m.testAccuracy * 100).toFixed(2)}%`;
-  if (m.testMse !== null) return `test MSE ${m.testMse.toFixed(3)}`;
-  return m.trainLoss !== null ? `train loss ${m.trainLoss.toFixed(4)}` : 'no updates';
+  const epsilon = m.privacy ? `  ε ${m.privacy.epsilon.toFixed(3)}` : '';
+  if (m.testAccuracy !== null) return `test accuracy ${(m.testAccuracy * 100).toFixed(2)}%${epsilon}`;
+  if (m.testMse !== null) return `test MSE ${m.testMse.toFixed(3)}${epsilon}`;
+  return (m.trainLoss !== null ? `train loss ${m.trainLoss.toFixed(4)}` : 'no updates') + epsilon;
 }

@@ -12,10 +12,10 @@ export class RunDirectory {
   readonly path: string;
   readonly runId: string;
 
-  constructor(scenario: Scenario, now = new Date()) {
+  constructor(scenario: Scenario, now = new Date(), path?: string) {
     const stamp = now.toISOString().replace(/[:.]/g, '-').replace('T', '_').replace('Z', '');
     this.runId = `${scenario.name}-${stamp}`;
-    this.path = resolve(scenario.output.dir, this.runId);
+    this.path = resolve(path ?? resolve(scenario.output.dir, this.runId));
   }
 
   create(): void {

@@ -5,7 +5,7 @@
  */
 import { Rng } from '../../shared/random.js';
 import { WeightedSum } from '../aggregation/weighted-sum.js';
-import type { ClientUpdate, RoundAggregation, RoundOutcome, Strategy } from './strategy.js';
+import { meanTrainLoss, type ClientUpdate, type RoundAggregation, type RoundOutcome, type RoundPlan, type Strategy } from './strategy.js';
 
 export class FedAvg implements Strategy {
   readonly name = 'fedavg';
@@ -18,10 +18,10 @@ export class FedAvg implements Strategy {
     if (perRound > population) throw new RangeError(`FedAvg: ${perRound} clients per round but only ${population} clients`);
   }
 
-  selectClients(round: number): number[] {
+  configureRound(round: number): RoundPlan {
     // A stream per round: selection of round r does not depend on what earlier rounds drew.
     const rng = new Rng(this.seed).fork(`selection:${round}`);
-    return rng.sampleWithoutReplacement(this.population, this.perRound).sort((a, b) => a - b);
+    return { clients: rng.sampleWithoutReplacement(this.population, this.perRound).sort((a, b) => a - b) };
   }
 
   beginAggregation(_round: number, parameterCount: number): RoundAggregation {
@@ -48,10 +48,7 @@ class FedAvgAggregation implements RoundAggregation {
     const meanDelta = this.sum.result();
     const weights = new Float32Array(global.length);
     for (let i = 0; i < global.length; i++) weights[i] = global[i]! + meanDelta[i]!;
-    // Sorted so the float sum, and so the logged loss, is the same whatever the arrival order.
-    const ordered = [...this.losses].sort((a, b) => a.clientId - b.clientId);
-    const samples = ordered.reduce((s, l) => s + l.samples, 0);
-    const trainLoss = ordered.reduce((s, l) => s + l.loss * l.samples, 0) / samples;
-    return { weights, trainLoss, clients: ordered.length, samples };
+    const samples = this.losses.reduce((s, l) => s + l.samples, 0);
+    return { weights, trainLoss: meanTrainLoss(this.losses), clients: this.losses.length, samples };
   }
 }

@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import { BusError, type Bus } from '../../shared/bus/bus.js';
 import { decodeFrameOf, encodeFrame } from '../../shared/protocol/frame.js';
+import type { TaskPrivacy } from '../strategies/strategy.js';
 
 const ACK_TIMEOUT_MS = 5_000;
 const IDLE_POLL_MS = [2, 5, 10, 20, 50];
@@ -41,12 +42,13 @@ export class TaskDispatcher {
     deadline: number,
     onAssigned: (assignment: Assignment) => void,
     stillWanted: () => boolean = () => true,
+    privacy?: TaskPrivacy,
   ): Promise<number[]> {
     let next = 0;
     let idleTries = 0;
     while (next < clients.length && Date.now() < deadline && stillWanted()) {
       const clientId = clients[next]!;
-      const task = encodeFrame('task', { round, clientId, seed: seedFor(clientId), deadline });
+      const task = encodeFrame('task', { round, clientId, seed: seedFor(clientId), deadline, ...(privacy ? { privacy } : {}) });
       try {
         const reply = await this.bus.request(this.subject, task, Math.min(ACK_TIMEOUT_MS, Math.max(1, deadline - Date.now())));
         const ack = decodeFrameOf(reply, 'task-ack');

@@ -18,6 +18,8 @@ export interface WorkerProcessOptions {
   logFile: string;
   logLevel: string;
   backend?: BackendPreference;
+  /** Workers stay for the next run of the same name (a sweep's pool); stop them with terminate(). */
+  keepAlive?: boolean;
 }
 
 export class WorkerProcesses {
@@ -32,6 +34,7 @@ export class WorkerProcesses {
       for (let i = 0; i < count; i++) {
         const args = [FEDSIM_BIN, 'worker', '--nats', natsUrl, '--run', runName, '--log-level', logLevel, '--log-format', 'json', '--worker-id', `${runName}-w${i + 1}-${process.pid}`];
         if (backend) args.push('--backend', backend);
+        if (this.options.keepAlive) args.push('--keep-alive');
         const child = spawn(process.execPath, args, { stdio: ['ignore', logFd, logFd], env: process.env });
         this.children.push(child);
       }
@@ -55,6 +58,12 @@ export class WorkerProcesses {
         clearTimeout(timer);
       }),
     );
+  }
+
+  /** Asks every worker to leave (SIGTERM), then waits as stop() does. */
+  async terminate(graceMs = 10_000): Promise<void> {
+    for (const child of this.children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await this.stop(graceMs);
   }
 
   killAll(): void {

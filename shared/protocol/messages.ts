@@ -21,7 +21,14 @@ export const MESSAGE_SCHEMAS = {
   join: z.strictObject({ workerId: id, host: z.string(), pid: count, backend: z.string() }),
   'join-reply': z.strictObject({ runName: id, runId: id, scenario: z.unknown() }),
   ready: z.strictObject({ workerId: id, backend: z.string(), detail: z.string() }),
-  task: z.strictObject({ round: count, clientId: count, seed: count, deadline: z.number() }),
+  task: z.strictObject({
+    round: count,
+    clientId: count,
+    seed: count,
+    deadline: z.number(),
+    /** DP runs: the client clips its update to clipNorm, and under local DP adds N(0, localNoiseStd²) itself. */
+    privacy: z.strictObject({ clipNorm: z.number().gt(0), localNoiseStd: z.number().min(0).optional() }).optional(),
+  }),
   'task-ack': z.strictObject({ workerId: id }),
   'model-request': z.strictObject({ round: count, chunk: count }),
   'model-chunk': z.strictObject({ round: count, chunk: count, chunks: count, totalBytes: count }),
@@ -35,7 +42,15 @@ export const MESSAGE_SCHEMAS = {
     totalBytes: count,
     /** Training facts; carried by chunk 0 only. */
     report: z
-      .strictObject({ samples: count, steps: count, loss: z.number(), trainMs: z.number().min(0), backend: z.string() })
+      .strictObject({
+        samples: count,
+        steps: count,
+        loss: z.number(),
+        trainMs: z.number().min(0),
+        backend: z.string(),
+        /** DP runs: whether the update was inside the clip norm before clipping (adaptive clipping's count). */
+        unclipped: z.boolean().optional(),
+      })
       .optional(),
   }),
   ack: z.strictObject({ ok: z.boolean(), error: z.string().optional() }),

@@ -99,7 +99,7 @@ function checkDiscriminators(raw: Record<string, unknown>): Map<string, string> 
  * sections they compare are valid on their own: so one pass lists every problem.
  */
 function crossFieldProblemsOfValidSections(raw: Record<string, unknown>): string[] {
-  const compared = ['dataset', 'partition', 'model', 'evaluation', 'clientsPerRound', 'clientFraction'] as const;
+  const compared = ['dataset', 'partition', 'model', 'evaluation', 'clientsPerRound', 'clientFraction', 'privacy'] as const;
   const sections: Record<string, unknown> = {};
   for (const key of compared) {
     const section = SCENARIO_SPEC.shape[key].safeParse(raw[key]);
@@ -141,6 +141,29 @@ function crossFieldProblems(s: Scenario): string[] {
   problems.push(...checkModelFitsData(s.model, shape, s.dataset.name));
   if (s.model.name === 'mlp' && s.model.preset === '2nn' && s.model.hidden !== undefined) {
     problems.push(`model.hidden: the 2nn preset fixes the hidden layers at [200, 200] (got [${s.model.hidden.join(', ')}], expected no hidden with preset: 2nn)`);
+  }
+  problems.push(...dpProblems(s));
+  return problems;
+}
+
+function dpProblems(s: Scenario): string[] {
+  const dp = s.privacy?.dp;
+  if (!dp) return [];
+  const problems: string[] = [];
+  if (dp.calibrate && dp.targetEpsilon === undefined) {
+    problems.push('privacy.dp.calibrate: calibrating the noise needs a budget (got calibrate: true without targetEpsilon, expected privacy.dp.targetEpsilon)');
+  }
+  if (dp.calibrate && dp.noiseMultiplier !== undefined) {
+    problems.push(`privacy.dp.noiseMultiplier: calibrate: true chooses it (got ${dp.noiseMultiplier}, expected no noiseMultiplier, or calibrate: false)`);
+  }
+  if (!dp.calibrate && dp.noiseMultiplier === undefined) {
+    problems.push('privacy.dp.noiseMultiplier: missing (expected a number ≥ 0, or calibrate: true with targetEpsilon)');
+  }
+  if (dp.mode === 'local' && dp.clipping === 'adaptive') {
+    problems.push("privacy.dp.clipping: adaptive clipping needs a trusted aggregator for its noised count (got 'adaptive' with mode 'local', expected 'fixed')");
+  }
+  if (dp.mode === 'local' && dp.noiseMultiplier === 0) {
+    problems.push('privacy.dp.noiseMultiplier: local DP with no noise protects nothing (got 0, expected > 0)');
   }
   return problems;
 }

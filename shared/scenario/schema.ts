@@ -105,6 +105,38 @@ export const OUTPUT_SPEC = z.strictObject({
   saveModel: z.boolean().default(true),
 });
 
+/**
+ * Differential privacy of the federation (client-level: a neighbouring federation differs in one
+ * client's whole data). `central`: clients clip, the trusted coordinator adds Gaussian noise to
+ * the sum (DP-FedAvg, McMahan et al. 2018). `local`: every client also noises its own update
+ * before it leaves the worker, so the coordinator need not be trusted.
+ */
+export const DP_SPEC = z.strictObject({
+  mode: z.enum(['central', 'local']).default('central'),
+  /** `fixed`: clip at clipNorm. `adaptive`: clipNorm is the starting point of Andrew et al. 2021's quantile tracking. */
+  clipping: z.enum(['fixed', 'adaptive']).default('fixed'),
+  /** S, the L2 bound of one client's update. */
+  clipNorm: z.number().gt(0),
+  /** z: noise standard deviation per coordinate is z·S. Omit with calibrate: true. */
+  noiseMultiplier: z.number().min(0).optional(),
+  delta: z.number().gt(0).lt(1).default(1e-5),
+  /** Stop before ε would exceed this, or, with calibrate: true, choose z to meet it over the planned rounds. */
+  targetEpsilon: z.number().gt(0).optional(),
+  calibrate: z.boolean().default(false),
+  /** ε from RDP: Balle et al. 2020's tighter conversion, or the classic one. */
+  conversion: z.enum(['tight', 'classic']).default('tight'),
+  /** Adaptive clipping (Andrew et al. 2021): target quantile γ, learning rate η, count noise σ_b (default: expected clients / 20, as in the paper). */
+  targetQuantile: z.number().gt(0).lt(1).default(0.5),
+  clipLearningRate: z.number().gt(0).default(0.2),
+  countNoise: z.number().gt(0).optional(),
+});
+
+export const PRIVACY_SPEC = z.strictObject({
+  dp: DP_SPEC.optional(),
+  /** After the run, attack the final model's membership (loss threshold, likelihood ratio); results in summary.json. */
+  membershipInference: z.boolean().default(true),
+});
+
 export const SCENARIO_SPEC = z
   .strictObject({
     name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, 'expected letters, digits, "-" or "_" (it names NATS subjects and the run folder)'),
@@ -123,6 +155,7 @@ export const SCENARIO_SPEC = z
     evaluation: EVALUATION_SPEC.default({ every: 1 }),
     system: SYSTEM_SPEC.default({ workers: 'auto', backend: 'auto', transport: 'auto', roundTimeoutSeconds: 600 }),
     output: OUTPUT_SPEC.default({ dir: 'runs', saveModel: true }),
+    privacy: PRIVACY_SPEC.default({ membershipInference: true }),
   });
 
 export type Scenario = z.output<typeof SCENARIO_SPEC>;
@@ -132,6 +165,7 @@ export type PartitionSpec = Scenario['partition'];
 export type ModelSpec = Scenario['model'];
 export type TrainingSpec = Scenario['training'];
 export type SystemSpec = Scenario['system'];
+export type DpSpec = z.output<typeof DP_SPEC>;
 
 /** The discriminators, listed in errors when a name is unknown; owned by the modules that implement them. */
 export { DATASET_NAMES } from '../data/load-dataset.js';

@@ -57,13 +57,13 @@ describe('FedAvg aggregation', () => {
     const a = new FedAvg(42, 100, 10);
     const b = new FedAvg(42, 100, 10);
     for (let round = 1; round <= 5; round++) {
-      const picked = a.selectClients(round);
-      expect(picked).toEqual(b.selectClients(round));
+      const picked = a.configureRound(round).clients;
+      expect(picked).toEqual(b.configureRound(round).clients);
       expect(new Set(picked).size).toBe(10);
       expect(picked.every((id) => id >= 0 && id < 100)).toBe(true);
     }
-    expect(a.selectClients(1)).not.toEqual(a.selectClients(2));
-    expect(new FedAvg(43, 100, 10).selectClients(1)).not.toEqual(a.selectClients(1));
+    expect(a.configureRound(1).clients).not.toEqual(a.configureRound(2).clients);
+    expect(new FedAvg(43, 100, 10).configureRound(1).clients).not.toEqual(a.configureRound(1).clients);
   });
 });
 

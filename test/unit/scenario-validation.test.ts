@@ -23,6 +23,31 @@ function problemsOf(raw: unknown): string[] {
   throw new Error('expected the scenario to be refused');
 }
 
+describe('privacy.dp validation', () => {
+  it('fills in DP defaults', () => {
+    const s = validateScenario({ ...base, privacy: { dp: { clipNorm: 1, noiseMultiplier: 1.1 } } });
+    expect(s.privacy.dp).toMatchObject({ mode: 'central', clipping: 'fixed', delta: 1e-5, conversion: 'tight', calibrate: false });
+    expect(s.privacy.membershipInference).toBe(true);
+  });
+
+  it('names the field, the value and what was expected', () => {
+    expect(problemsOf({ ...base, privacy: { dp: { clipNorm: 0, noiseMultiplier: 1 } } })).toEqual(['privacy.dp.clipNorm: too small (got 0, expected > 0)']);
+    expect(problemsOf({ ...base, privacy: { dp: { clipNorm: 1 } } })).toEqual([
+      'privacy.dp.noiseMultiplier: missing (expected a number ≥ 0, or calibrate: true with targetEpsilon)',
+    ]);
+    expect(problemsOf({ ...base, privacy: { dp: { clipNorm: 1, calibrate: true } } })).toEqual([
+      'privacy.dp.calibrate: calibrating the noise needs a budget (got calibrate: true without targetEpsilon, expected privacy.dp.targetEpsilon)',
+    ]);
+    expect(problemsOf({ ...base, privacy: { dp: { clipNorm: 1, calibrate: true, targetEpsilon: 2, noiseMultiplier: 1 } } })).toEqual([
+      'privacy.dp.noiseMultiplier: calibrate: true chooses it (got 1, expected no noiseMultiplier, or calibrate: false)',
+    ]);
+    expect(problemsOf({ ...base, privacy: { dp: { clipNorm: 1, noiseMultiplier: 1, mode: 'local', clipping: 'adaptive' } } })).toEqual([
+      "privacy.dp.clipping: adaptive clipping needs a trusted aggregator for its noised count (got 'adaptive' with mode 'local', expected 'fixed')",
+    ]);
+    expect(problemsOf({ ...base, privacy: { dp: { clipNorm: 1, noiseMultiplier: 1, delta: 2 } } })).toEqual(['privacy.dp.delta: too large (got 2, expected < 1)']);
+  });
+});
+
 describe('scenario validation', () => {
   it('accepts a minimal scenario and fills in defaults', () => {
     const s = validateScenario(base);

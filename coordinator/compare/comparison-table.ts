@@ -1,0 +1,117 @@
+/**
+ * The comparison's rows, written three ways: comparison.json (for `fedsim report` and scripts),
+ * comparison.csv (for spreadsheets and pandas) and comparison.md (for people and notes).
+ */
+import type { RunSummary } from '../run-simulation.js';
+
+export interface ComparisonRow {
+  name: string;
+  status: 'completed' | 'failed';
+  error?: string;
+  /** The variant's run folder, relative to the comparison folder. */
+  runDir?: string;
+  overrides: Record<string, unknown>;
+  finalAccuracy: number | null;
+  finalMse: number | null;
+  /** ε at the variant's δ (null without DP). */
+  epsilon: number | null;
+  delta: number | null;
+  conversion: string | null;
+  noiseMultiplier: number | null;
+  rounds: number;
+  stopReason: string | null;
+  /** AUC of the loss-threshold membership-inference attack. */
+  miaAuc: number | null;
+  miaTprAt1PctFpr: number | null;
+  wallMs: number;
+  bytes: number;
+}
+
+export function rowOf(name: string, overrides: Record<string, unknown>, runDir: string, summary: RunSummary): ComparisonRow {
+  const lossAttack = summary.membershipInference?.attacks.find((a) => a.attack === 'loss-threshold');
+  return {
+    name,
+    status: summary.status,
+    ...(summary.error ? { error: summary.error } : {}),
+    runDir,
+    overrides,
+    finalAccuracy: summary.finalTestAccuracy,
+    finalMse: summary.finalTestMse,
+    epsilon: summary.privacy?.epsilon ?? null,
+    delta: summary.privacy?.delta ?? null,
+    conversion: summary.privacy?.conversion ?? null,
+    noiseMultiplier: summary.privacy?.noiseMultiplier ?? null,
+    rounds: summary.roundsCompleted,
+    stopReason: summary.stopReason ?? null,
+    miaAuc: lossAttack?.auc ?? null,
+    miaTprAt1PctFpr: lossAttack?.tprAt1PctFpr ?? null,
+    wallMs: summary.totalWallMs,
+    bytes: summary.bytesDown + summary.bytesUp,
+  };
+}
+
+export function failedRow(name: string, overrides: Record<string, unknown>, error: string): ComparisonRow {
+  return {
+    name,
+    status: 'failed',
+    error,
+    overrides,
+    finalAccuracy: null,
+    finalMse: null,
+    epsilon: null,
+    delta: null,
+    conversion: null,
+    noiseMultiplier: null,
+    rounds: 0,
+    stopReason: null,
+    miaAuc: null,
+    miaTprAt1PctFpr: null,
+    wallMs: 0,
+    bytes: 0,
+  };
+}
+
+const CSV_COLUMNS: (keyof ComparisonRow)[] = [
+  'name', 'status', 'finalAccuracy', 'finalMse', 'epsilon', 'delta', 'conversion', 'noiseMultiplier', 'rounds', 'stopReason',
+  'miaAuc', 'miaTprAt1PctFpr', 'wallMs', 'bytes', 'error',
+];
+
+export function comparisonCsv(rows: readonly ComparisonRow[]): string {
+  const lines = [CSV_COLUMNS.join(',')];
+  for (const row of rows) lines.push(CSV_COLUMNS.map((column) => csvField(row[column])).join(','));
+  return `${lines.join('\n')}\n`;
+}
+
+function csvField(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  const text = typeof value === 'object' ? JSON.stringify(value) : String(value);
+  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+export function comparisonMarkdown(sweep: string, rows: readonly ComparisonRow[]): string {
+  const header = '| variant | final accuracy | ε (δ) | rounds | MIA AUC | wall time | bytes |';
+  const lines = [`# ${sweep}`, '', header, '|---|---:|---:|---:|---:|---:|---:|'];
+  for (const r of rows) {
+    const quality = r.finalAccuracy !== null ? `${(r.finalAccuracy * 100).toFixed(2)}%` : r.finalMse !== null ? `MSE ${r.finalMse.toFixed(3)}` : '–';
+    const epsilon = r.epsilon !== null ? `${r.epsilon.toFixed(2)} (${r.delta})` : r.status === 'completed' ? '∞ (no DP)' : '–';
+    const name = r.status === 'failed' ? `${r.name} — **failed**: ${escapeCell(r.error ?? 'unknown error')}` : r.name;
+    const rounds = r.stopReason && r.stopReason !== 'rounds completed' ? `${r.rounds} (${r.stopReason})` : String(r.rounds);
+    lines.push(
+      `| ${name} | ${quality} | ${epsilon} | ${rounds} | ${r.miaAuc !== null ? r.miaAuc.toFixed(3) : '–'} | ${(r.wallMs / 1000).toFixed(1)} s | ${formatBytes(r.bytes)} |`,
+    );
+  }
+  const conversions = [...new Set(rows.map((r) => r.conversion).filter(Boolean))];
+  if (conversions.length > 0) lines.push('', `ε from the RDP accountant, ${conversions.join(' / ')} conversion; MIA AUC of the loss-threshold attack on the final model (0.5 = no leakage measured).`);
+  return `${lines.join('\n')}\n`;
+}
+
+function escapeCell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, '; ');
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(2)} GB`;
+  if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(1)} MB`;
+  if (bytes >= 1e3) return `${(bytes / 1e3).toFixed(1)} kB`;
+  return `${bytes} B`;
+}

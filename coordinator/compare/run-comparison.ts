@@ -1,0 +1,105 @@
+/**
+ * `fedsim compare`: every variant of a sweep, one after another, on one transport and one pool
+ * of long-lived workers (they re-join each variant's run under the sweep's name, keeping their
+ * data loaded). A variant that fails is recorded with its error and the sweep goes on.
+ */
+import { availableParallelism } from 'node:os';
+import { mkdirSync, writeFileSync, renameSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { stringify } from 'yaml';
+import { openTransport, type Transport } from '../../shared/bus/open-transport.js';
+import { createLogger, type LogLevel } from '../../shared/logging/logger.js';
+import { runSimulation } from '../run-simulation.js';
+import { WorkerProcesses } from '../workers/worker-processes.js';
+import { writeReport } from '../report/write-report.js';
+import { comparisonCsv, comparisonMarkdown, failedRow, rowOf, type ComparisonRow } from './comparison-table.js';
+import type { Sweep } from './sweep-file.js';
+
+export interface ComparisonOptions {
+  logLevel: LogLevel;
+  progress: boolean;
+  /** Overrides the base scenario's system.workers. */
+  workers?: number;
+  /** Called after each variant (tests, API). */
+  onVariant?: (row: ComparisonRow) => void;
+}
+
+export interface ComparisonResult {
+  dir: string;
+  rows: ComparisonRow[];
+  reportPath: string | null;
+}
+
+export async function runComparison(sweep: Sweep, options: ComparisonOptions): Promise<ComparisonResult> {
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-').replace('T', '_').replace('Z', '');
+  const dir = resolve(sweep.outputDir, `${sweep.name}-${stamp}`);
+  mkdirSync(dir, { recursive: true });
+  writeAtomically(join(dir, 'sweep.yaml'), `# Resolved sweep: base scenario and variant overrides\n${stringify({ sweep: sweep.name, base: sweep.base, variants: sweep.variants.map((v) => ({ name: v.name, overrides: v.overrides })) })}`);
+  const log = createLogger({ name: 'compare', level: options.progress && process.stderr.isTTY ? 'warn' : options.logLevel, file: join(dir, 'compare.log') });
+
+  const rows: ComparisonRow[] = [];
+  let transport: Transport | null = null;
+  let pool: WorkerProcesses | null = null;
+  try {
+    transport = await openTransport(sweep.base.system, log);
+    const system = sweep.base.system;
+    const workers = options.workers ?? (system.workers === 'auto' ? (transport.bus.kind === 'in-process' ? 1 : availableParallelism()) : system.workers);
+    if (transport.bus.kind !== 'in-process' && workers > 0) {
+      pool = new WorkerProcesses({ count: workers, natsUrl: transport.natsUrl!, runName: sweep.name, logFile: join(dir, 'workers.log'), logLevel: 'info', backend: system.backend, keepAlive: true });
+      pool.start();
+    }
+    for (const [index, variant] of sweep.variants.entries()) {
+      const label = `[${index + 1}/${sweep.variants.length} ${variant.name}]`;
+      let row: ComparisonRow;
+      if (!variant.scenario) {
+        row = failedRow(variant.name, variant.overrides, `invalid scenario: ${variant.problems.join('; ')}`);
+      } else {
+        try {
+          const runDir = join(dir, variant.name);
+          const summary = await runSimulation(variant.scenario, {
+            logLevel: options.logLevel,
+            progress: options.progress,
+            pool: { transport, workers: Math.max(workers, 1) },
+            runDir,
+            progressLabel: label,
+          });
+          row = rowOf(variant.name, variant.overrides, relative(dir, runDir), summary);
+        } catch (error) {
+          row = failedRow(variant.name, variant.overrides, (error as Error).message);
+        }
+      }
+      rows.push(row);
+      if (options.progress) process.stderr.write(`${label} ${row.status === 'completed' ? 'done' : `FAILED: ${row.error}`}\n`);
+      log.info({ variant: row.name, status: row.status, error: row.error }, 'variant finished');
+      writeOutputs(dir, sweep, rows);
+      options.onVariant?.(row);
+    }
+  } finally {
+    await pool?.terminate();
+    await transport?.close();
+  }
+
+  let reportPath: string | null = null;
+  try {
+    reportPath = await writeReport(dir);
+  } catch (error) {
+    log.error({ err: (error as Error).message }, 'report.html could not be written');
+  }
+  log.flush();
+  return { dir, rows, reportPath };
+}
+
+/** Rewritten after every variant, so an interrupted sweep still leaves the finished ones' table. */
+function writeOutputs(dir: string, sweep: Sweep, rows: ComparisonRow[]): void {
+  const deltas = [...new Set(rows.map((r) => r.delta).filter((d): d is number => d !== null))];
+  const comparison = { sweep: sweep.name, base: sweep.source, description: sweep.description, createdAt: new Date().toISOString(), delta: deltas.length === 1 ? deltas[0] : null, variants: rows };
+  writeAtomically(join(dir, 'comparison.json'), `${JSON.stringify(comparison, null, 2)}\n`);
+  writeAtomically(join(dir, 'comparison.csv'), comparisonCsv(rows));
+  writeAtomically(join(dir, 'comparison.md'), comparisonMarkdown(sweep.name, rows));
+}
+
+function writeAtomically(path: string, content: string): void {
+  const temporary = `${path}.tmp-${process.pid}`;
+  writeFileSync(temporary, content);
+  renameSync(temporary, path);
+}

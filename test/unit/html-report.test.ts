@@ -1,0 +1,309 @@
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runInNewContext } from 'node:vm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { CHARTS_JS, comparisonChartData, paretoFront } from '../../coordinator/report/charts.js';
+import { renderComparisonReport, renderRunReport, REPORT_DATA_ID } from '../../coordinator/report/html-report.js';
+import { readComparisonRecords, readMetrics, readRunRecords } from '../../coordinator/report/run-records.js';
+import { writeReport } from '../../coordinator/report/write-report.js';
+
+let fixtures: string;
+
+/** A metrics line as the coordinator writes it; `dp` adds the accountant's privacy object. */
+function roundLine(round: number, accuracy: number, dp?: { epsilon: number; clipNorm: number }): Record<string, unknown> {
+  return {
+    round,
+    selected: 10,
+    selectedClients: [1, 2, 3],
+    completed: round === 3 ? 8 : 10,
+    dropped: round === 3 ? 1 : 0,
+    rejected: round === 3 ? 1 : 0,
+    trainLoss: 1 / round,
+    testLoss: 1.2 / round,
+    testAccuracy: accuracy,
+    testMse: null,
+    wallMs: 1500,
+    evalMs: 200,
+    clientTrainMs: 9000,
+    bytesDown: 800_000,
+    bytesUp: 790_000,
+    workers: 2,
+    ...(dp ? { privacy: { epsilon: dp.epsilon, delta: 1e-5, conversion: 'tight', noiseMultiplier: 1.1, clipNorm: dp.clipNorm, cohortSize: 10, expectedClients: 10, mode: 'central' } } : {}),
+  };
+}
+
+/** A run folder as `fedsim run` leaves it. */
+function writeRunFixture(dir: string, name: string, lines: Record<string, unknown>[], summary: Record<string, unknown> | null = {}): string {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'scenario.yaml'), stringify({ name, rounds: lines.length, dataset: { name: 'mnist' } }));
+  writeFileSync(join(dir, 'metrics.jsonl'), `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
+  if (summary !== null) {
+    const last = lines.at(-1)!;
+    writeFileSync(
+      join(dir, 'summary.json'),
+      JSON.stringify({ name, runId: `${name}-2025`, status: 'completed', roundsCompleted: lines.length, roundsPlanned: lines.length, finalTestAccuracy: last.testAccuracy, totalWallMs: 4500, bytesDown: 2_400_000, bytesUp: 2_370_000, transport: { kind: 'nats' }, ...summary }),
+    );
+  }
+  return dir;
+}
+
+const dpRounds = [roundLine(1, 0.6, { epsilon: 0.8, clipNorm: 1 }), roundLine(2, 0.75, { epsilon: 1.3, clipNorm: 0.7 }), roundLine(3, 0.81, { epsilon: 1.7, clipNorm: 0.6 })];
+
+/** The run report's awkward summary: text that would end the data script if not escaped. */
+const hostileError = 'worker said </script><script>alert(1)</script> \u2028 and <!-- this';
+
+let runDir: string;
+let comparisonDir: string;
+
+beforeAll(() => {
+  fixtures = mkdtempSync(join(tmpdir(), 'fedsim-report-fixtures-'));
+  runDir = writeRunFixture(join(fixtures, 'dp-run'), 'dp-run', dpRounds, {
+    error: hostileError,
+    privacy: { epsilon: 1.7, delta: 1e-5, membershipInference: { attacks: [{ attack: 'loss-threshold', auc: 0.53, tprAt1PctFpr: 0.012 }, { attack: 'lira', auc: 0.58, tprAt1PctFpr: 0.03 }] } },
+  });
+
+  comparisonDir = join(fixtures, 'sweep');
+  const variant = (name: string, accuracy: number, epsilon: number | null) => {
+    const lines = [1, 2, 3].map((r) => roundLine(r, (accuracy * r) / 3, epsilon === null ? undefined : { epsilon: (epsilon * r) / 3, clipNorm: 1 }));
+    writeRunFixture(join(comparisonDir, 'runs', name), name, lines);
+    return { name, status: 'completed', runDir: `runs/${name}`, overrides: { 'privacy.dp.noiseMultiplier': name }, finalAccuracy: accuracy, finalMse: null, epsilon, rounds: 3, miaAuc: 0.52, wallMs: 4500, bytes: 4_770_000 };
+  };
+  const comparison = {
+    sweep: 'noise',
+    base: 'scenarios/mnist-dp.yaml',
+    createdAt: '2025-01-01T00:00:00.000Z',
+    delta: 1e-5,
+    variants: [
+      variant('z-1.0', 0.9, 2.5),
+      variant('z-2.0', 0.85, 1.2),
+      variant('z-0.5', 0.88, 6), // dominated by z-1.0: more ε, less accuracy
+      variant('no-dp', 0.95, null),
+      { name: 'z-9', status: 'failed', error: 'round 1: every client dropped <out of memory>', overrides: { 'privacy.dp.noiseMultiplier': 9 }, finalAccuracy: null, finalMse: null, epsilon: null, rounds: 0, miaAuc: null, wallMs: 300, bytes: 0 },
+    ],
+  };
+  writeFileSync(join(comparisonDir, 'comparison.json'), JSON.stringify(comparison));
+});
+
+afterAll(() => rmSync(fixtures, { recursive: true, force: true }));
+
+function embeddedData(html: string): unknown {
+  const match = new RegExp(`<script type="application/json" id="${REPORT_DATA_ID}">(.*?)</script>`, 's').exec(html);
+  expect(match, 'the data script element').not.toBeNull();
+  return JSON.parse(match![1]);
+}
+
+/** src/href/url() that would fetch anything: the report has to open offline. */
+function networkReferences(html: string): string[] {
+  return html.match(/(?:\b(?:src|href)\s*=\s*["']?\s*|url\(\s*["']?\s*)(?:https?:)?\/\/[^\s"'>)]*/gi) ?? [];
+}
+
+interface FakeChart {
+  opts: { title: string; scales: { x: { time: boolean } }; series: { label: string }[] };
+  data: (number | null)[][];
+}
+
+/**
+ * Runs the page's own scripts (chart code and boot) against a stand-in DOM and uPlot, so the
+ * wiring from embedded JSON to chart options is checked without a browser.
+ */
+function drawPage(html: string): { charts: FakeChart[]; container: { textContent: string; children: unknown[] } } {
+  const scripts = [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => m[1]);
+  const charts: FakeChart[] = [];
+  const element = () => ({ className: '', textContent: '', clientWidth: 600, children: [] as unknown[], appendChild(c: unknown) { this.children.push(c); return c; }, removeChild(c: unknown) { this.children = this.children.filter((x) => x !== c); } });
+  const container = element();
+  const dataText = embeddedDataText(html);
+  class FakeUPlot {
+    static paths = { stepped: () => () => null };
+    constructor(opts: FakeChart['opts'], data: FakeChart['data']) {
+      charts.push({ opts, data });
+    }
+    setData() {}
+    setSize() {}
+    destroy() {}
+  }
+  const document = {
+    createElement: element,
+    getElementById: (id: string) => (id === 'charts' ? container : id === REPORT_DATA_ID ? { textContent: dataText } : null),
+  };
+  const context = { document, uPlot: FakeUPlot };
+  // The first script is uPlot itself, replaced here by the stand-in.
+  for (const script of scripts.slice(1)) runInNewContext(script, context);
+  return { charts, container };
+}
+
+function embeddedDataText(html: string): string {
+  return new RegExp(`<script type="application/json" id="${REPORT_DATA_ID}">(.*?)</script>`, 's').exec(html)![1];
+}
+
+describe('run records', () => {
+  it('reads scenario, summary and rounds, with missing fields as null', async () => {
+    const records = await readRunRecords(runDir);
+    expect(records.scenario).toMatchObject({ name: 'dp-run' });
+    expect(records.summary).toMatchObject({ status: 'completed', error: hostileError });
+    expect(records.rounds.map((r) => r.round)).toEqual([1, 2, 3]);
+    expect(records.rounds[2]).toMatchObject({ testAccuracy: 0.81, testMse: null, dropped: 1, privacy: { epsilon: 1.7, clipNorm: 0.6, mode: 'central' } });
+  });
+
+  it('skips blank lines; a bad line is an error naming the file and line', async () => {
+    const dir = join(fixtures, 'bad-metrics');
+    mkdirSync(dir);
+    const file = join(dir, 'metrics.jsonl');
+    writeFileSync(file, `${JSON.stringify(roundLine(1, 0.5))}\n\n{"round": 2, "testAcc\n`);
+    await expect(readMetrics(file)).rejects.toThrow(`${file} line 3: not valid JSON`);
+    writeFileSync(file, `${JSON.stringify(roundLine(1, 0.5))}\n   \n{"testAccuracy": 0.5}\n`);
+    await expect(readMetrics(file)).rejects.toThrow(`${file} line 3: missing the round number`);
+    writeFileSync(file, `[1, 2]\n`);
+    await expect(readMetrics(file)).rejects.toThrow(`${file} line 1: expected a JSON object per round (got a list)`);
+    await expect(writeReport(dir)).rejects.toThrow(`${file} line 1`);
+  });
+
+  it('reads a comparison with the rounds of every variant that has a run folder', async () => {
+    const { comparison, variantRounds } = await readComparisonRecords(comparisonDir);
+    expect(comparison.variants.map((v) => v.name)).toEqual(['z-1.0', 'z-2.0', 'z-0.5', 'no-dp', 'z-9']);
+    expect(comparison.variants[4]).toMatchObject({ status: 'failed', runDir: null, epsilon: null, error: 'round 1: every client dropped <out of memory>' });
+    expect(variantRounds.map((r) => r?.length ?? null)).toEqual([3, 3, 3, 3, null]);
+  });
+});
+
+describe('Pareto front', () => {
+  const p = (name: string, epsilon: number, value: number) => ({ name, epsilon, value });
+
+  it('keeps the points with the best accuracy for their ε or less, by ε', () => {
+    const points = [p('c', 4, 0.9), p('a', 1, 0.7), p('dominated', 3, 0.65), p('b', 2, 0.8), p('worse-at-more', 5, 0.85)];
+    expect(paretoFront(points).map((x) => x.name)).toEqual(['a', 'b', 'c']);
+  });
+
+  it('handles ties, a single point, nothing, and non-finite values', () => {
+    expect(paretoFront([p('first', 1, 0.8), p('same', 1, 0.8), p('less', 1, 0.7)]).map((x) => x.name)).toEqual(['first']);
+    expect(paretoFront([p('only', 3, 0.5)]).map((x) => x.name)).toEqual(['only']);
+    expect(paretoFront([])).toEqual([]);
+    expect(paretoFront([p('no-dp', Infinity, 0.99), p('nan', 2, Number.NaN), p('dp', 2, 0.6)]).map((x) => x.name)).toEqual(['dp']);
+    // Equal accuracy at a larger ε buys nothing.
+    expect(paretoFront([p('cheap', 1, 0.8), p('dear', 2, 0.8)]).map((x) => x.name)).toEqual(['cheap']);
+  });
+
+  it('minimises for MSE', () => {
+    expect(paretoFront([p('a', 1, 30), p('b', 2, 20), p('c', 3, 25), p('d', 4, 10)], 'lower').map((x) => x.name)).toEqual(['a', 'b', 'd']);
+  });
+});
+
+describe('run report', () => {
+  let html: string;
+  beforeAll(async () => {
+    html = renderRunReport(await readRunRecords(runDir));
+  });
+
+  it('needs no network: uPlot and its CSS inlined, no remote src or href', () => {
+    const require = createRequire(import.meta.url);
+    expect(networkReferences(html)).toEqual([]);
+    expect(html).not.toMatch(/<link\b|<script[^>]*\ssrc=/i);
+    expect(html).toContain(readFileSync(require.resolve('uplot/dist/uPlot.iife.min.js'), 'utf8'));
+    expect(html).toContain(readFileSync(require.resolve('uplot/dist/uPlot.min.css'), 'utf8'));
+  });
+
+  it('embeds the records as JSON that parses back, unbroken by </script> or U+2028 in them', async () => {
+    expect(embeddedData(html)).toEqual(JSON.parse(JSON.stringify(await readRunRecords(runDir))));
+    // The only script closers are those of the page's own scripts.
+    expect(html.match(/<\/script>/g)).toHaveLength(4);
+    expect(html).not.toContain('<script>alert(1)');
+  });
+
+  it('shows the header facts, the summary and the membership-inference table', () => {
+    expect(html).toContain('<h1>dp-run-2025</h1>');
+    expect(html).toContain('81.00%');
+    expect(html).toContain('ε = 1.7, δ = 0.00001');
+    expect(html).toContain('<th>transport.kind</th><td>nats</td>');
+    expect(html).toContain('<td>lira</td><td>0.58</td><td>0.03</td>');
+    expect(html).toContain('worker said &#60;/script&#62;');
+  });
+
+  it('draws accuracy, loss, ε, the varying clip norm, bytes and clients', () => {
+    const { charts } = drawPage(html);
+    expect(charts.map((c) => c.opts.title)).toEqual(['Test accuracy', 'Loss', 'Privacy spent (ε)', 'Clip norm', 'Bytes per round', 'Clients per round']);
+    for (const chart of charts) {
+      expect(chart.opts.scales.x.time).toBe(false);
+      expect(chart.data).toHaveLength(chart.opts.series.length);
+      for (const column of chart.data) expect(column).toHaveLength(3);
+    }
+    expect(charts[0].data).toEqual([[1, 2, 3], [0.6, 0.75, 0.81]]);
+    expect(charts[5].opts.series.map((s) => s.label)).toEqual(['round', 'completed', 'dropped', 'rejected']);
+  });
+
+  it('leaves out privacy charts without DP and a fixed clip norm; reads a run without summary', async () => {
+    const plain = writeRunFixture(join(fixtures, 'plain'), 'plain', [roundLine(1, 0.5), roundLine(2, 0.6)], null);
+    const plainHtml = renderRunReport(await readRunRecords(plain));
+    expect(drawPage(plainHtml).charts.map((c) => c.opts.title)).toEqual(['Test accuracy', 'Loss', 'Bytes per round', 'Clients per round']);
+    expect(plainHtml).toContain('no summary.json');
+    expect(plainHtml).toContain('<h1>plain</h1>');
+
+    const fixedClip = writeRunFixture(join(fixtures, 'fixed-clip'), 'fixed-clip', [1, 2].map((r) => roundLine(r, 0.5, { epsilon: r, clipNorm: 1 })));
+    expect(drawPage(renderRunReport(await readRunRecords(fixedClip))).charts.map((c) => c.opts.title)).not.toContain('Clip norm');
+  });
+});
+
+describe('comparison report', () => {
+  let html: string;
+  beforeAll(async () => {
+    html = renderComparisonReport(await readComparisonRecords(comparisonDir));
+  });
+
+  it('needs no network and embeds data that parses back', async () => {
+    expect(networkReferences(html)).toEqual([]);
+    const data = embeddedData(html) as ReturnType<typeof comparisonChartData>;
+    expect(data).toEqual(JSON.parse(JSON.stringify(comparisonChartData(await readComparisonRecords(comparisonDir)))));
+    expect(data.scatter.points.map((p) => p.name)).toEqual(['z-1.0', 'z-2.0', 'z-0.5']);
+    expect(data.scatter.front.map((p) => p.name)).toEqual(['z-2.0', 'z-1.0']);
+  });
+
+  it('has a table row per variant, with the failed one and its error', () => {
+    const rows = html.match(/<table class="variants">[\s\S]*?<\/table>/)![0].match(/<tbody>[\s\S]*<\/tbody>/)![0].split('<tr').slice(1);
+    expect(rows).toHaveLength(5);
+    expect(rows[0]).toContain('z-1.0 <span class="badge">Pareto</span>');
+    expect(rows[0]).toContain('<td>90.00%</td><td>2.5</td><td>3</td><td>0.520</td><td>4.5 s</td><td>4.77 MB</td>');
+    expect(rows[2]).not.toContain('Pareto');
+    expect(rows[3]).toContain('∞ (no DP)');
+    expect(rows[4]).toContain('class="failed"');
+    expect(rows[4]).toContain('round 1: every client dropped &#60;out of memory&#62;');
+    expect(html).toMatch(/Without differential privacy \(ε = ∞\), so not on the ε charts: no-dp\./);
+  });
+
+  it('draws accuracy and ε per variant and the ε scatter with its front', () => {
+    const { charts } = drawPage(html);
+    expect(charts.map((c) => c.opts.title)).toEqual(['Test accuracy per variant', 'Privacy spent (ε) per variant', 'Final accuracy vs ε']);
+    expect(charts[0].opts.series.map((s) => s.label)).toEqual(['round', 'z-1.0', 'z-2.0', 'z-0.5', 'no-dp']);
+    expect(charts[1].opts.series.map((s) => s.label)).toEqual(['round', 'z-1.0', 'z-2.0', 'z-0.5']);
+    const [x, ...series] = charts[2].data;
+    expect(x).toEqual([1.2, 2.5, 6]);
+    expect(charts[2].opts.series.at(-1)!.label).toBe('Pareto front');
+    expect(series.at(-1)).toEqual([0.85, 0.9, null]);
+  });
+});
+
+describe('writeReport', () => {
+  it('writes report.html into a run or comparison folder and returns its path', async () => {
+    for (const dir of [runDir, comparisonDir]) {
+      const path = await writeReport(dir);
+      expect(path).toBe(join(dir, 'report.html'));
+      expect(readFileSync(path, 'utf8')).toMatch(/^<!doctype html>/);
+      expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
+    }
+  });
+
+  it('refuses a folder that is neither, saying what it expected', async () => {
+    const empty = join(fixtures, 'empty');
+    mkdirSync(empty);
+    await expect(writeReport(empty)).rejects.toThrow(`${empty}: neither a run directory (expected metrics.jsonl) nor a comparison directory (expected comparison.json)`);
+    await expect(writeReport(join(fixtures, 'missing'))).rejects.toThrow('no such directory');
+  });
+});
+
+describe('chart script', () => {
+  it('is plain JS that defines FedsimCharts', () => {
+    const context: Record<string, unknown> = {};
+    runInNewContext(CHARTS_JS, context);
+    expect(Object.keys(context.FedsimCharts as object)).toEqual(expect.arrayContaining(['renderRun', 'renderComparison', 'runChartSpecs', 'comparisonChartSpecs', 'mount']));
+  });
+});
