@@ -121,7 +121,7 @@ export const CHARTS_JS = String.raw`
     return (n < 0 ? '-' : '') + (i === 0 ? String(v) : String(Number(v.toPrecision(3)))) + ' ' + units[i];
   }
 
-  // A spec says what to draw, independent of uPlot: { key, title, xLabel, yLabel, yFormat, x, series }
+  // A spec says what to draw, independent of uPlot: { key, title, xLabel, yLabel, yFormat, xPad, x, series }
   // with series [{ label, values, colour, scatter, step, dash }]. Series without any value are
   // dropped, and a chart left without series is not drawn.
   function spec(key, title, xLabel, yLabel, x, series, yFormat) {
@@ -188,7 +188,10 @@ export const CHARTS_JS = String.raw`
       var label = scatter.metric === 'accuracy' ? 'final accuracy' : 'final MSE';
       var series = scatter.points.map(function (p) { return { label: p.name, colour: colour(p.index), values: at([p]), scatter: true }; });
       series.push({ label: 'Pareto front', colour: '#111827', values: at(scatter.front), step: true, dash: [6, 4] });
-      specs.push(spec('pareto', label.charAt(0).toUpperCase() + label.slice(1) + ' vs ε', 'ε', label, epsilons, series));
+      var pareto = spec('pareto', label.charAt(0).toUpperCase() + label.slice(1) + ' vs ε', 'ε', label, epsilons, series);
+      // Points at the ends of the axis would be cut in half.
+      pareto.xPad = true;
+      specs.push(pareto);
     }
     return specs.filter(Boolean);
   }
@@ -201,7 +204,9 @@ export const CHARTS_JS = String.raw`
       o.points = { show: true, size: 10, fill: s.colour };
     } else if (s.step) {
       // The front as "best value reachable within this ε": flat until the next front point.
+      // Its own points would hide the variants' dots underneath.
       o.paths = uPlot.paths.stepped({ align: 1 });
+      o.points = { show: false };
     }
     return o;
   }
@@ -209,11 +214,18 @@ export const CHARTS_JS = String.raw`
   function uplotOptions(s, width) {
     var yAxis = { label: s.yLabel, size: 64 };
     if (s.yFormat === 'bytes') yAxis.values = function (u, ticks) { return ticks.map(formatBytes); };
+    var xScale = { time: false };
+    if (s.xPad) {
+      xScale.range = function (u, min, max) {
+        var pad = (max - min) * 0.05 || Math.abs(min) * 0.1 || 1;
+        return [min - pad, max + pad];
+      };
+    }
     return {
       title: s.title,
       width: width,
       height: HEIGHT,
-      scales: { x: { time: false } },
+      scales: { x: xScale },
       axes: [{ label: s.xLabel }, yAxis],
       series: [{ label: s.xLabel }].concat(s.series.map(seriesOptions)),
     };

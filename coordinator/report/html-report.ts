@@ -37,7 +37,7 @@ export function renderRunReport(data: RunRecords): string {
   if (epsilon !== null) facts.push(['Privacy', `ε = ${decimal(epsilon)}${delta !== null ? `, δ = ${delta}` : ''}`]);
 
   const error = text(summary?.error);
-  const attacks = isObject(privacy.membershipInference) && Array.isArray(privacy.membershipInference.attacks) ? privacy.membershipInference.attacks.filter(isObject) : [];
+  const attacks = attacksOf(summary?.membershipInference ?? privacy.membershipInference);
   const body = [
     `<header><h1>${esc(name)}</h1>${factList(facts)}${error ? `<p class="error">${esc(error)}</p>` : ''}</header>`,
     section('Charts', chartsPlaceholder()),
@@ -67,7 +67,7 @@ export function renderComparisonReport(data: ComparisonRecords): string {
     chartData.scatter.front.length > 0 ? `<span class="badge">Pareto</span> marks the variants with the best final ${chartData.scatter.metric === 'accuracy' ? 'accuracy' : 'MSE'} for their ε or less.` : '',
   ].filter(Boolean);
   const body = [
-    `<header><h1>Comparison: ${esc(comparison.sweep || 'sweep')}</h1>${factList(facts)}</header>`,
+    `<header><h1>Comparison: ${esc(comparison.sweep || 'sweep')}</h1>${comparison.description ? `<p>${esc(comparison.description)}</p>` : ''}${factList(facts)}</header>`,
     section('Variants', variantTable(variants, chartData) + notes.map((n) => `<p class="note">${n}</p>`).join('')),
     section('Charts', chartsPlaceholder()),
   ].join('\n');
@@ -184,7 +184,7 @@ function variantTable(variants: ComparisonVariant[], chartData: ComparisonChartD
   if (hasMse) columns.push(['Final MSE', (v) => esc(maybe(v.finalMse, decimal))]);
   columns.push(
     ['ε', (v) => (v.epsilon !== null ? esc(decimal(v.epsilon)) : v.status === 'completed' ? '∞ (no DP)' : '–')],
-    ['Rounds', (v) => esc(maybe(v.rounds, String))],
+    ['Rounds', (v) => esc(maybe(v.rounds, String) + (v.stopReason && v.stopReason !== 'rounds completed' ? ` (${v.stopReason})` : ''))],
     ['MIA AUC', (v) => esc(maybe(v.miaAuc, (n) => n.toFixed(3)))],
     ['Wall time', (v) => esc(maybe(v.wallMs, duration))],
     ['Bytes', (v) => esc(maybe(v.bytes, bytes))],
@@ -218,6 +218,11 @@ function formatValue(key: string, value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
+/** The attacks of a membership-inference report (summary.membershipInference), or none. */
+function attacksOf(report: unknown): Record<string, unknown>[] {
+  return isObject(report) && Array.isArray(report.attacks) ? report.attacks.filter(isObject) : [];
+}
+
 function lastValue(rounds: RoundRecord[], get: (r: RoundRecord) => number | null): number | null {
   for (let i = rounds.length - 1; i >= 0; i--) {
     const v = get(rounds[i]);
@@ -244,9 +249,9 @@ function percent(n: number): string {
   return `${(n * 100).toFixed(2)}%`;
 }
 
-/** Up to 4 significant digits, without exponent noise for ordinary magnitudes. */
+/** Up to 4 significant digits; JS switches to exponents only for very small or large values. */
 function decimal(n: number): string {
-  return Math.abs(n) >= 1e-3 && Math.abs(n) < 1e6 ? String(Number(n.toPrecision(4))) : n.toPrecision(4);
+  return String(Number(n.toPrecision(4)));
 }
 
 function bytes(n: number): string {
@@ -294,6 +299,8 @@ th, td { padding: 5px 10px; border-bottom: 1px solid #e5e7eb; text-align: left; 
 thead th { background: #f3f4f6; font-weight: 600; white-space: nowrap; }
 table.kv th { font-weight: 500; color: #374151; }
 table.numbers td, table.variants td { font-variant-numeric: tabular-nums; }
+/* Names, numbers and units stay on one line; status (with its error) and overrides may wrap. */
+table.numbers td, table.variants td:nth-child(1), table.variants td:nth-child(n+4) { white-space: nowrap; }
 tr.failed td { background: #fef2f2; }
 .status.ok { color: #15803d; }
 .status.failed { color: #b91c1c; font-weight: 600; }

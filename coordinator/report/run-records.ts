@@ -49,6 +49,7 @@ export interface RunRecords {
   scenario: unknown;
   /** summary.json, or null while the run is still going or when it crashed before writing it. */
   summary: Record<string, unknown> | null;
+  /** Empty when metrics.jsonl is missing: the run failed before its first round ended. */
   rounds: RoundRecord[];
 }
 
@@ -65,6 +66,8 @@ export interface ComparisonVariant {
   /** null: the variant ran without differential privacy (ε = ∞). */
   epsilon: number | null;
   rounds: number | null;
+  /** Why the variant's run ended ('rounds completed', 'privacy budget reached', …). */
+  stopReason: string | null;
   miaAuc: number | null;
   wallMs: number | null;
   bytes: number | null;
@@ -73,6 +76,7 @@ export interface ComparisonVariant {
 export interface Comparison {
   sweep: string;
   base: string;
+  description: string | null;
   createdAt: string;
   delta: number | null;
   variants: ComparisonVariant[];
@@ -87,9 +91,10 @@ export interface ComparisonRecords {
 export async function readRunRecords(dir: string): Promise<RunRecords> {
   const scenarioFile = join(dir, 'scenario.yaml');
   const summaryFile = join(dir, 'summary.json');
+  const metricsFile = join(dir, 'metrics.jsonl');
   const scenario = existsSync(scenarioFile) ? await readYaml(scenarioFile) : null;
   const summary = existsSync(summaryFile) ? asObject(await readJson(summaryFile), summaryFile) : null;
-  return { scenario, summary, rounds: await readMetrics(join(dir, 'metrics.jsonl')) };
+  return { scenario, summary, rounds: existsSync(metricsFile) ? await readMetrics(metricsFile) : [] };
 }
 
 /** metrics.jsonl of a run; blank lines (a trailing newline, a hand edit) are skipped. */
@@ -153,6 +158,7 @@ export async function readComparisonRecords(dir: string): Promise<ComparisonReco
   const comparison: Comparison = {
     sweep: str(raw.sweep) ?? '',
     base: str(raw.base) ?? '',
+    description: str(raw.description),
     createdAt: str(raw.createdAt) ?? '',
     delta: num(raw.delta),
     variants,
@@ -181,6 +187,7 @@ function toVariant(value: unknown, where: string): ComparisonVariant {
     finalMse: num(value.finalMse),
     epsilon: num(value.epsilon),
     rounds: num(value.rounds),
+    stopReason: str(value.stopReason),
     miaAuc: num(value.miaAuc),
     wallMs: num(value.wallMs),
     bytes: num(value.bytes),

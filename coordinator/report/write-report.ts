@@ -17,8 +17,9 @@ export async function writeReport(dir: string): Promise<string> {
   let html: string;
   // comparison.json first: a comparison folder is never a run, but might one day hold metrics of its own.
   if (existsSync(join(folder, 'comparison.json'))) html = renderComparisonReport(await readComparisonRecords(folder));
-  else if (existsSync(join(folder, 'metrics.jsonl'))) html = renderRunReport(await readRunRecords(folder));
-  else throw new Error(`${dir}: neither a run directory (expected metrics.jsonl) nor a comparison directory (expected comparison.json)`);
+  // A run that failed before its first round has a summary but no metrics; its report says why.
+  else if (existsSync(join(folder, 'metrics.jsonl')) || existsSync(join(folder, 'summary.json'))) html = renderRunReport(await readRunRecords(folder));
+  else throw new Error(`${dir}: neither a run directory (expected metrics.jsonl or summary.json) nor a comparison directory (expected comparison.json)`);
 
   // Temporary name + rename: a browser refreshing the report never reads half a file.
   const target = join(folder, REPORT_FILE);

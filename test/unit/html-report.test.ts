@@ -62,23 +62,25 @@ beforeAll(() => {
   fixtures = mkdtempSync(join(tmpdir(), 'fedsim-report-fixtures-'));
   runDir = writeRunFixture(join(fixtures, 'dp-run'), 'dp-run', dpRounds, {
     error: hostileError,
-    privacy: { epsilon: 1.7, delta: 1e-5, membershipInference: { attacks: [{ attack: 'loss-threshold', auc: 0.53, tprAt1PctFpr: 0.012 }, { attack: 'lira', auc: 0.58, tprAt1PctFpr: 0.03 }] } },
+    privacy: { mode: 'central', clipping: 'adaptive', epsilon: 1.7, delta: 1e-5 },
+    membershipInference: { members: 500, nonMembers: 500, attacks: [{ attack: 'loss-threshold', auc: 0.53, tprAt1PctFpr: 0.012 }, { attack: 'likelihood-ratio', auc: 0.58, tprAt1PctFpr: 0.03 }] },
   });
 
   comparisonDir = join(fixtures, 'sweep');
-  const variant = (name: string, accuracy: number, epsilon: number | null) => {
+  const variant = (name: string, accuracy: number, epsilon: number | null, stopReason = 'rounds completed') => {
     const lines = [1, 2, 3].map((r) => roundLine(r, (accuracy * r) / 3, epsilon === null ? undefined : { epsilon: (epsilon * r) / 3, clipNorm: 1 }));
     writeRunFixture(join(comparisonDir, 'runs', name), name, lines);
-    return { name, status: 'completed', runDir: `runs/${name}`, overrides: { 'privacy.dp.noiseMultiplier': name }, finalAccuracy: accuracy, finalMse: null, epsilon, rounds: 3, miaAuc: 0.52, wallMs: 4500, bytes: 4_770_000 };
+    return { name, status: 'completed', runDir: `runs/${name}`, overrides: { 'privacy.dp.noiseMultiplier': name }, finalAccuracy: accuracy, finalMse: null, epsilon, rounds: 3, stopReason, miaAuc: 0.52, wallMs: 4500, bytes: 4_770_000 };
   };
   const comparison = {
     sweep: 'noise',
     base: 'scenarios/mnist-dp.yaml',
+    description: 'noise multiplier against accuracy & ε',
     createdAt: '2025-01-01T00:00:00.000Z',
     delta: 1e-5,
     variants: [
       variant('z-1.0', 0.9, 2.5),
-      variant('z-2.0', 0.85, 1.2),
+      variant('z-2.0', 0.85, 1.2, 'privacy budget reached'),
       variant('z-0.5', 0.88, 6), // dominated by z-1.0: more ε, less accuracy
       variant('no-dp', 0.95, null),
       { name: 'z-9', status: 'failed', error: 'round 1: every client dropped <out of memory>', overrides: { 'privacy.dp.noiseMultiplier': 9 }, finalAccuracy: null, finalMse: null, epsilon: null, rounds: 0, miaAuc: null, wallMs: 300, bytes: 0 },
@@ -216,7 +218,8 @@ describe('run report', () => {
     expect(html).toContain('81.00%');
     expect(html).toContain('ε = 1.7, δ = 0.00001');
     expect(html).toContain('<th>transport.kind</th><td>nats</td>');
-    expect(html).toContain('<td>lira</td><td>0.58</td><td>0.03</td>');
+    expect(html).toContain('<td>likelihood-ratio</td><td>0.58</td><td>0.03</td>');
+    expect(html).toContain('<th>privacy.clipping</th><td>adaptive</td>');
     expect(html).toContain('worker said &#60;/script&#62;');
   });
 
@@ -263,10 +266,12 @@ describe('comparison report', () => {
     expect(rows).toHaveLength(5);
     expect(rows[0]).toContain('z-1.0 <span class="badge">Pareto</span>');
     expect(rows[0]).toContain('<td>90.00%</td><td>2.5</td><td>3</td><td>0.520</td><td>4.5 s</td><td>4.77 MB</td>');
+    expect(rows[1]).toContain('<td>3 (privacy budget reached)</td>');
     expect(rows[2]).not.toContain('Pareto');
     expect(rows[3]).toContain('∞ (no DP)');
     expect(rows[4]).toContain('class="failed"');
     expect(rows[4]).toContain('round 1: every client dropped &#60;out of memory&#62;');
+    expect(html).toContain('<p>noise multiplier against accuracy &#38; ε</p>');
     expect(html).toMatch(/Without differential privacy \(ε = ∞\), so not on the ε charts: no-dp\./);
   });
 
@@ -292,10 +297,22 @@ describe('writeReport', () => {
     }
   });
 
+  it('reports a run that failed before its first round (summary, no metrics)', async () => {
+    const dir = join(fixtures, 'failed-early');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'summary.json'), JSON.stringify({ name: 'failed-early', status: 'failed', error: 'privacy.dp.countNoise: too small', roundsCompleted: 0, roundsPlanned: 8 }));
+    const html = readFileSync(await writeReport(dir), 'utf8');
+    expect(html).toContain('<p class="error">privacy.dp.countNoise: too small</p>');
+    expect(html).toContain('<dd>0 / 8</dd>');
+    const { charts, container } = drawPage(html);
+    expect(charts).toEqual([]);
+    expect(container.children).toHaveLength(1);
+  });
+
   it('refuses a folder that is neither, saying what it expected', async () => {
     const empty = join(fixtures, 'empty');
     mkdirSync(empty);
-    await expect(writeReport(empty)).rejects.toThrow(`${empty}: neither a run directory (expected metrics.jsonl) nor a comparison directory (expected comparison.json)`);
+    await expect(writeReport(empty)).rejects.toThrow(`${empty}: neither a run directory (expected metrics.jsonl or summary.json) nor a comparison directory (expected comparison.json)`);
     await expect(writeReport(join(fixtures, 'missing'))).rejects.toThrow('no such directory');
   });
 });

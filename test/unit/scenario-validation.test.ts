@@ -1,4 +1,5 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { loadSweepFile } from '../../coordinator/compare/sweep-file.js';
 import { describe, expect, it } from 'vitest';
 import { clientsPerRound, loadScenarioFile, parseScenarioText, ScenarioError, validateScenario } from '../../shared/scenario/load-scenario.js';
 
@@ -57,10 +58,18 @@ describe('scenario validation', () => {
     expect(s.output.dir).toBe('runs');
   });
 
-  it('every ready scenario in scenarios/ is valid', async () => {
+  it('every ready scenario and sweep in scenarios/ is valid', async () => {
     const files = readdirSync('scenarios').filter((f) => f.endsWith('.yaml'));
     expect(files).toContain('quickstart.yaml');
-    for (const file of files) await expect(loadScenarioFile(`scenarios/${file}`)).resolves.toBeTruthy();
+    for (const file of files) {
+      const path = `scenarios/${file}`;
+      if (/^sweep:/m.test(readFileSync(path, 'utf8'))) {
+        const sweep = await loadSweepFile(path);
+        for (const variant of sweep.variants) expect(variant.problems, `${file} ${variant.name}`).toEqual([]);
+      } else {
+        await expect(loadScenarioFile(path)).resolves.toBeTruthy();
+      }
+    }
   });
 
   it('lists unknown dataset, partition and model names with the valid ones', () => {
