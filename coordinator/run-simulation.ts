@@ -20,6 +20,7 @@ import type { DpPlan } from './privacy/dp-plan.js';
 import { runMembershipInference, type MembershipInferenceReport } from './privacy/membership-inference.js';
 import { createProgress } from './output/progress.js';
 import { RunDirectory } from './output/run-directory.js';
+import { writeReport } from './report/write-report.js';
 import { saveModel } from './output/save-model.js';
 import { WorkerProcesses } from './workers/worker-processes.js';
 
@@ -225,6 +226,11 @@ export async function runSimulation(scenario: Scenario, options: RunOptions): Pr
     membershipInference,
   };
   runDir.writeJson('summary.json', runSummary);
+  try {
+    await writeReport(runDir.path);
+  } catch (error) {
+    log.warn({ err: (error as Error).message }, 'report.html could not be written');
+  }
   log.debug(summaryLine(runSummary));
   log.flush();
   return runSummary;
