@@ -78,7 +78,7 @@ export function privacyCommand(): Command {
       const rows = TABLE_Q.flatMap((q) =>
         TABLE_NOISE.flatMap((noise) =>
           TABLE_STEPS.flatMap((steps) =>
-            CONVERSIONS.map((conversion) => ({ q, noise, steps, conversion, ...computeEpsilon({ q, noiseMultiplier: noise, steps, delta: opts.delta, conversion }) })),
+            CONVERSIONS.map((conversion) => ({ q, noise, steps, ...computeEpsilon({ q, noiseMultiplier: noise, steps, delta: opts.delta, conversion }) })),
           ),
         ),
       );
@@ -86,8 +86,14 @@ export function privacyCommand(): Command {
         printJson({ delta: opts.delta, orders: DEFAULT_ORDERS, rows });
         return;
       }
-      const epsilonOf = (q: number, noise: number, steps: number, conversion: EpsilonConversion) =>
-        rows.find((r) => r.q === q && r.noise === noise && r.steps === steps && r.conversion === conversion)!.epsilon;
+      const smallestOrder = DEFAULT_ORDERS[0];
+      const largestOrder = DEFAULT_ORDERS[DEFAULT_ORDERS.length - 1];
+      // An optimum at the edge of the order grid means a wider grid could lower ε: flag those cells.
+      const cell = (q: number, noise: number, steps: number, conversion: EpsilonConversion) => {
+        const row = rows.find((r) => r.q === q && r.noise === noise && r.steps === steps && r.conversion === conversion)!;
+        const atEdge = row.order === smallestOrder || row.order === largestOrder;
+        return `${formatNumber(row.epsilon)}${atEdge ? ' †' : ''}`;
+      };
       const sections = CONVERSIONS.map((conversion) => {
         const title =
           conversion === 'tight'
@@ -95,14 +101,15 @@ export function privacyCommand(): Command {
             : `ε at δ = ${formatDelta(opts.delta)}, classic conversion (Mironov 2017, Prop. 3)`;
         const header = ['q', 'z', ...TABLE_STEPS.map((t) => `T = ${t.toLocaleString('en-US')}`)];
         const body = TABLE_Q.flatMap((q) =>
-          TABLE_NOISE.map((noise) => [String(q), String(noise), ...TABLE_STEPS.map((steps) => formatNumber(epsilonOf(q, noise, steps, conversion)))]),
+          TABLE_NOISE.map((noise) => [String(q), String(noise), ...TABLE_STEPS.map((steps) => cell(q, noise, steps, conversion))]),
         );
         return `**${title}**\n\n${markdownTable(header, body)}`;
       });
-      const orders = `${DEFAULT_ORDERS[0]} to ${DEFAULT_ORDERS[DEFAULT_ORDERS.length - 1]}`;
+      const anyAtEdge = rows.some((r) => r.order === smallestOrder || r.order === largestOrder);
       const note =
         `q: Poisson sampling rate per step; z: noise multiplier (noise std / clipping norm); T: steps. ` +
-        `Rényi-DP of the sampled Gaussian mechanism (Mironov, Talwar & Zhang 2019), minimised over ${DEFAULT_ORDERS.length} orders α from ${orders}.`;
+        `Rényi-DP of the sampled Gaussian mechanism (Mironov, Talwar & Zhang 2019), minimised over ${DEFAULT_ORDERS.length} orders α from ${smallestOrder} to ${largestOrder}.` +
+        (anyAtEdge ? `\n\n† best at the edge of that range (α = ${smallestOrder} or ${largestOrder}): a wider range could give a smaller ε.` : '');
       process.stdout.write(`${sections.join('\n\n')}\n\n${note}\n`);
     });
 

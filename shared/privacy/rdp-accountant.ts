@@ -18,9 +18,9 @@
 export type EpsilonConversion = 'tight' | 'classic';
 
 /**
- * Orders at which RDP is evaluated. Small fractional orders matter when ε is large (few, noisy-less
- * steps); the large ones when ε is small. Integer orders are cheap (a finite binomial sum), so the
- * middle of the range is covered densely.
+ * Orders at which RDP is evaluated. The optimum sits at small fractional orders when ε is large
+ * (little noise, many steps) and at large orders when ε is small. Integer orders are cheap (a
+ * finite binomial sum), so the middle of the range is covered densely.
  */
 export const DEFAULT_ORDERS: readonly number[] = Object.freeze([
   1.1, 1.25, 1.5, 1.75, 2, 2.25, 2.5, 3, 3.5, 4, 4.5,
@@ -296,11 +296,12 @@ function erfSeries(x: number): number {
 
 /**
  * The denominator K in erfc(x) = e^(−x²) / (√π K), K = x + (1/2)/(x + 1/(x + (3/2)/(x + …)))
- * (Abramowitz & Stegun 7.1.14), evaluated bottom-up; 200 levels are ample for x ≥ 2.
+ * (Abramowitz & Stegun 7.1.14), evaluated bottom-up. It converges faster the larger x is: full
+ * double precision takes 55 levels at x = 2 and 9 at x = 10, which 240/x² + 8 covers.
  */
 function erfcContinuedFraction(x: number): number {
   let k = x;
-  for (let n = 200; n >= 1; n--) k = x + n / 2 / k;
+  for (let n = Math.ceil(240 / (x * x)) + 8; n >= 1; n--) k = x + n / 2 / k;
   return k;
 }
 
