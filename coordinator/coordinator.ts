@@ -58,6 +58,18 @@ export interface WorkerInfo {
   backendDetail?: string;
 }
 
+/** One client's progress through a round, for live views. */
+export interface ClientEvent {
+  round: number;
+  clientId: number;
+  state: 'selected' | 'training' | 'done' | 'dropped' | 'straggler' | 'rejected';
+  workerId?: string;
+  reason?: string;
+  /** 'done': the client's local samples × epochs trained, and how long it took in the worker. */
+  samplesTrained?: number;
+  trainMs?: number;
+}
+
 export interface CoordinatorOptions {
   scenario: Scenario;
   bus: Bus;
@@ -67,6 +79,7 @@ export interface CoordinatorOptions {
   initialWeights: Float32Array;
   onRound?: (metrics: RoundMetrics) => void;
   onWorkerReady?: (worker: WorkerInfo) => void;
+  onClientEvent?: (event: ClientEvent) => void;
 }
 
 export interface CoordinatorResult {
@@ -100,7 +113,7 @@ export class Coordinator {
     this.dpPlan = resolveDpPlan(scenario);
     this.ledger = this.dpPlan ? new PrivacyLedger(this.dpPlan) : null;
     this.strategy = this.dpPlan
-      ? new DpFedAvg(scenario.seed, scenario.partition.clients, this.dpPlan)
+      ? new DpFedAvg(scenario.seed, scenario.partition.clients, this.dpPlan, (client) => this.ledger!.mayParticipate(client))
       : new FedAvg(scenario.seed, scenario.partition.clients, clientsPerRound(scenario));
     this.modelServer = new ModelServer(bus, this.subjects.model, log);
     this.receiver = new UpdateReceiver(bus, this.subjects.results, log);
@@ -238,6 +251,8 @@ export class Coordinator {
   private async runRound(round: number, global: Float32Array, plan: RoundPlan): Promise<{ weights: Float32Array; metrics: RoundMetrics }> {
     const { scenario, log } = this.options;
     const selected = plan.clients;
+    const clientEvent = this.options.onClientEvent ?? (() => {});
+    for (const clientId of selected) clientEvent({ round, clientId, state: 'selected' });
     const aggregation = this.strategy.beginAggregation(round, global.length);
     const deadline = Date.now() + scenario.system.roundTimeoutSeconds * 1000;
     let rejected = 0;
@@ -264,12 +279,21 @@ export class Coordinator {
         });
         clientTrainMs += update.report.trainMs;
         reportingWorkers.add(update.workerId);
+        clientEvent({
+          round,
+          clientId: update.clientId,
+          state: 'done',
+          workerId: update.workerId,
+          samplesTrained: update.report.samples * scenario.training.epochs,
+          trainMs: update.report.trainMs,
+        });
         this.dispatcher.workerMayBeIdle();
         if (awaited.size === 0) allReported();
       },
       onRejected: (clientId, workerId, reason) => {
         rejected += 1;
         log.warn({ round, clientId, workerId, reason }, 'update rejected');
+        clientEvent({ round, clientId, state: 'rejected', workerId, reason });
         this.dispatcher.workerMayBeIdle();
         if (awaited.size === 0) allReported();
       },
@@ -282,7 +306,10 @@ export class Coordinator {
       selected,
       (id) => seeds.get(id)!,
       deadline,
-      (assignment) => log.debug({ round, ...assignment }, 'client assigned'),
+      (assignment) => {
+        log.debug({ round, ...assignment }, 'client assigned');
+        clientEvent({ round, clientId: assignment.clientId, state: 'training', workerId: assignment.workerId });
+      },
       () => awaited.size > 0,
       plan.taskPrivacy,
     );
@@ -292,6 +319,7 @@ export class Coordinator {
     await Promise.race([reported, new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))))]);
     clearTimeout(timer);
     const dropped = awaited.size;
+    for (const clientId of awaited) clientEvent({ round, clientId, state: 'dropped' });
     this.receiver.close();
     if (dropped > 0) log.warn({ round, dropped }, 'clients dropped at the round deadline');
 

@@ -14,7 +14,7 @@ import { initialWeights, setFlatWeights } from '../shared/models/parameters.js';
 import { formatPartitionSummary, summarizePartition } from '../shared/partition/index.js';
 import { clientsPerRound } from '../shared/scenario/load-scenario.js';
 import type { Scenario } from '../shared/scenario/schema.js';
-import { Coordinator, type CoordinatorResult, type RoundMetrics } from './coordinator.js';
+import { Coordinator, type ClientEvent, type CoordinatorResult, type RoundMetrics, type WorkerInfo } from './coordinator.js';
 import { TestSetEvaluator } from './evaluation/global-evaluator.js';
 import type { DpPlan } from './privacy/dp-plan.js';
 import { runMembershipInference, type MembershipInferenceReport } from './privacy/membership-inference.js';
@@ -45,6 +45,10 @@ export interface RunOptions {
   runDir?: string;
   /** Shown before the progress figures, e.g. "[2/6 central-z1]". */
   progressLabel?: string;
+  /** Live views: every client's progress, every worker that becomes ready, every log line (JSON). */
+  onClientEvent?: (event: ClientEvent) => void;
+  onWorkerReady?: (worker: WorkerInfo) => void;
+  onLogLine?: (line: string) => void;
 }
 
 export interface RunSummary {
@@ -94,7 +98,12 @@ export async function runSimulation(scenario: Scenario, options: RunOptions): Pr
   const runDir = new RunDirectory(scenario, new Date(), options.runDir);
   runDir.create();
   runDir.writeScenario(scenario);
-  const log = createLogger({ name: 'coordinator', level: options.progress ? quietWhileProgress(options.logLevel) : options.logLevel, file: runDir.file('coordinator.log') });
+  const log = createLogger({
+    name: 'coordinator',
+    level: options.progress ? quietWhileProgress(options.logLevel) : options.logLevel,
+    file: runDir.file('coordinator.log'),
+    sink: options.onLogLine ? { level: 'info', write: options.onLogLine } : undefined,
+  });
   log.info({ runDir: runDir.path }, `run ${runDir.runId}`);
 
   let transport: Transport | null = null;
@@ -142,6 +151,8 @@ export async function runSimulation(scenario: Scenario, options: RunOptions): Pr
         log.debug(metrics, `round ${metrics.round} done`);
         options.onRound?.(metrics);
       },
+      onClientEvent: options.onClientEvent,
+      onWorkerReady: options.onWorkerReady,
     });
     if (coordinator.dpPlan) announceDpPlan(coordinator.dpPlan, log, options.progress);
     coordinator.start();

@@ -93,7 +93,7 @@ export function comparisonMarkdown(sweep: string, rows: readonly ComparisonRow[]
   const lines = [`# ${sweep}`, '', header, '|---|---:|---:|---:|---:|---:|---:|'];
   for (const r of rows) {
     const quality = r.finalAccuracy !== null ? `${(r.finalAccuracy * 100).toFixed(2)}%` : r.finalMse !== null ? `MSE ${r.finalMse.toFixed(3)}` : '–';
-    const epsilon = r.epsilon !== null ? `${r.epsilon.toFixed(2)} (${r.delta})` : r.status === 'completed' ? '∞ (no DP)' : '–';
+    const epsilon = r.epsilon !== null ? `${r.epsilon.toFixed(2)} (δ = ${formatDelta(r.delta)})` : r.status === 'completed' ? '∞ (no DP)' : '–';
     const name = r.status === 'failed' ? `${r.name} — **failed**: ${escapeCell(r.error ?? 'unknown error')}` : r.name;
     const rounds = r.stopReason && r.stopReason !== 'rounds completed' ? `${r.rounds} (${r.stopReason})` : String(r.rounds);
     lines.push(
@@ -103,6 +103,11 @@ export function comparisonMarkdown(sweep: string, rows: readonly ComparisonRow[]
   const conversions = [...new Set(rows.map((r) => r.conversion).filter(Boolean))];
   if (conversions.length > 0) lines.push('', `ε from the RDP accountant, ${conversions.join(' / ')} conversion; MIA AUC of the loss-threshold attack on the final model (0.5 = no leakage measured).`);
   return `${lines.join('\n')}\n`;
+}
+
+function formatDelta(delta: number | null): string {
+  if (delta === null) return '?';
+  return delta < 1e-3 ? delta.toExponential(0) : String(delta);
 }
 
 function escapeCell(text: string): string {

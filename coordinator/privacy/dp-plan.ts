@@ -56,16 +56,22 @@ export function resolveDpPlan(scenario: Scenario): DpPlan | null {
 }
 
 /**
- * Central DP is accounted per round with subsampling q. Local DP is accounted per client and
- * release, without amplification (the coordinator knows who took part): calibration then meets
- * the budget for one release, and ε composes over each client's participations in the metrics.
+ * Central DP is accounted per round with subsampling q, over the planned rounds. Local DP is
+ * accounted per client, without amplification (the coordinator knows who took part): z is
+ * calibrated so that ⌈q·T⌉ releases, a client's expected share of the run, meet the budget; a
+ * client whose next release would exceed it sits out the rest of the run (see PrivacyLedger).
  */
+export function plannedReleases(q: number, rounds: number): number {
+  return Math.max(1, Math.ceil(q * rounds));
+}
+
 function calibrate(dp: DpSpec, q: number, rounds: number): number {
   const target = dp.targetEpsilon!;
   if (dp.mode === 'local') {
     // The local mechanism's sensitivity is 2S (any two updates in the ball): the accountant's
     // multiplier is z/2, so the z to use is twice the calibrated one.
-    return 2 * calibrateNoiseMultiplier({ q: 1, steps: 1, delta: dp.delta, targetEpsilon: target, conversion: dp.conversion });
+    const steps = plannedReleases(q, rounds);
+    return 2 * calibrateNoiseMultiplier({ q: 1, steps, delta: dp.delta, targetEpsilon: target, conversion: dp.conversion });
   }
   return calibrateNoiseMultiplier({ q, steps: rounds, delta: dp.delta, targetEpsilon: target, conversion: dp.conversion });
 }

@@ -46,9 +46,20 @@ export class PrivacyLedger {
     return worst === 0 ? 0 : this.localEpsilon(worst);
   }
 
-  /** True when the scenario's targetEpsilon would be exceeded by running this round. */
+  /**
+   * Central DP: true when running this round would take the federation past targetEpsilon (the
+   * run stops). Local DP never stops the run: clients out of budget sit out instead.
+   */
   wouldExceedBudget(clients: readonly number[]): boolean {
+    if (this.plan.mode === 'local') return false;
     return this.plan.targetEpsilon !== undefined && this.projectedEpsilon(clients) > this.plan.targetEpsilon;
+  }
+
+  /** Local DP with a budget: whether the client can release once more without exceeding it. */
+  mayParticipate(clientId: number): boolean {
+    const { plan } = this;
+    if (plan.mode !== 'local' || plan.targetEpsilon === undefined) return true;
+    return this.localEpsilon((this.participations.get(clientId) ?? 0) + 1) <= plan.targetEpsilon;
   }
 
   record(clients: readonly number[], facts: RoundPrivacyFacts): RoundPrivacy {

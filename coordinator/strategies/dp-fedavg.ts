@@ -19,10 +19,19 @@ export class DpFedAvg implements Strategy {
   private readonly clipNorm: QuantileClipNorm | null;
   private fixedClipNorm: number;
 
+  private get currentClipNorm(): number {
+    return this.clipNorm?.current ?? this.fixedClipNorm;
+  }
+
+  /**
+   * `mayParticipate`: local DP's per-client budgets. A client that is out of budget declines
+   * when sampled, as a real device enforcing its own ε would.
+   */
   constructor(
     private readonly seed: number,
     private readonly population: number,
     private readonly plan: DpPlan,
+    private readonly mayParticipate: (clientId: number) => boolean = () => true,
   ) {
     this.fixedClipNorm = plan.initialClipNorm;
     this.clipNorm =
@@ -31,12 +40,9 @@ export class DpFedAvg implements Strategy {
         : null;
   }
 
-  private get currentClipNorm(): number {
-    return this.clipNorm?.current ?? this.fixedClipNorm;
-  }
-
   configureRound(round: number): RoundPlan {
-    const clients = poissonSample(this.population, this.plan.q, new Rng(this.seed).fork(`poisson-selection:${round}`));
+    const sampled = poissonSample(this.population, this.plan.q, new Rng(this.seed).fork(`poisson-selection:${round}`));
+    const clients = sampled.filter((c) => this.mayParticipate(c));
     const clipNorm = this.currentClipNorm;
     const localNoiseStd = this.plan.mode === 'local' ? this.plan.updateNoiseMultiplier * clipNorm : undefined;
     return { clients, taskPrivacy: { clipNorm, localNoiseStd } };

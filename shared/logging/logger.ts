@@ -18,6 +18,8 @@ export interface LoggerOptions {
   file?: string;
   /** Write JSON (not pretty lines) to stderr, e.g. for worker processes whose stderr is collected. */
   jsonToStderr?: boolean;
+  /** Also hand each JSON line at this level or above to a listener (the dashboard's log tail). */
+  sink?: { level: LogLevel; write(line: string): void };
 }
 
 export function createLogger(options: LoggerOptions): Logger {
@@ -33,7 +35,9 @@ export function createLogger(options: LoggerOptions): Logger {
     mkdirSync(dirname(options.file), { recursive: true });
     streams.push({ level: fileLevel, stream: pino.destination({ dest: options.file, sync: true }) });
   }
-  const lowest = options.file ? fileLevel : options.level;
+  if (options.sink && options.sink.level !== 'silent') streams.push({ level: options.sink.level, stream: { write: options.sink.write } });
+  const levels = streams.map((s) => pino.levels.values[s.level as string] ?? Infinity);
+  const lowest = levels.length > 0 ? (pino.levels.labels[Math.min(...levels)] as LogLevel) : 'silent';
   return pino({ name: options.name, level: lowest }, pino.multistream(streams));
 }
 

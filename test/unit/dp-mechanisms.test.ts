@@ -147,6 +147,15 @@ describe('DP-FedAvg', () => {
 });
 
 describe('the resolved DP plan', () => {
+  it('calibrates local DP for a client’s expected releases, ⌈q·T⌉', () => {
+    const scenario = tinyMnistScenario({ rounds: 15, clientsPerRound: 1, privacy: { dp: { mode: 'local', clipNorm: 1, calibrate: true, targetEpsilon: 8 } } });
+    const dp = resolveDpPlan(scenario)!;
+    // q = 0.1, T = 15: 2 releases; the accountant's multiplier is z/2 (sensitivity 2S).
+    const reached = computeEpsilon({ q: 1, noiseMultiplier: dp.noiseMultiplier / 2, steps: 2, delta: 1e-5 }).epsilon;
+    expect(reached).toBeLessThanOrEqual(8);
+    expect(reached).toBeGreaterThan(7.99);
+  });
+
   it('calibrates z to the budget over the planned rounds', () => {
     const scenario = tinyMnistScenario({ rounds: 50, clientsPerRound: 2, privacy: { dp: { clipNorm: 1, calibrate: true, targetEpsilon: 3 } } });
     const dp = resolveDpPlan(scenario)!;
@@ -200,5 +209,15 @@ describe('the privacy ledger', () => {
       12,
     );
     expect(ledger.projectedEpsilon([4])).toBeCloseTo(computeEpsilon({ q: 1, noiseMultiplier: 2, steps: 2, delta: 1e-5 }).epsilon, 12);
+  });
+  it('under local DP with a budget, lets a client sit out once its next release would exceed it', () => {
+    const twoReleases = computeEpsilon({ q: 1, noiseMultiplier: 2, steps: 2, delta: 1e-5 }).epsilon;
+    const ledger = new PrivacyLedger(plan({ mode: 'local', noiseMultiplier: 4, updateNoiseMultiplier: 4, targetEpsilon: twoReleases * 1.0001 }));
+    ledger.record([1, 2], { clipNorm: 1, nextClipNorm: 1 });
+    ledger.record([2], { clipNorm: 1, nextClipNorm: 1 });
+    expect([1, 2, 3].map((c) => ledger.mayParticipate(c))).toEqual([true, false, true]);
+    expect(ledger.wouldExceedBudget([2])).toBe(false);
+    const strategy = new DpFedAvg(1, 4, plan({ mode: 'local', q: 1, expectedClients: 4 }), (c) => ledger.mayParticipate(c));
+    expect(strategy.configureRound(1).clients).toEqual([0, 1, 3]);
   });
 });
