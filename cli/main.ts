@@ -1,6 +1,7 @@
 /**
- * The `fedsim` command line: run, worker, validate. Each command validates its input before it
- * starts anything and exits non-zero with a readable message on failure.
+ * The `fedsim` command line: run, worker, validate, compare, serve, report, privacy. Each command
+ * validates its input before it starts anything and exits non-zero with a readable message on
+ * failure.
  */
 import { Command, Option } from 'commander';
 import { LOG_LEVELS, type LogLevel } from '../shared/logging/logger.js';
@@ -9,6 +10,7 @@ import type { Coordinator } from '../coordinator/coordinator.js';
 import type { BackendPreference } from '../client/backend/select-backend.js';
 import { parseCount } from './argument-parsers.js';
 import { compareCommand } from './compare-command.js';
+import { serveCommand } from './serve-command.js';
 import { privacyCommand } from './privacy-command.js';
 import { reportCommand } from './report-command.js';
 
@@ -27,10 +29,20 @@ program
   .argument('<scenario>', 'scenario YAML file (see scenarios/)')
   .option('--json', 'print the run summary as JSON on stdout (for scripts)')
   .option('--workers <n>', 'worker processes to start (overrides system.workers; 0 = only workers started by hand)', parseCount)
+  .option('--serve <port>', 'serve the live dashboard and HTTP API on this port while the run lasts', parseCount)
   .addOption(logLevelOption())
-  .action(async (file: string, opts: { json?: boolean; workers?: number; logLevel: LogLevel }) => {
+  .action(async (file: string, opts: { json?: boolean; workers?: number; serve?: number; logLevel: LogLevel }) => {
     const scenario = await loadScenarioFile(file);
     const { runSimulation, summaryLine } = await import('../coordinator/run-simulation.js');
+    if (opts.serve !== undefined) {
+      const { runWithDashboard } = await import('./serve-command.js');
+      const summary = await runWithDashboard(scenario, { port: opts.serve, logLevel: opts.logLevel, workers: opts.workers, progress: !opts.json || process.stderr.isTTY === true });
+      if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+      else process.stderr.write(`${summaryLine(summary)}\n`);
+      process.exitCode = summary.status === 'completed' ? 0 : 1;
+      exitWhenFlushed();
+      return;
+    }
     let coordinator: Coordinator | null = null;
     let interrupts = 0;
     const onSigint = () => {
@@ -115,6 +127,7 @@ program
   });
 
 program.addCommand(compareCommand());
+program.addCommand(serveCommand());
 program.addCommand(privacyCommand());
 program.addCommand(reportCommand());
 

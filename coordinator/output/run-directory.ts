@@ -4,7 +4,7 @@
  * renamed, so a reader (or a crash) never sees half a file.
  */
 import { appendFileSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import type { Scenario } from '../../shared/scenario/schema.js';
 
@@ -14,7 +14,8 @@ export class RunDirectory {
 
   constructor(scenario: Scenario, now = new Date(), path?: string) {
     const stamp = now.toISOString().replace(/[:.]/g, '-').replace('T', '_').replace('Z', '');
-    this.runId = `${scenario.name}-${stamp}`;
+    // A given path names the run itself (a sweep's variant, a run started through the API).
+    this.runId = path ? basename(path) : `${scenario.name}-${stamp}`;
     this.path = resolve(path ?? resolve(scenario.output.dir, this.runId));
   }
 

@@ -1,0 +1,74 @@
+/** `fedsim serve`: the HTTP API, socket.io feed and dashboard; runs start from the API. */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { LOG_LEVELS, type LogLevel } from '../shared/logging/logger.js';
+import { parseCount } from './argument-parsers.js';
+
+export function serveCommand(): Command {
+  return new Command('serve')
+    .description('serve the HTTP API and live dashboard; start, watch and stop runs from a browser or with curl')
+    .option('--port <port>', 'TCP port (0 = any free port)', parsePort, 8080)
+    .option('--host <host>', 'interface to listen on (0.0.0.0 for all, e.g. in a container)', '127.0.0.1')
+    .option('--runs-dir <dir>', 'where runs are written and finished runs are listed from', 'runs')
+    .option('--scenarios <dir>', 'scenarios that POST /api/runs {"scenarioName": …} may start', 'scenarios')
+    .option('--workers <n>', "worker processes each run starts (default: the scenario's system.workers)", parseCount)
+    .addOption(new Option('--log-level <level>', 'terminal log level of runs').choices(LOG_LEVELS).default('warn'))
+    .action(async (opts: { port: number; host: string; runsDir: string; scenarios: string; workers?: number; logLevel: LogLevel }) => {
+      const server = await startServer({ ...opts });
+      process.stderr.write(`fedsim serve: dashboard and API on ${server.url}  (Ctrl-C to stop)\n`);
+      const shutdown = async () => {
+        process.stderr.write('stopping: live runs finish their current round\n');
+        await server.registry.stopAll();
+        await server.close();
+        process.exit(0);
+      };
+      process.once('SIGINT', () => void shutdown());
+      process.once('SIGTERM', () => void shutdown());
+    });
+}
+
+/** Builds the dashboard if needed (a failed build leaves the API up, with a note at /). */
+export async function startServer(options: { port: number; host: string; runsDir: string; scenarios: string; workers?: number; logLevel: LogLevel; registry?: import('../coordinator/api/run-registry.js').RunRegistry }) {
+  const { startApiServer } = await import('../coordinator/api/api-server.js');
+  let dashboardDir: string | null = null;
+  try {
+    const { ensureDashboardBuilt } = await import('../coordinator/dashboard/build-dashboard.js');
+    dashboardDir = await ensureDashboardBuilt();
+  } catch (error) {
+    process.stderr.write(`fedsim serve: the dashboard could not be built (${(error as Error).message}); the API works without it\n`);
+  }
+  return startApiServer({ port: options.port, host: options.host, runsDir: options.runsDir, scenariosDir: options.scenarios, workers: options.workers, logLevel: options.logLevel, dashboardDir, registry: options.registry });
+}
+
+function parsePort(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`expected a port number 0–65535 (got "${value}")`);
+  return n;
+}
+
+/** `fedsim run --serve PORT`: the run, watchable in a browser while it lasts. */
+export async function runWithDashboard(
+  scenario: import('../shared/scenario/schema.js').Scenario,
+  options: { port: number; logLevel: LogLevel; workers?: number; progress: boolean },
+): Promise<import('../coordinator/run-simulation.js').RunSummary> {
+  const { RunRegistry } = await import('../coordinator/api/run-registry.js');
+  const registry = new RunRegistry({ runsDir: scenario.output.dir, logLevel: options.logLevel, workers: options.workers, progress: options.progress });
+  const server = await startServer({ port: options.port, host: '127.0.0.1', runsDir: scenario.output.dir, scenarios: 'scenarios', logLevel: options.logLevel, registry });
+  const run = registry.start(scenario);
+  process.stderr.write(`watch it live: ${server.url}/#/runs/${run.id}\n`);
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts += 1;
+    if (interrupts > 1) process.exit(130);
+    process.stderr.write('\nstopping after the current round (Ctrl-C again to abort)\n');
+    registry.stop(run.id);
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    const summary = await registry.finished(run.id);
+    if (!summary) throw new Error(`run ${run.id} ended without a summary: ${registry.get(run.id)?.error ?? 'unknown error'}`);
+    return summary;
+  } finally {
+    process.off('SIGINT', onSigint);
+    await server.close();
+  }
+}

@@ -1,0 +1,197 @@
+/**
+ * The coordinator's HTTP API (Fastify, with JSON schemas on every route) and its socket.io feed,
+ * plus the dashboard's static files. `fedsim serve` runs it; `fedsim run --serve PORT` exposes
+ * one run through it. The routes and events are listed in api-types.ts.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import fastifyStatic from '@fastify/static';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { Server as SocketServer } from 'socket.io';
+import type { LogLevel } from '../../shared/logging/logger.js';
+import { parseScenarioText, ScenarioError, validateScenario } from '../../shared/scenario/load-scenario.js';
+import type { Scenario } from '../../shared/scenario/schema.js';
+import type { RunState } from './api-types.js';
+import { RunConflictError, RunRegistry } from './run-registry.js';
+
+export interface ApiServerOptions {
+  /** 0 picks a free port. */
+  port: number;
+  host?: string;
+  runsDir: string;
+  scenariosDir: string;
+  logLevel?: LogLevel;
+  /** Worker processes each run starts (default: the scenario's system.workers). */
+  workers?: number;
+  /** The built dashboard (index.html and assets); without it `/` explains how to build it. */
+  dashboardDir?: string | null;
+  /** Use this registry instead of creating one (`fedsim run --serve` shares its run). */
+  registry?: RunRegistry;
+}
+
+export interface ApiServer {
+  url: string;
+  registry: RunRegistry;
+  app: FastifyInstance;
+  io: SocketServer;
+  close(): Promise<void>;
+}
+
+const ERROR_SCHEMA = { type: 'object', properties: { error: { type: 'string' }, problems: { type: 'array', items: { type: 'string' } } }, required: ['error'] } as const;
+const RUN_ID_PARAMS = { type: 'object', properties: { id: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.=-]*$' } }, required: ['id'] } as const;
+const LIST_ITEM_SCHEMA = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    name: { type: 'string' },
+    status: { type: 'string', enum: ['starting', 'running', 'stopping', 'completed', 'failed'] },
+    live: { type: 'boolean' },
+    startedAt: { type: ['string', 'null'] },
+    roundsCompleted: { type: 'integer' },
+    roundsPlanned: { type: ['integer', 'null'] },
+    finalTestAccuracy: { type: ['number', 'null'] },
+    epsilon: { type: ['number', 'null'] },
+  },
+  required: ['id', 'name', 'status', 'live', 'roundsCompleted'],
+} as const;
+const START_BODY_SCHEMA = {
+  type: 'object',
+  description: 'exactly one of scenario (a scenario mapping), scenarioName (a file in scenarios/, without .yaml) or yaml (scenario text)',
+  properties: {
+    scenario: { type: 'object' },
+    scenarioName: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_-]*$' },
+    yaml: { type: 'string' },
+  },
+  additionalProperties: false,
+  minProperties: 1,
+  maxProperties: 1,
+} as const;
+
+export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
+  const registry = options.registry ?? new RunRegistry({ runsDir: options.runsDir, logLevel: options.logLevel, workers: options.workers });
+  const app = Fastify({ logger: false });
+  const scenariosDir = resolve(options.scenariosDir);
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async () => ({ ready: true }));
+
+  app.get('/api/scenarios', async () => ({ scenarios: scenarioNames(scenariosDir) }));
+
+  app.get('/api/runs', { schema: { response: { 200: { type: 'object', properties: { runs: { type: 'array', items: LIST_ITEM_SCHEMA } } } } } }, async () => ({
+    runs: registry.list(),
+  }));
+
+  app.get<{ Params: { id: string } }>('/api/runs/:id', { schema: { params: RUN_ID_PARAMS, response: { 404: ERROR_SCHEMA } } }, async (request, reply) => {
+    const state = registry.get(request.params.id);
+    if (!state) return reply.code(404).send({ error: `no run ${request.params.id}` });
+    return jsonSafe(state);
+  });
+
+  app.post<{ Body: { scenario?: Record<string, unknown>; scenarioName?: string; yaml?: string } }>(
+    '/api/runs',
+    { schema: { body: START_BODY_SCHEMA, response: { 201: LIST_ITEM_SCHEMA, 400: ERROR_SCHEMA, 404: ERROR_SCHEMA, 409: ERROR_SCHEMA } } },
+    async (request, reply) => {
+      let scenario: Scenario;
+      try {
+        scenario = scenarioOfBody(request.body, scenariosDir);
+      } catch (error) {
+        if (error instanceof ScenarioError) return reply.code(400).send({ error: error.message.split('\n')[0]!, problems: error.problems });
+        if (error instanceof ScenarioNotFound) return reply.code(404).send({ error: error.message });
+        throw error;
+      }
+      try {
+        return reply.code(201).send(registry.start(scenario));
+      } catch (error) {
+        if (error instanceof RunConflictError) return reply.code(409).send({ error: error.message });
+        throw error;
+      }
+    },
+  );
+
+  app.post<{ Params: { id: string } }>('/api/runs/:id/stop', { schema: { params: RUN_ID_PARAMS, response: { 404: ERROR_SCHEMA, 409: ERROR_SCHEMA } } }, async (request, reply) => {
+    const { id } = request.params;
+    if (!registry.get(id)) return reply.code(404).send({ error: `no run ${id}` });
+    if (!registry.stop(id)) return reply.code(409).send({ error: `run ${id} is not running` });
+    return reply.code(202).send({ id, status: 'stopping' });
+  });
+
+  app.get<{ Params: { id: string } }>('/api/runs/:id/report', { schema: { params: RUN_ID_PARAMS } }, async (request, reply) => {
+    const path = registry.reportPath(request.params.id);
+    if (!path) return reply.code(404).send({ error: `no report for run ${request.params.id} (yet)` });
+    return reply.type('text/html; charset=utf-8').send(readFileSync(path));
+  });
+
+  if (options.dashboardDir && existsSync(resolve(options.dashboardDir, 'index.html'))) {
+    await app.register(fastifyStatic, { root: resolve(options.dashboardDir), prefix: '/' });
+  } else {
+    app.get('/', async (_request, reply) =>
+      reply.type('text/html; charset=utf-8').send('<!doctype html><title>fedsim</title><p>The dashboard is not built: run <code>npm run build:dashboard</code>, then reload. The API is at <a href="/api/runs">/api/runs</a>.</p>'),
+    );
+  }
+
+  const io = new SocketServer(app.server, { serveClient: false });
+  io.on('connection', (socket) => {
+    socket.emit('runs', registry.list());
+    socket.on('subscribe', (runId: unknown, ack?: (state: RunState | { error: string }) => void) => {
+      const state = typeof runId === 'string' ? registry.get(runId) : null;
+      if (!state) {
+        if (typeof ack === 'function') ack({ error: `no run ${String(runId)}` });
+        return;
+      }
+      void socket.join(room(runId as string));
+      socket.emit('run:state', jsonSafe(state));
+      if (typeof ack === 'function') ack(jsonSafe(state));
+    });
+    socket.on('unsubscribe', (runId: unknown) => {
+      if (typeof runId === 'string') void socket.leave(room(runId));
+    });
+  });
+  registry.on('runs', (runs) => io.emit('runs', runs));
+  registry.on('round', (runId, metrics) => io.to(room(runId)).emit('run:round', { runId, metrics: jsonSafe(metrics) }));
+  registry.on('clients', (runId, events) => io.to(room(runId)).emit('run:clients', { runId, events }));
+  registry.on('worker', (runId, worker) => io.to(room(runId)).emit('run:worker', { runId, worker }));
+  registry.on('log', (runId, lines) => io.to(room(runId)).emit('run:log', { runId, lines }));
+  registry.on('status', (runId, status, summary, error) => io.to(room(runId)).emit('run:status', { runId, status, summary: jsonSafe(summary), error }));
+
+  const address = await app.listen({ port: options.port, host: options.host ?? '127.0.0.1' });
+  return {
+    url: address,
+    registry,
+    app,
+    io,
+    close: async () => {
+      io.close();
+      await app.close();
+    },
+  };
+}
+
+class ScenarioNotFound extends Error {}
+
+function scenarioOfBody(body: { scenario?: Record<string, unknown>; scenarioName?: string; yaml?: string }, scenariosDir: string): Scenario {
+  if (body.scenario) return validateScenario(body.scenario, 'request body scenario');
+  if (body.yaml !== undefined) return parseScenarioText(body.yaml, 'request body yaml');
+  const name = body.scenarioName!;
+  if (!scenarioNames(scenariosDir).includes(name)) {
+    throw new ScenarioNotFound(`no scenario "${name}" in ${scenariosDir} (expected one of ${scenarioNames(scenariosDir).join(', ')})`);
+  }
+  return parseScenarioText(readFileSync(resolve(scenariosDir, `${name}.yaml`), 'utf8'), `scenarios/${name}.yaml`);
+}
+
+/** Scenario files (sweeps are not runnable scenarios). */
+function scenarioNames(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml') && !/^sweep:/m.test(readFileSync(resolve(dir, f), 'utf8')))
+    .map((f) => f.slice(0, -'.yaml'.length))
+    .sort();
+}
+
+function room(runId: string): string {
+  return `run:${runId}`;
+}
+
+/** ε is Infinity without noise; JSON has no Infinity, so it travels as null, the same as in metrics.jsonl. */
+function jsonSafe<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}

@@ -1,0 +1,78 @@
+/**
+ * The HTTP API's and socket.io's wire types, shared by the server and the dashboard (which
+ * imports them as types only).
+ *
+ * REST (JSON):
+ *   GET  /healthz, /readyz               liveness / readiness
+ *   GET  /api/runs                       { runs: RunListItem[] }, newest first (live and finished on disk)
+ *   GET  /api/runs/:id                   RunState (404 { error } if unknown)
+ *   POST /api/runs                       body { scenario: {...} } | { scenarioName: "quickstart" } | { yaml: "..." }
+ *                                        → 201 RunListItem; 400 { error, problems[] } (same field-level problems as the CLI);
+ *                                          409 { error } when a run of that name is live (they would share NATS subjects)
+ *   POST /api/runs/:id/stop              → 202 { id, status: 'stopping' }; 404; 409 when it is not running
+ *   GET  /api/runs/:id/report            the run's report.html (404 until written)
+ *   GET  /api/scenarios                  { scenarios: string[] } names in scenarios/
+ *
+ * socket.io (default namespace):
+ *   server → all:   'runs'        RunListItem[]                 whenever a run starts, changes status or ends
+ *   client → server: 'subscribe'  runId, ack?: (RunState | { error }) => void
+ *                    → joins the run's room and receives 'run:state' (the full state: a reconnecting
+ *                      browser re-subscribes and is whole again)
+ *   server → room:  'run:state'   RunState
+ *                   'run:round'   { runId, metrics: RoundMetricsView }
+ *                   'run:clients' { runId, events: ClientEventView[] }   batched (≤ 10 per second)
+ *                   'run:worker'  { runId, worker: WorkerView }
+ *                   'run:log'     { runId, lines: string[] }             batched
+ *                   'run:status'  { runId, status: RunStatus, summary: Record<string, unknown> | null, error?: string }
+ *   client → server: 'unsubscribe' runId
+ */
+
+export type RunStatus = 'starting' | 'running' | 'stopping' | 'completed' | 'failed';
+
+export interface RunListItem {
+  id: string;
+  name: string;
+  status: RunStatus;
+  /** True while this server runs it; false for runs read from the runs folder. */
+  live: boolean;
+  startedAt: string | null;
+  roundsCompleted: number;
+  roundsPlanned: number | null;
+  finalTestAccuracy: number | null;
+  epsilon: number | null;
+}
+
+/** A metrics.jsonl line (see RoundMetrics in coordinator.ts); fields may be null when not measured. */
+export type RoundMetricsView = Record<string, unknown> & { round: number };
+
+export type ClientState = 'selected' | 'training' | 'done' | 'dropped' | 'straggler' | 'rejected';
+
+export interface ClientEventView {
+  round: number;
+  clientId: number;
+  state: ClientState;
+  workerId?: string;
+  reason?: string;
+}
+
+export interface WorkerView {
+  workerId: string;
+  host: string;
+  backend: string | null;
+  clientsTrained: number;
+  /** Local training samples per second over the run (samples × epochs / training time). */
+  samplesPerSecond: number | null;
+}
+
+export interface RunState extends RunListItem {
+  scenario: Record<string, unknown> | null;
+  rounds: RoundMetricsView[];
+  summary: Record<string, unknown> | null;
+  error?: string;
+  workers: WorkerView[];
+  /** The current (or last) round's clients and their states. */
+  clients: { round: number; states: Record<string, ClientState> };
+  /** The last log lines (JSON, pino). */
+  logTail: string[];
+  hasReport: boolean;
+}
