@@ -1,5 +1,6 @@
 /** The Bus over a real NATS server, with the maintained v3 client. */
-import { connect, RequestError, TimeoutError, type NatsConnection } from '@nats-io/transport-node';
+import { readFileSync } from 'node:fs';
+import { connect, credsAuthenticator, RequestError, TimeoutError, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node';
 import { BusError, type Bus, type BusMessage, type BusSubscription, type SubscribeOptions } from './bus.js';
 
 export class NatsBus implements Bus {
@@ -10,12 +11,18 @@ export class NatsBus implements Bus {
     readonly address: string,
   ) {}
 
-  static async connect(url: string, name: string): Promise<NatsBus> {
+  /** Credentials and TLS come from the environment (see natsSecurityFromEnv), as in a cluster's Secret. */
+  static async connect(url: string, name: string, env: NodeJS.ProcessEnv = process.env): Promise<NatsBus> {
+    const security = natsSecurityFromEnv(env);
     try {
-      const connection = await connect({ servers: url, name, maxReconnectAttempts: 10, reconnectTimeWait: 500 });
+      const connection = await connect({ servers: url, name, maxReconnectAttempts: 10, reconnectTimeWait: 500, ...security.options });
       return new NatsBus(connection, url);
     } catch (error) {
-      throw new Error(`cannot connect to NATS at ${url}: ${(error as Error).message}`);
+      const message = (error as Error).message;
+      if (/authoriz|authentic/i.test(message)) {
+        throw new Error(`NATS at ${url} refused ${security.describe} (${message}): check NATS_USER / NATS_PASSWORD or NATS_CREDS`);
+      }
+      throw new Error(`cannot connect to NATS at ${url} as ${security.describe}: ${message}`);
     }
   }
 
@@ -82,4 +89,30 @@ export class NatsBus implements Bus {
       throw new BusError('payload-too-large', `message of ${data.byteLength} bytes on ${subject} exceeds the server's max_payload ${this.maxPayload}`);
     }
   }
+}
+
+/**
+ * NATS_USER + NATS_PASSWORD, or NATS_CREDS (a .creds file), and NATS_TLS_CA (verify the server
+ * against this CA; a tls:// URL without it uses the system's roots).
+ */
+export function natsSecurityFromEnv(env: NodeJS.ProcessEnv): { options: Partial<ConnectionOptions>; describe: string } {
+  const options: Partial<ConnectionOptions> = {};
+  let describe = 'an anonymous client';
+  if (env.NATS_CREDS) {
+    let creds: Uint8Array;
+    try {
+      creds = readFileSync(env.NATS_CREDS);
+    } catch (error) {
+      throw new Error(`NATS_CREDS: cannot read ${env.NATS_CREDS} (${(error as Error).message})`);
+    }
+    options.authenticator = credsAuthenticator(creds);
+    describe = `the credentials in ${env.NATS_CREDS}`;
+  } else if (env.NATS_USER) {
+    if (!env.NATS_PASSWORD) throw new Error(`NATS_PASSWORD: missing (NATS_USER is "${env.NATS_USER}", expected its password too)`);
+    options.user = env.NATS_USER;
+    options.pass = env.NATS_PASSWORD;
+    describe = `user "${env.NATS_USER}"`;
+  }
+  if (env.NATS_TLS_CA) options.tls = { caFile: env.NATS_TLS_CA };
+  return { options, describe };
 }
