@@ -74,13 +74,22 @@ program
   .option('--worker-id <id>', 'a name for this worker in logs and metrics')
   .option('--join-timeout <seconds>', 'how long to wait for the coordinator', parseCount, 120)
   .option('--keep-alive', 'after a run ends, wait for the next run of the same name (fedsim compare reuses its workers so)')
+  .option('--health-port <port>', 'serve /healthz, /readyz and Prometheus /metrics on this port (Kubernetes probes)', parseCount)
   .addOption(logLevelOption())
   .addOption(new Option('--log-format <format>', 'pretty lines or JSON on stderr').choices(['pretty', 'json']).default('pretty'))
-  .action(async (opts: { nats: string; run: string; backend?: BackendPreference; workerId?: string; joinTimeout: number; keepAlive?: boolean; logLevel: LogLevel; logFormat: string }) => {
+  .action(async (opts: { nats: string; run: string; backend?: BackendPreference; workerId?: string; joinTimeout: number; keepAlive?: boolean; healthPort?: number; logLevel: LogLevel; logFormat: string }) => {
     const { createLogger } = await import('../shared/logging/logger.js');
     const { NatsBus } = await import('../shared/bus/nats-bus.js');
     const { Worker } = await import('../client/worker.js');
     const log = createLogger({ name: 'worker', level: opts.logLevel, jsonToStderr: opts.logFormat === 'json' });
+    const { createWorkerMetrics } = await import('../shared/observability/prometheus-metrics.js');
+    const metrics = createWorkerMetrics();
+    let health: Awaited<ReturnType<typeof import('../shared/observability/health-server.js').startHealthServer>> | null = null;
+    if (opts.healthPort !== undefined) {
+      const { startHealthServer } = await import('../shared/observability/health-server.js');
+      health = await startHealthServer(opts.healthPort, metrics.registry);
+      log.info({ port: health.port }, 'health and metrics endpoints up');
+    }
     const bus = await NatsBus.connect(opts.nats, `fedsim-worker-${opts.workerId ?? process.pid}`);
     let worker: InstanceType<typeof Worker> | null = null;
     let ended: string | null = null;
@@ -96,12 +105,24 @@ program
     const dataCache = new Map();
     try {
       do {
-        worker = new Worker({ bus, runName: opts.run, log, workerId: opts.workerId, backend: opts.backend, joinTimeoutMs: opts.joinTimeout * 1000, skipRuns: servedRuns, dataCache });
+        worker = new Worker({
+          bus,
+          runName: opts.run,
+          log,
+          workerId: opts.workerId,
+          backend: opts.backend,
+          joinTimeoutMs: opts.joinTimeout * 1000,
+          skipRuns: servedRuns,
+          dataCache,
+          metrics,
+          onReadyChange: (ready) => health?.setReady(ready),
+        });
         const stats = await worker.run();
         servedRuns.add(stats.runId);
       } while (opts.keepAlive && ended === null);
     } finally {
       await bus.close().catch(() => {});
+      await health?.close();
     }
     exitWhenFlushed();
   });

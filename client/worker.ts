@@ -16,6 +16,7 @@ import { getFlatWeights, setFlatWeights } from '../shared/models/parameters.js';
 import { decodeFrameOf, encodeFrame, type Frame } from '../shared/protocol/frame.js';
 import { subjects, WORKER_QUEUE_GROUP } from '../shared/protocol/messages.js';
 import { fetchModel, sendUpdate } from '../shared/protocol/transfers.js';
+import type { WorkerMetrics } from '../shared/observability/prometheus-metrics.js';
 import { Rng } from '../shared/random.js';
 import { validateScenario } from '../shared/scenario/load-scenario.js';
 import type { Scenario } from '../shared/scenario/schema.js';
@@ -38,6 +39,10 @@ export interface WorkerOptions {
   skipRuns?: ReadonlySet<string>;
   /** Shared across the runs of a long-lived worker, so a sweep loads each dataset once. */
   dataCache?: Map<string, FederatedData>;
+  /** Prometheus counters of this worker process (the health port's /metrics). */
+  metrics?: WorkerMetrics;
+  /** Called when the worker listens for tasks (readiness) and when it leaves the run. */
+  onReadyChange?: (ready: boolean) => void;
 }
 
 export interface WorkerStats {
@@ -108,7 +113,9 @@ export class Worker {
     await this.options.bus.flush();
     const ready = encodeFrame('ready', { workerId: this.workerId, backend: backend.name, detail: backend.detail });
     decodeFrameOf(await this.options.bus.request(this.subjects.ready, ready, 10_000), 'ack');
+    this.options.onReadyChange?.(true);
     const endReason = await ended;
+    this.options.onReadyChange?.(false);
     log.info({ ...this.stats, endReason }, 'worker finished');
     return { ...this.stats, endReason };
   }
@@ -152,6 +159,7 @@ export class Worker {
           continue;
         }
         this.stats.runId = reply.header.runId;
+        this.options.metrics?.runsJoined.inc();
         log.info({ run: reply.header.runId }, 'joined run');
         return validateScenario(reply.header.scenario, `scenario of run ${runName}`);
       } catch (error) {
@@ -216,6 +224,9 @@ export class Worker {
     this.stats.clientsTrained += 1;
     this.stats.samplesTrained += result.samples * training.epochs;
     this.stats.trainMs += result.trainMs;
+    this.options.metrics?.clientsTrained.inc();
+    this.options.metrics?.samplesTrained.inc(result.samples * training.epochs);
+    this.options.metrics?.trainDuration.observe(result.trainMs / 1000);
 
     await sendUpdate(
       bus,
@@ -244,6 +255,7 @@ export class Worker {
       const { weights } = await fetchModel(this.options.bus, this.subjects.model, round);
       this.global = { round, weights };
       this.stats.modelFetches += 1;
+      this.options.metrics?.modelFetches.inc();
     }
     return this.global.weights;
   }

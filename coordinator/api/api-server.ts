@@ -9,6 +9,7 @@ import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Server as SocketServer } from 'socket.io';
 import type { LogLevel } from '../../shared/logging/logger.js';
+import { createCoordinatorMetrics, recordRound } from '../../shared/observability/prometheus-metrics.js';
 import { parseScenarioText, ScenarioError, validateScenario } from '../../shared/scenario/load-scenario.js';
 import type { Scenario } from '../../shared/scenario/schema.js';
 import type { RunState } from './api-types.js';
@@ -71,6 +72,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const registry = options.registry ?? new RunRegistry({ runsDir: options.runsDir, logLevel: options.logLevel, workers: options.workers });
   const app = Fastify({ logger: false });
   const scenariosDir = resolve(options.scenariosDir);
+
+  const metrics = createCoordinatorMetrics();
+  registry.on('round', (runId, round) => recordRound(metrics, runId, round as unknown as Parameters<typeof recordRound>[2]));
+  registry.on('runs', (runs) => metrics.liveRuns.set(runs.filter((r) => r.live && ['starting', 'running', 'stopping'].includes(r.status)).length));
+  app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async () => ({ ready: true }));

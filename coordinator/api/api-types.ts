@@ -4,6 +4,7 @@
  *
  * REST (JSON):
  *   GET  /healthz, /readyz               liveness / readiness
+ *   GET  /metrics                        Prometheus text (prom-client): rounds, clients trained, dropped, bytes, round durations
  *   GET  /api/runs                       { runs: RunListItem[] }, newest first (live and finished on disk)
  *   GET  /api/runs/:id                   RunState (404 { error } if unknown)
  *   POST /api/runs                       body { scenario: {...} } | { scenarioName: "quickstart" } | { yaml: "..." }

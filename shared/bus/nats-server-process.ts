@@ -11,6 +11,8 @@ import { join } from 'node:path';
 export interface NatsServerOptions {
   /** Bytes; fedsim chunks anything larger. Default 8 MiB (the NATS docs' advised ceiling). */
   maxPayload?: number;
+  /** Appended to the generated nats-server.conf (authorization blocks in tests, JetStream). */
+  extraConfig?: string;
   binary?: string;
 }
 
@@ -46,7 +48,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   const port = await freeLoopbackPort();
   const dir = mkdtempSync(join(tmpdir(), 'fedsim-nats-'));
   const config = join(dir, 'nats.conf');
-  writeFileSync(config, `listen: 127.0.0.1:${port}\nmax_payload: ${options.maxPayload ?? 8 * 1024 * 1024}\n`);
+  writeFileSync(config, `listen: 127.0.0.1:${port}\nmax_payload: ${options.maxPayload ?? 8 * 1024 * 1024}\n${options.extraConfig ?? ''}\n`);
   const child: ChildProcess = spawn(binary, ['-c', config], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {

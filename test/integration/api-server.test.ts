@@ -103,6 +103,10 @@ describe('HTTP API', () => {
     expect(report.status).toBe(200);
     expect(report.body).toContain('<html');
     expect((await api(`/api/runs/${run.id}/stop`, { method: 'POST' })).status).toBe(409);
+    const metrics = (await api('/metrics')).body as string;
+    expect(metrics).toMatch(/^fedsim_rounds_total 3$/m);
+    expect(metrics).toMatch(/^fedsim_clients_trained_total 12$/m);
+    expect(metrics).toMatch(/^fedsim_round_duration_seconds_count 3$/m);
   }, 120_000);
 
   it('stops a run gracefully: the current round finishes and the outputs are written', async () => {
