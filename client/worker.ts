@@ -15,7 +15,10 @@ import { buildModel } from '../shared/models/build-model.js';
 import { getFlatWeights, setFlatWeights } from '../shared/models/parameters.js';
 import { decodeFrameOf, encodeFrame, type Frame } from '../shared/protocol/frame.js';
 import { subjects, WORKER_QUEUE_GROUP } from '../shared/protocol/messages.js';
-import { fetchModel, sendUpdate } from '../shared/protocol/transfers.js';
+import { fetchModel, sendUpdate, type EncodedVector } from '../shared/protocol/transfers.js';
+import type { VectorCodec } from '../shared/compression/codec.js';
+import { ErrorFeedback } from '../shared/compression/error-feedback.js';
+import { createCodec, usesErrorFeedback } from '../shared/compression/pipeline.js';
 import type { WorkerMetrics } from '../shared/observability/prometheus-metrics.js';
 import { Rng } from '../shared/random.js';
 import { validateScenario } from '../shared/scenario/load-scenario.js';
@@ -76,6 +79,8 @@ export class Worker {
   private finished: ((reason: string) => void) | null = null;
   private running = false;
   private stopReason: string | null = null;
+  private codec: VectorCodec | null = null;
+  private readonly errorFeedback = new Map<number, ErrorFeedback>();
   private readonly stats: Omit<WorkerStats, 'endReason'>;
 
   constructor(private readonly options: WorkerOptions) {
@@ -218,9 +223,11 @@ export class Worker {
       learningRate: training.learningRate,
       momentum: training.momentum,
       seed: task.seed,
+      maxSteps: task.maxSteps,
     });
     const delta = subtract(getFlatWeights(federation.model), global);
     const privatized = task.privacy ? privatizeUpdate(delta, task.privacy, new Rng(task.seed).fork('local-dp-noise')) : null;
+    const payload = this.compress(task.clientId, delta, new Rng(task.seed).fork('compression'));
     this.stats.clientsTrained += 1;
     this.stats.samplesTrained += result.samples * training.epochs;
     this.stats.trainMs += result.trainMs;
@@ -245,9 +252,23 @@ export class Worker {
           ...(privatized ? { unclipped: privatized.unclipped } : {}),
         },
       },
-      delta,
+      payload,
     );
     log.debug({ round: task.round, clientId: task.clientId, samples: result.samples, loss: result.meanLoss, ms: Math.round(result.trainMs) }, 'client trained');
+  }
+
+  /**
+   * The scenario's update codec, if any. Error feedback (top-k) keeps each client's residual
+   * here, on the worker that trains it: one model-sized vector per client this worker has seen.
+   */
+  private compress(clientId: number, delta: Float32Array, rng: Rng): Float32Array | EncodedVector {
+    const pipeline = this.federation!.scenario.compression.update;
+    if (pipeline.length === 0) return delta;
+    this.codec ??= createCodec(pipeline, 'update');
+    if (!usesErrorFeedback(pipeline)) return { bytes: this.codec.encode(delta, rng) };
+    let feedback = this.errorFeedback.get(clientId);
+    if (!feedback) this.errorFeedback.set(clientId, (feedback = new ErrorFeedback(delta.length)));
+    return { bytes: feedback.encode(delta, this.codec, rng) };
   }
 
   private async globalWeights(round: number): Promise<Float32Array> {

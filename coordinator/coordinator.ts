@@ -18,6 +18,9 @@ import { PrivacyLedger, type RoundPrivacy } from './privacy/privacy-ledger.js';
 import { DpFedAvg } from './strategies/dp-fedavg.js';
 import { FedAvg } from './strategies/fedavg.js';
 import type { RoundPlan, Strategy } from './strategies/strategy.js';
+import type { VectorCodec } from '../shared/compression/codec.js';
+import { createCodec } from '../shared/compression/pipeline.js';
+import { FederationClock } from './simulation/federation-clock.js';
 import { ModelServer } from './transport/model-server.js';
 import { TaskDispatcher } from './transport/task-dispatcher.js';
 import { UpdateReceiver } from './transport/update-receiver.js';
@@ -46,6 +49,26 @@ export interface RoundMetrics {
   workers: number;
   /** DP runs: ε so far, clip norm, realised cohort. */
   privacy?: RoundPrivacy;
+  /** Selected clients the straggler policy dropped on simulated time (never trained). */
+  stragglers: number;
+  /** Clients online this round (simulated devices only). */
+  available: number | null;
+  /** Simulated seconds of this round / of the run so far (devices only). */
+  simulatedSeconds: number | null;
+  simulatedSecondsTotal: number | null;
+  /** Training FLOPs (forward + backward), stragglers' wasted work included; and the run's total. */
+  flops: number;
+  flopsTotal: number;
+  flopsPerClient: number | null;
+  wastedFlops: number;
+  /** Device energy (compute + radio) in joules and its emissions in grams CO2e (devices only). */
+  energyJoules: number | null;
+  energyJoulesTotal: number | null;
+  wastedJoules: number | null;
+  emissionsGrams: number | null;
+  emissionsGramsTotal: number | null;
+  /** Bytes down + up of the run so far. */
+  bytesTotal: number;
 }
 
 export interface WorkerInfo {
@@ -72,6 +95,10 @@ export interface ClientEvent {
 
 export interface CoordinatorOptions {
   scenario: Scenario;
+  /** Training samples per client id (simulated time and FLOPs). */
+  clientSizes: readonly number[];
+  /** Forward + backward FLOPs of one training sample of this model. */
+  flopsPerSample: number;
   bus: Bus;
   runId: string;
   log: Logger;
@@ -98,6 +125,9 @@ export class Coordinator {
   /** DP runs: the resolved settings (calibrated z included) and the budget spent so far. */
   readonly dpPlan: DpPlan | null;
   private readonly ledger: PrivacyLedger | null;
+  private readonly clock: FederationClock;
+  private readonly broadcastCodec: VectorCodec | null;
+  private bytesTotal = 0;
   private readonly modelServer: ModelServer;
   private readonly receiver: UpdateReceiver;
   private readonly dispatcher: TaskDispatcher;
@@ -110,11 +140,24 @@ export class Coordinator {
   constructor(private readonly options: CoordinatorOptions) {
     const { scenario, bus, log } = options;
     this.subjects = subjects(scenario.name);
+    const parameterCount = options.initialWeights.length;
+    const updateCodec = scenario.compression.update.length > 0 ? createCodec(scenario.compression.update, 'update') : null;
+    this.broadcastCodec = scenario.compression.broadcast?.length ? createCodec(scenario.compression.broadcast, 'broadcast') : null;
+    this.clock = new FederationClock({
+      devices: scenario.system.devices,
+      stragglers: scenario.system.stragglers,
+      seed: scenario.seed,
+      clientSizes: options.clientSizes,
+      epochs: scenario.training.epochs,
+      batchSize: scenario.training.batchSize,
+      flopsPerSample: options.flopsPerSample,
+      updateBytes: updateCodec ? updateCodec.encodedSize(parameterCount) : 4 * parameterCount,
+    });
     this.dpPlan = resolveDpPlan(scenario);
     this.ledger = this.dpPlan ? new PrivacyLedger(this.dpPlan) : null;
     this.strategy = this.dpPlan
       ? new DpFedAvg(scenario.seed, scenario.partition.clients, this.dpPlan, (client) => this.ledger!.mayParticipate(client))
-      : new FedAvg(scenario.seed, scenario.partition.clients, clientsPerRound(scenario));
+      : new FedAvg(scenario.seed, scenario.partition.clients, clientsPerRound(scenario), this.clock.simulatesDevices ? this.clock : undefined);
     this.modelServer = new ModelServer(bus, this.subjects.model, log);
     this.receiver = new UpdateReceiver(bus, this.subjects.results, log);
     this.dispatcher = new TaskDispatcher(bus, this.subjects.tasks, log);
@@ -250,28 +293,37 @@ export class Coordinator {
 
   private async runRound(round: number, global: Float32Array, plan: RoundPlan): Promise<{ weights: Float32Array; metrics: RoundMetrics }> {
     const { scenario, log } = this.options;
-    const selected = plan.clients;
+    // Poisson (DP) sampling does not know about devices: offline clients drop out here.
+    const selected = plan.clients.filter((id) => this.clock.isAvailable(id, round));
     const clientEvent = this.options.onClientEvent ?? (() => {});
     for (const clientId of selected) clientEvent({ round, clientId, state: 'selected' });
+    const broadcast = this.broadcastCodec?.encode(global, new Rng(scenario.seed).fork(`broadcast:${round}`));
+    this.modelServer.serve(round, global, broadcast);
+    const { dispatch, stragglers } = this.clock.planRound(selected, clientsPerRound(scenario), this.modelServer.modelBytes);
+    for (const clientId of stragglers) clientEvent({ round, clientId, state: 'straggler' });
+    const maxSteps = new Map(dispatch.filter((d) => d.maxSteps !== undefined).map((d) => [d.clientId, d.maxSteps!]));
+    const dispatched = dispatch.map((d) => d.clientId);
+    const reported: { clientId: number; steps: number }[] = [];
     const aggregation = this.strategy.beginAggregation(round, global.length);
     const deadline = Date.now() + scenario.system.roundTimeoutSeconds * 1000;
     let rejected = 0;
     let clientTrainMs = 0;
     const reportingWorkers = new Set<string>();
 
-    this.modelServer.serve(round, global);
     let allReported!: () => void;
-    const reported = new Promise<void>((resolve) => (allReported = resolve));
-    const awaited = new Set(selected);
+    const allIn = new Promise<void>((resolve) => (allReported = resolve));
+    const awaited = new Set(dispatched);
     if (awaited.size === 0) allReported();
     this.receiver.open({
       round,
       awaited,
       rules: { expectedLength: global.length, maxNorm: maxNormOf(scenario, plan) },
       onAccepted: (update) => {
+        reported.push({ clientId: update.clientId, steps: update.report.steps });
         aggregation.add({
           clientId: update.clientId,
-          samples: update.report.samples,
+          // Partial work: an update from fewer steps counts for less (FedProx-style weighting).
+          samples: update.report.samples * Math.min(1, update.report.steps / Math.max(this.clock.plannedSteps(update.clientId), 1)),
           steps: update.report.steps,
           loss: update.report.loss,
           delta: update.delta,
@@ -303,7 +355,7 @@ export class Coordinator {
     const seeds = new Map(selected.map((clientId) => [clientId, seedRng.nextUint32()]));
     const undispatched = await this.dispatcher.dispatch(
       round,
-      selected,
+      dispatched,
       (id) => seeds.get(id)!,
       deadline,
       (assignment) => {
@@ -312,11 +364,12 @@ export class Coordinator {
       },
       () => awaited.size > 0,
       plan.taskPrivacy,
+      (clientId) => maxSteps.get(clientId),
     );
     if (undispatched.length > 0) log.warn({ round, clients: undispatched.length }, 'no worker took these clients before the deadline');
 
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([reported, new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))))]);
+    await Promise.race([allIn, new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))))]);
     clearTimeout(timer);
     const dropped = awaited.size;
     for (const clientId of awaited) clientEvent({ round, clientId, state: 'dropped' });
@@ -341,10 +394,15 @@ export class Coordinator {
       bytesDown: this.modelServer.takeBytesSent(),
       bytesUp: this.receiver.takeBytesReceived(),
       workers: reportingWorkers.size,
+      ...this.clock.finishRound(round, reported),
+      bytesTotal: 0,
     };
+    this.bytesTotal += metrics.bytesDown + metrics.bytesUp;
+    metrics.bytesTotal = this.bytesTotal;
     if (this.ledger && outcome.privacy) {
-      metrics.privacy = this.ledger.record(selected, outcome.privacy);
-      log.info({ round, epsilon: metrics.privacy.epsilon, cohort: selected.length, clipNorm: outcome.privacy.clipNorm }, 'privacy spent');
+      // Only clients that were sent a task released anything; stragglers and offline clients did not.
+      metrics.privacy = this.ledger.record(dispatched, outcome.privacy);
+      log.info({ round, epsilon: metrics.privacy.epsilon, cohort: dispatched.length, clipNorm: outcome.privacy.clipNorm }, 'privacy spent');
     }
     return { weights: outcome.weights, metrics };
   }

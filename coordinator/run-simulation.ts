@@ -11,6 +11,7 @@ import { loadFederatedData, type FederatedData } from '../shared/data/federated-
 import type { DataShape } from '../shared/data/data-shape.js';
 import { createLogger, type LogLevel } from '../shared/logging/logger.js';
 import { initialWeights, setFlatWeights } from '../shared/models/parameters.js';
+import { trainingFlopsPerSample } from '../shared/compute/training-flops.js';
 import { formatPartitionSummary, summarizePartition } from '../shared/partition/index.js';
 import { clientsPerRound } from '../shared/scenario/load-scenario.js';
 import type { Scenario } from '../shared/scenario/schema.js';
@@ -81,6 +82,19 @@ export interface RunSummary {
   privacy: PrivacySummary | null;
   /** Membership inference on the final model (privacy.membershipInference). */
   membershipInference: MembershipInferenceReport | null;
+  /** What the federation spent: FLOPs always; simulated time, energy and emissions with system.devices. */
+  compute: ComputeTotals;
+  /** The same figures up to the round that reached the target (null when it was not reached). */
+  costToTarget: (ComputeTotals & { rounds: number; bytes: number; wallMs: number }) | null;
+}
+
+export interface ComputeTotals {
+  flops: number;
+  wastedFlops: number;
+  simulatedSeconds: number | null;
+  energyJoules: number | null;
+  emissionsGrams: number | null;
+  stragglers: number;
 }
 
 export interface PrivacySummary extends DpPlan {
@@ -139,6 +153,8 @@ export async function runSimulation(scenario: Scenario, options: RunOptions): Pr
     transport = options.pool?.transport ?? (await openTransport(scenario.system, log));
     coordinator = new Coordinator({
       scenario,
+      clientSizes: data.clients.map((indices) => indices.length),
+      flopsPerSample: trainingFlopsPerSample(evaluator.model),
       bus: transport.bus,
       runId: runDir.runId,
       log,
@@ -235,6 +251,8 @@ export async function runSimulation(scenario: Scenario, options: RunOptions): Pr
       ? { ...coordinator.dpPlan, epsilon: result?.privacy?.epsilon ?? rounds.at(-1)?.privacy?.epsilon ?? null, epsilonPerRelease: rounds.at(-1)?.privacy?.epsilonPerRelease ?? null }
       : null,
     membershipInference,
+    compute: computeTotals(rounds),
+    costToTarget: costToTarget(rounds, result?.roundsToTarget ?? null),
   };
   runDir.writeJson('summary.json', runSummary);
   try {
@@ -245,6 +263,24 @@ export async function runSimulation(scenario: Scenario, options: RunOptions): Pr
   log.debug(summaryLine(runSummary));
   log.flush();
   return runSummary;
+}
+
+function computeTotals(rounds: readonly RoundMetrics[]): ComputeTotals {
+  const last = rounds.at(-1);
+  return {
+    flops: last?.flopsTotal ?? 0,
+    wastedFlops: rounds.reduce((s, r) => s + r.wastedFlops, 0),
+    simulatedSeconds: last?.simulatedSecondsTotal ?? null,
+    energyJoules: last?.energyJoulesTotal ?? null,
+    emissionsGrams: last?.emissionsGramsTotal ?? null,
+    stragglers: rounds.reduce((s, r) => s + r.stragglers, 0),
+  };
+}
+
+function costToTarget(rounds: readonly RoundMetrics[], roundsToTarget: number | null): RunSummary['costToTarget'] {
+  if (roundsToTarget === null) return null;
+  const upTo = rounds.filter((r) => r.round <= roundsToTarget);
+  return { rounds: roundsToTarget, bytes: upTo.at(-1)?.bytesTotal ?? 0, wallMs: upTo.reduce((s, r) => s + r.wallMs, 0), ...computeTotals(upTo) };
 }
 
 function announceDpPlan(plan: DpPlan, log: Logger, progress: boolean): void {

@@ -16,6 +16,8 @@ export interface LocalTrainingConfig {
   learningRate: number;
   momentum?: number;
   seed: number;
+  /** Partial work (FedProx-style stragglers): stop after this many local steps. */
+  maxSteps?: number;
 }
 
 export interface LocalTrainingResult {
@@ -44,18 +46,21 @@ export async function trainLocal(model: tf.LayersModel, data: DataSplit, shape: 
   // Batch losses stay on the backend and are read once per epoch: no sync per step.
   let weightedLosses: tf.Scalar[] = [];
   try {
-    for (let epoch = 0; epoch < config.epochs; epoch++) {
+    const maxSteps = config.maxSteps ?? Infinity;
+    for (let epoch = 0; epoch < config.epochs && steps < maxSteps; epoch++) {
       new Rng(config.seed).fork(`epoch:${epoch}`).shuffle(order);
-      for (let start = 0; start < data.count; start += batchSize) {
+      let seen = 0;
+      for (let start = 0; start < data.count && steps < maxSteps; start += batchSize) {
         const rows = order.slice(start, start + batchSize);
         const { x, y } = makeBatch(data, rows, featureSize, shape);
         const loss = optimizer.minimize(() => lossOf(model, x, y, shape), true, variables)!;
         weightedLosses.push(tf.tidy(() => loss.mul(rows.length)));
         tf.dispose([x, y, loss]);
         steps += 1;
+        seen += rows.length;
       }
       const total = tf.tidy(() => tf.addN(weightedLosses));
-      const epochLoss = (await total.data())[0]! / data.count;
+      const epochLoss = (await total.data())[0]! / seen;
       tf.dispose([total, ...weightedLosses]);
       weightedLosses = [];
       if (epoch === 0) firstEpochLoss = epochLoss;
@@ -77,6 +82,7 @@ function checkConfig(config: LocalTrainingConfig): void {
   }
   if (!(Number.isFinite(config.learningRate) && config.learningRate > 0)) problems.push(`learningRate must be > 0 (got ${config.learningRate})`);
   if (config.momentum !== undefined && !(config.momentum >= 0 && config.momentum < 1)) problems.push(`momentum must be in [0, 1) (got ${config.momentum})`);
+  if (config.maxSteps !== undefined && !(Number.isInteger(config.maxSteps) && config.maxSteps >= 1)) problems.push(`maxSteps must be an integer ≥ 1 (got ${config.maxSteps})`);
   if (problems.length > 0) throw new RangeError(`trainLocal: ${problems.join('; ')}`);
 }
 

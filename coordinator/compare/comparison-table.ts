@@ -25,6 +25,15 @@ export interface ComparisonRow {
   miaTprAt1PctFpr: number | null;
   wallMs: number;
   bytes: number;
+  flops: number | null;
+  /** Simulated federation time, device energy and emissions (scenarios with system.devices). */
+  simulatedSeconds: number | null;
+  energyJoules: number | null;
+  emissionsGrams: number | null;
+  stragglers: number | null;
+  /** Cost to reach the scenario's target (null when not reached or no target). */
+  roundsToTarget: number | null;
+  toTarget: { bytes: number; flops: number; simulatedSeconds: number | null; energyJoules: number | null } | null;
 }
 
 export function rowOf(name: string, overrides: Record<string, unknown>, runDir: string, summary: RunSummary): ComparisonRow {
@@ -47,6 +56,15 @@ export function rowOf(name: string, overrides: Record<string, unknown>, runDir: 
     miaTprAt1PctFpr: lossAttack?.tprAt1PctFpr ?? null,
     wallMs: summary.totalWallMs,
     bytes: summary.bytesDown + summary.bytesUp,
+    flops: summary.compute.flops,
+    simulatedSeconds: summary.compute.simulatedSeconds,
+    energyJoules: summary.compute.energyJoules,
+    emissionsGrams: summary.compute.emissionsGrams,
+    stragglers: summary.compute.stragglers,
+    roundsToTarget: summary.roundsToTarget,
+    toTarget: summary.costToTarget
+      ? { bytes: summary.costToTarget.bytes, flops: summary.costToTarget.flops, simulatedSeconds: summary.costToTarget.simulatedSeconds, energyJoules: summary.costToTarget.energyJoules }
+      : null,
   };
 }
 
@@ -68,12 +86,20 @@ export function failedRow(name: string, overrides: Record<string, unknown>, erro
     miaTprAt1PctFpr: null,
     wallMs: 0,
     bytes: 0,
+    flops: null,
+    simulatedSeconds: null,
+    energyJoules: null,
+    emissionsGrams: null,
+    stragglers: null,
+    roundsToTarget: null,
+    toTarget: null,
   };
 }
 
 const CSV_COLUMNS: (keyof ComparisonRow)[] = [
   'name', 'status', 'finalAccuracy', 'finalMse', 'epsilon', 'delta', 'conversion', 'noiseMultiplier', 'rounds', 'stopReason',
-  'miaAuc', 'miaTprAt1PctFpr', 'wallMs', 'bytes', 'error',
+  'miaAuc', 'miaTprAt1PctFpr', 'wallMs', 'bytes', 'flops', 'simulatedSeconds', 'energyJoules', 'emissionsGrams', 'stragglers',
+  'roundsToTarget', 'toTarget', 'error',
 ];
 
 export function comparisonCsv(rows: readonly ComparisonRow[]): string {
@@ -100,9 +126,28 @@ export function comparisonMarkdown(sweep: string, rows: readonly ComparisonRow[]
       `| ${name} | ${quality} | ${epsilon} | ${rounds} | ${r.miaAuc !== null ? r.miaAuc.toFixed(3) : '–'} | ${(r.wallMs / 1000).toFixed(1)} s | ${formatBytes(r.bytes)} |`,
     );
   }
+  if (rows.some((r) => r.simulatedSeconds !== null || r.toTarget !== null)) {
+    lines.push('', '| variant | rounds to target | bytes to target | simulated time | to target | energy | to target | CO2e | stragglers | FLOPs |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    for (const r of rows) {
+      const t = r.toTarget;
+      lines.push(
+        `| ${r.name} | ${r.roundsToTarget ?? '–'} | ${t ? formatBytes(t.bytes) : '–'} | ${formatSeconds(r.simulatedSeconds)} | ${formatSeconds(t?.simulatedSeconds ?? null)} | ${formatJoules(r.energyJoules)} | ${formatJoules(t?.energyJoules ?? null)} | ${r.emissionsGrams !== null ? `${r.emissionsGrams.toPrecision(3)} g` : '–'} | ${r.stragglers ?? '–'} | ${r.flops !== null ? r.flops.toExponential(2) : '–'} |`,
+      );
+    }
+  }
   const conversions = [...new Set(rows.map((r) => r.conversion).filter(Boolean))];
   if (conversions.length > 0) lines.push('', `ε from the RDP accountant, ${conversions.join(' / ')} conversion; MIA AUC of the loss-threshold attack on the final model (0.5 = no leakage measured).`);
   return `${lines.join('\n')}\n`;
+}
+
+function formatSeconds(seconds: number | null): string {
+  if (seconds === null) return '–';
+  return seconds >= 3600 ? `${(seconds / 3600).toFixed(2)} h` : seconds >= 60 ? `${(seconds / 60).toFixed(1)} min` : `${seconds.toFixed(1)} s`;
+}
+
+function formatJoules(joules: number | null): string {
+  if (joules === null) return '–';
+  return joules >= 3.6e6 ? `${(joules / 3.6e6).toFixed(2)} kWh` : joules >= 1000 ? `${(joules / 1000).toFixed(1)} kJ` : `${joules.toFixed(0)} J`;
 }
 
 function formatDelta(delta: number | null): string {

@@ -7,13 +7,24 @@ import { Rng } from '../../shared/random.js';
 import { WeightedSum } from '../aggregation/weighted-sum.js';
 import { meanTrainLoss, type ClientUpdate, type RoundAggregation, type RoundOutcome, type RoundPlan, type Strategy } from './strategy.js';
 
+export interface SelectionEligibility {
+  isAvailable(clientId: number, round: number): boolean;
+  /** Clients to select when K are wanted and `available` are online. */
+  selectionSize(target: number, available: number): number;
+}
+
 export class FedAvg implements Strategy {
   readonly name = 'fedavg';
 
+  /**
+   * `eligibility`: a simulated device population. Offline clients are never sampled, and the
+   * straggler policy may ask for more than K (over-selection).
+   */
   constructor(
     private readonly seed: number,
     private readonly population: number,
     private readonly perRound: number,
+    private readonly eligibility?: SelectionEligibility,
   ) {
     if (perRound > population) throw new RangeError(`FedAvg: ${perRound} clients per round but only ${population} clients`);
   }
@@ -21,7 +32,10 @@ export class FedAvg implements Strategy {
   configureRound(round: number): RoundPlan {
     // A stream per round: selection of round r does not depend on what earlier rounds drew.
     const rng = new Rng(this.seed).fork(`selection:${round}`);
-    return { clients: rng.sampleWithoutReplacement(this.population, this.perRound).sort((a, b) => a - b) };
+    if (!this.eligibility) return { clients: rng.sampleWithoutReplacement(this.population, this.perRound).sort((a, b) => a - b) };
+    const online = Array.from({ length: this.population }, (_, id) => id).filter((id) => this.eligibility!.isAvailable(id, round));
+    const count = this.eligibility.selectionSize(this.perRound, online.length);
+    return { clients: rng.sampleWithoutReplacement(online.length, count).map((i) => online[i]!).sort((a, b) => a - b) };
   }
 
   beginAggregation(_round: number, parameterCount: number): RoundAggregation {

@@ -9,7 +9,8 @@ import type { Logger } from 'pino';
 
 export class ModelServer {
   private round = -1;
-  private bytes = new Uint8Array(0);
+  private bytes: Uint8Array = new Uint8Array(0);
+  private encoding: 'float32' | 'codec' = 'float32';
   private subscription: BusSubscription | null = null;
   private readonly chunkBytes: number;
   /** Bytes sent to workers since the last `takeBytesSent()`. */
@@ -39,7 +40,7 @@ export class ModelServer {
         }
         const reply = encodeFrame(
           'model-chunk',
-          { round, chunk, chunks, totalBytes: this.bytes.byteLength },
+          { round, chunk, chunks, totalBytes: this.bytes.byteLength, encoding: this.encoding },
           chunkSlice(this.bytes, chunk, this.chunkBytes),
         );
         this.bytesSent += reply.byteLength;
@@ -51,10 +52,17 @@ export class ModelServer {
     });
   }
 
-  serve(round: number, weights: Float32Array): void {
+  /** `encoded`: the broadcast codec's bytes for this round's weights, when broadcast compression is on. */
+  serve(round: number, weights: Float32Array, encoded?: Uint8Array): void {
     this.round = round;
     // A copy: the coordinator replaces its global vector while stragglers may still be fetching.
-    this.bytes = float32Bytes(weights).slice();
+    this.bytes = encoded ?? float32Bytes(weights).slice();
+    this.encoding = encoded ? 'codec' : 'float32';
+  }
+
+  /** Bytes one worker downloads for this round's model (the simulated clock's download size). */
+  get modelBytes(): number {
+    return this.bytes.byteLength;
   }
 
   takeBytesSent(): number {

@@ -43,12 +43,14 @@ export class TaskDispatcher {
     onAssigned: (assignment: Assignment) => void,
     stillWanted: () => boolean = () => true,
     privacy?: TaskPrivacy,
+    maxStepsFor: (clientId: number) => number | undefined = () => undefined,
   ): Promise<number[]> {
     let next = 0;
     let idleTries = 0;
     while (next < clients.length && Date.now() < deadline && stillWanted()) {
       const clientId = clients[next]!;
-      const task = encodeFrame('task', { round, clientId, seed: seedFor(clientId), deadline, ...(privacy ? { privacy } : {}) });
+      const maxSteps = maxStepsFor(clientId);
+      const task = encodeFrame('task', { round, clientId, seed: seedFor(clientId), deadline, ...(privacy ? { privacy } : {}), ...(maxSteps !== undefined ? { maxSteps } : {}) });
       try {
         const reply = await this.bus.request(this.subject, task, Math.min(ACK_TIMEOUT_MS, Math.max(1, deadline - Date.now())));
         const ack = decodeFrameOf(reply, 'task-ack');

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { Bus, BusSubscription } from '../../shared/bus/bus.js';
 import { bytesToFloat32, decodeFrameOf, encodeFrame } from '../../shared/protocol/frame.js';
 import type { UpdateReport } from '../../shared/protocol/transfers.js';
+import { decodeVector } from '../../shared/compression/pipeline.js';
 import { rejectReason, type UpdateRules } from '../aggregation/update-validator.js';
 
 export interface ReceivedUpdate {
@@ -35,6 +36,8 @@ interface Transfer {
   bytes: Uint8Array;
   offset: number;
   report?: UpdateReport;
+  /** A compression codec's block rather than raw float32. */
+  encoded?: boolean;
 }
 
 export class UpdateReceiver {
@@ -110,9 +113,14 @@ export class UpdateReceiver {
         offset: 0,
         report: header.report,
       };
-      if (header.totalBytes !== intake.rules.expectedLength * 4) {
+      transfer.encoded = header.encoding === 'codec';
+      if (!transfer.encoded && header.totalBytes !== intake.rules.expectedLength * 4) {
         // Refused before buffering: a wrong-length update is rejected without reading the rest.
         return this.refuse(intake, header.clientId, header.workerId, `wrong length: ${header.totalBytes / 4} values, expected ${intake.rules.expectedLength}`);
+      }
+      if (transfer.encoded && header.totalBytes > intake.rules.expectedLength * 8 + 1024) {
+        // No codec expands a vector beyond 2× float32 (top-k at ratio 1 is index + value): anything larger is refused unread.
+        return this.refuse(intake, header.clientId, header.workerId, `encoded update of ${header.totalBytes} bytes is larger than any codec produces for ${intake.rules.expectedLength} values`);
       }
       this.transfers.set(header.transferId, transfer);
     }
@@ -133,7 +141,12 @@ export class UpdateReceiver {
     if (transfer.offset !== transfer.totalBytes) {
       return this.refuse(intake, transfer.clientId, transfer.workerId, `transfer ended at ${transfer.offset} of ${transfer.totalBytes} bytes`);
     }
-    const delta = bytesToFloat32(transfer.bytes);
+    let delta: Float32Array;
+    try {
+      delta = transfer.encoded ? decodeVector(transfer.bytes) : bytesToFloat32(transfer.bytes);
+    } catch (error) {
+      return this.refuse(intake, transfer.clientId, transfer.workerId, `undecodable update: ${(error as Error).message}`);
+    }
     const reason = rejectReason(delta, intake.rules);
     if (reason) return this.refuse(intake, transfer.clientId, transfer.workerId, reason);
     intake.awaited.delete(transfer.clientId);

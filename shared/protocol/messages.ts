@@ -16,6 +16,8 @@ export const PROTOCOL_VERSION = 1;
 
 const id = z.string().min(1).max(200);
 const count = z.number().int().min(0);
+/** Raw little-endian float32, or a self-describing block of shared/compression (absent = float32). */
+const VECTOR_ENCODING = z.enum(['float32', 'codec']).optional();
 
 export const MESSAGE_SCHEMAS = {
   join: z.strictObject({ workerId: id, host: z.string(), pid: count, backend: z.string() }),
@@ -28,10 +30,12 @@ export const MESSAGE_SCHEMAS = {
     deadline: z.number(),
     /** DP runs: the client clips its update to clipNorm, and under local DP adds N(0, localNoiseStd²) itself. */
     privacy: z.strictObject({ clipNorm: z.number().gt(0), localNoiseStd: z.number().min(0).optional() }).optional(),
+    /** Partial work (straggler policy): stop local training after this many steps. */
+    maxSteps: z.number().int().min(1).optional(),
   }),
   'task-ack': z.strictObject({ workerId: id }),
   'model-request': z.strictObject({ round: count, chunk: count }),
-  'model-chunk': z.strictObject({ round: count, chunk: count, chunks: count, totalBytes: count }),
+  'model-chunk': z.strictObject({ round: count, chunk: count, chunks: count, totalBytes: count, encoding: VECTOR_ENCODING }),
   'result-chunk': z.strictObject({
     transferId: id,
     workerId: id,
@@ -40,6 +44,7 @@ export const MESSAGE_SCHEMAS = {
     chunk: count,
     chunks: z.number().int().min(1),
     totalBytes: count,
+    encoding: VECTOR_ENCODING,
     /** Training facts; carried by chunk 0 only. */
     report: z
       .strictObject({

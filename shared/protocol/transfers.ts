@@ -5,6 +5,7 @@
  * lost message a timeout rather than a silent gap.
  */
 import { BusError, type Bus } from '../bus/bus.js';
+import { decodeVector } from '../compression/pipeline.js';
 import { bytesToFloat32, decodeFrame, decodeFrameOf, encodeFrame, float32Bytes, FrameError } from './frame.js';
 import type { MessageHeader } from './messages.js';
 
@@ -42,7 +43,8 @@ export async function fetchModel(bus: Bus, subject: string, round: number): Prom
     received += next.bytes;
   }
   if (offset !== totalBytes) throw new FrameError(`model of round ${round}: got ${offset} bytes, expected ${totalBytes}`);
-  return { weights: bytesToFloat32(assembled), bytes: received };
+  const weights = first.header.encoding === 'codec' ? decodeVector(assembled) : bytesToFloat32(assembled);
+  return { weights, bytes: received };
 }
 
 async function requestChunk(bus: Bus, subject: string, round: number, chunk: number) {
@@ -60,14 +62,20 @@ async function requestChunk(bus: Bus, subject: string, round: number, chunk: num
 
 export type UpdateReport = NonNullable<MessageHeader<'result-chunk'>['report']>;
 
+/** An update already encoded by a compression pipeline (shared/compression). */
+export interface EncodedVector {
+  bytes: Uint8Array;
+}
+
 /** Worker side: push one client's update in acknowledged chunks. Returns the bytes sent. */
 export async function sendUpdate(
   bus: Bus,
   subject: string,
   meta: { transferId: string; workerId: string; round: number; clientId: number; report: UpdateReport },
-  update: Float32Array,
+  update: Float32Array | EncodedVector,
 ): Promise<number> {
-  const bytes = float32Bytes(update);
+  const encoded = update instanceof Float32Array ? null : update;
+  const bytes = encoded ? encoded.bytes : float32Bytes(update as Float32Array);
   const chunkBytes = chunkBytesFor(bus);
   const chunks = chunkCount(bytes.byteLength, chunkBytes);
   let sent = 0;
@@ -82,6 +90,7 @@ export async function sendUpdate(
         chunk,
         chunks,
         totalBytes: bytes.byteLength,
+        ...(encoded ? { encoding: 'codec' as const } : {}),
         report: chunk === 0 ? meta.report : undefined,
       },
       chunkSlice(bytes, chunk, chunkBytes),

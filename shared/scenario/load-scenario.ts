@@ -99,7 +99,7 @@ function checkDiscriminators(raw: Record<string, unknown>): Map<string, string> 
  * sections they compare are valid on their own: so one pass lists every problem.
  */
 function crossFieldProblemsOfValidSections(raw: Record<string, unknown>): string[] {
-  const compared = ['dataset', 'partition', 'model', 'evaluation', 'clientsPerRound', 'clientFraction', 'privacy'] as const;
+  const compared = ['dataset', 'partition', 'model', 'evaluation', 'clientsPerRound', 'clientFraction', 'privacy', 'system', 'compression'] as const;
   const sections: Record<string, unknown> = {};
   for (const key of compared) {
     const section = SCENARIO_SPEC.shape[key].safeParse(raw[key]);
@@ -143,6 +143,21 @@ function crossFieldProblems(s: Scenario): string[] {
     problems.push(`model.hidden: the 2nn preset fixes the hidden layers at [200, 200] (got [${s.model.hidden.join(', ')}], expected no hidden with preset: 2nn)`);
   }
   problems.push(...dpProblems(s));
+  problems.push(...computeProblems(s));
+  return problems;
+}
+
+function computeProblems(s: Scenario): string[] {
+  const problems: string[] = [];
+  const policy = s.system?.stragglers?.policy ?? 'wait-all';
+  if (policy !== 'wait-all' && !s.system?.devices) {
+    problems.push(`system.stragglers.policy: '${policy}' acts on simulated device time (got no system.devices, expected a device population)`);
+  }
+  if (s.privacy?.dp && (s.compression?.update.length ?? 0) > 0) {
+    problems.push(
+      `compression.update: lossy update codecs change a clipped update after clipping, so its norm (and DP's sensitivity) is no longer bounded by clipNorm (got ${s.compression!.update.map((c) => c.codec).join(' → ')} with privacy.dp, expected no update compression with DP)`,
+    );
+  }
   return problems;
 }
 

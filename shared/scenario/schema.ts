@@ -4,6 +4,9 @@
  * sides agree on data, partition, model and training settings.
  */
 import { z } from 'zod';
+import { COMPRESSION_SPEC } from '../compression/compression-spec.js';
+import { DEFAULT_STRAGGLER_SPEC, STRAGGLER_SPEC } from '../compute/straggler-spec.js';
+import { DEVICES_SPEC } from '../devices/device-profiles.js';
 
 const positiveInt = z.number().int().min(1);
 const probability = z.number().gt(0).lt(1);
@@ -98,6 +101,10 @@ export const SYSTEM_SPEC = z.strictObject({
   natsUrl: z.string().regex(/^(nats|tls|ws|wss):\/\/.+/, 'expected a URL such as nats://host:4222').optional(),
   /** Clients that have not reported this long after the round started count as dropped. */
   roundTimeoutSeconds: z.number().gt(0).default(600),
+  /** Simulated devices: speed, bandwidth, power and availability per share of the population. */
+  devices: DEVICES_SPEC.optional(),
+  /** What happens to clients that are slow in simulated time (needs devices). */
+  stragglers: STRAGGLER_SPEC.default(DEFAULT_STRAGGLER_SPEC),
 });
 
 export const OUTPUT_SPEC = z.strictObject({
@@ -153,9 +160,11 @@ export const SCENARIO_SPEC = z
     training: TRAINING_SPEC,
     strategy: STRATEGY_SPEC.default({ name: 'fedavg' }),
     evaluation: EVALUATION_SPEC.default({ every: 1 }),
-    system: SYSTEM_SPEC.default({ workers: 'auto', backend: 'auto', transport: 'auto', roundTimeoutSeconds: 600 }),
+    system: SYSTEM_SPEC.default({ workers: 'auto', backend: 'auto', transport: 'auto', roundTimeoutSeconds: 600, stragglers: DEFAULT_STRAGGLER_SPEC }),
     output: OUTPUT_SPEC.default({ dir: 'runs', saveModel: true }),
     privacy: PRIVACY_SPEC.default({ membershipInference: true }),
+    /** Update (client → coordinator) and broadcast (coordinator → client) codecs. */
+    compression: COMPRESSION_SPEC.default({ update: [] }),
   });
 
 export type Scenario = z.output<typeof SCENARIO_SPEC>;
