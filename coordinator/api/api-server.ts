@@ -145,8 +145,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         return;
       }
       void socket.join(room(runId as string));
-      socket.emit('run:state', jsonSafe(state));
+      // One full state per subscription: the ack when the client asked for one, else an event.
       if (typeof ack === 'function') ack(jsonSafe(state));
+      else socket.emit('run:state', jsonSafe(state));
     });
     socket.on('unsubscribe', (runId: unknown) => {
       if (typeof runId === 'string') void socket.leave(room(runId));
@@ -157,7 +158,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   registry.on('clients', (runId, events) => io.to(room(runId)).emit('run:clients', { runId, events }));
   registry.on('worker', (runId, worker) => io.to(room(runId)).emit('run:worker', { runId, worker }));
   registry.on('log', (runId, lines) => io.to(room(runId)).emit('run:log', { runId, lines }));
-  registry.on('status', (runId, status, summary, error) => io.to(room(runId)).emit('run:status', { runId, status, summary: jsonSafe(summary), error }));
+  registry.on('status', (runId, status, summary, error, hasReport) => io.to(room(runId)).emit('run:status', { runId, status, summary: jsonSafe(summary), error, hasReport }));
 
   const address = await app.listen({ port: options.port, host: options.host ?? '127.0.0.1' });
   return {

@@ -17,14 +17,14 @@
  * socket.io (default namespace):
  *   server → all:   'runs'        RunListItem[]                 whenever a run starts, changes status or ends
  *   client → server: 'subscribe'  runId, ack?: (RunState | { error }) => void
- *                    → joins the run's room and receives 'run:state' (the full state: a reconnecting
- *                      browser re-subscribes and is whole again)
+ *                    → joins the run's room and gets the full state once: as the ack's argument, or as a
+ *                      'run:state' event without an ack (a reconnecting browser re-subscribes and is whole again)
  *   server → room:  'run:state'   RunState
  *                   'run:round'   { runId, metrics: RoundMetricsView }
- *                   'run:clients' { runId, events: ClientEventView[] }   batched (≤ 10 per second)
- *                   'run:worker'  { runId, worker: WorkerView }
+ *                   'run:clients' { runId, events: ClientEventView[] }   batched (≤ 4 per second)
+ *                   'run:worker'  { runId, worker: WorkerView }          each worker at most once a second
  *                   'run:log'     { runId, lines: string[] }             batched
- *                   'run:status'  { runId, status: RunStatus, summary: Record<string, unknown> | null, error?: string }
+ *                   'run:status'  { runId, status: RunStatus, summary: Record<string, unknown> | null, error?: string, hasReport: boolean }
  *   client → server: 'unsubscribe' runId
  */
 

@@ -1,0 +1,220 @@
+/**
+ * The dashboard in a real browser against a real API server: a run started over REST shows up in
+ * the list, its page follows it live (round counter, accuracy chart, client grid) in two browser
+ * pages at once, the Stop button ends a run, and the finished run's report draws its charts.
+ *
+ * Needs Debian's chromium (apt-get install chromium), or FEDSIM_CHROMIUM pointing at a Chromium.
+ * Without it the test fails: the dashboard is only tested here.
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ApiServer } from '../../coordinator/api/api-server.js';
+import type { RunListItem, RunState } from '../../coordinator/api/api-types.js';
+import { ensureDashboardBuilt } from '../../coordinator/dashboard/build-dashboard.js';
+
+const CHROMIUM = process.env.FEDSIM_CHROMIUM ?? '/usr/bin/chromium';
+const ARTIFACTS = fileURLToPath(new URL('artifacts/', import.meta.url));
+const ROUNDS = 4;
+
+/** The issue's tiny run: seconds on 2 cores, enough rounds to watch the counter move. */
+function tinyScenario(name: string, rounds = ROUNDS): Record<string, unknown> {
+  return {
+    name,
+    seed: 11,
+    dataset: { name: 'mnist', trainLimit: 3000, testLimit: 1000 },
+    partition: { kind: 'iid', clients: 10 },
+    model: { name: 'mlp', hidden: [32] },
+    rounds,
+    clientsPerRound: 4,
+    training: { epochs: 1, batchSize: 10, optimizer: 'sgd', learningRate: 0.1 },
+    evaluation: { every: 1 },
+    system: { backend: 'cpu', transport: 'in-process', workers: 1, roundTimeoutSeconds: 60 },
+    output: { saveModel: false },
+    privacy: { membershipInference: false },
+  };
+}
+
+let server: ApiServer;
+let browser: Browser;
+let runsDir: string;
+
+async function api<T>(path: string, init?: { method: string; body: unknown }): Promise<{ status: number; body: T }> {
+  const response = await fetch(`${server.url}${path}`, init ? { method: init.method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(init.body) } : undefined);
+  return { status: response.status, body: (await response.json()) as T };
+}
+
+async function startRun(scenario: Record<string, unknown>): Promise<RunListItem> {
+  const { status, body } = await api<RunListItem>('/api/runs', { method: 'POST', body: { scenario } });
+  expect(status, JSON.stringify(body)).toBe(201);
+  return body;
+}
+
+async function screenshot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+/**
+ * Records every value the round counter and the accuracy chart's point count take, from now on:
+ * rounds of this run take a fraction of a second, quicker than polling from the test could see.
+ */
+async function recordProgress(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const seen = { rounds: [] as number[], points: [] as number[] };
+    (window as unknown as { progress: typeof seen }).progress = seen;
+    const sample = () => {
+      const rounds = Number(document.querySelector('[data-testid="round-counter"]')?.getAttribute('data-rounds-completed') ?? NaN);
+      const points = Number(document.querySelector('[data-testid="chart-quality"]')?.getAttribute('data-points') ?? 0);
+      if (!Number.isNaN(rounds) && seen.rounds.at(-1) !== rounds) seen.rounds.push(rounds);
+      if (seen.points.at(-1) !== points) seen.points.push(points);
+    };
+    new MutationObserver(sample).observe(document.body, { subtree: true, childList: true, attributes: true });
+    sample();
+  });
+}
+
+async function progressOf(page: Page): Promise<{ rounds: number[]; points: number[] }> {
+  return page.evaluate(() => (window as unknown as { progress: { rounds: number[]; points: number[] } }).progress);
+}
+
+/** Pixels that are not fully transparent: the canvas has been drawn on. */
+async function drawnCanvases(page: Page, selector: string): Promise<number[]> {
+  return page.$$eval(selector, (canvases) =>
+    (canvases as HTMLCanvasElement[]).map((canvas) => {
+      const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
+      let painted = 0;
+      for (let i = 3; i < data.length; i += 4) if (data[i] !== 0) painted++;
+      return painted;
+    }),
+  );
+}
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`no Chromium at ${CHROMIUM}: the dashboard e2e test drives a real browser. Install it (apt-get install -y chromium) or set FEDSIM_CHROMIUM to a Chromium binary.`);
+  }
+  mkdirSync(ARTIFACTS, { recursive: true });
+  runsDir = mkdtempSync(join(tmpdir(), 'fedsim-e2e-runs-'));
+  const dashboardDir = await ensureDashboardBuilt();
+  // Imported here rather than at the top, so a missing browser is reported before anything else.
+  const { startApiServer } = await import('../../coordinator/api/api-server.js');
+  server = await startApiServer({ port: 0, runsDir, scenariosDir: 'scenarios', logLevel: 'silent', dashboardDir });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.registry.stopAll();
+  await server?.close();
+  if (runsDir) rmSync(runsDir, { recursive: true, force: true });
+});
+
+describe('the dashboard', () => {
+  let runId: string;
+
+  it('follows a run live in two browsers, from the list and by link, then links its report', async () => {
+    const watcher = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    const lister = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    const pageErrors: string[] = [];
+    for (const page of [watcher, lister]) page.on('pageerror', (error) => pageErrors.push(error.message));
+
+    await lister.goto(`${server.url}/`);
+    await lister.getByTestId('run-list').waitFor();
+    // The start form offers the server's scenario files.
+    await expect.poll(() => lister.getByTestId('scenario-select').locator('option').count()).toBeGreaterThan(0);
+
+    const run = await startRun(tinyScenario('e2e-dashboard'));
+    runId = run.id;
+    expect(run).toMatchObject({ status: 'starting', live: true, roundsPlanned: ROUNDS });
+
+    // One browser opens the run straight away and watches every change...
+    await watcher.goto(`${server.url}/#/runs/${encodeURIComponent(runId)}`);
+    await watcher.getByTestId('round-counter').waitFor();
+    await recordProgress(watcher);
+    // A round in progress shows its clients in the grid, coloured by state.
+    await watcher.locator('[data-testid="client-grid"] [data-client-id]').first().waitFor({ timeout: 60_000 });
+    await screenshot(watcher, 'run-live');
+
+    // ...the other finds it in the run list (pushed by the 'runs' broadcast) and clicks into it.
+    const row = lister.locator(`[data-testid="run-row"][data-run-id="${runId}"]`);
+    await row.waitFor();
+    await screenshot(lister, 'run-list-live');
+    await row.getByTestId('run-link').click();
+    await lister.waitForURL(`**/#/runs/${encodeURIComponent(runId)}`);
+    await lister.getByTestId('round-counter').waitFor();
+
+    for (const page of [watcher, lister]) {
+      await page.locator('[data-testid="run-status"][data-status="completed"]').waitFor({ timeout: 120_000 });
+      await expect.poll(() => page.getByTestId('round-counter').getAttribute('data-rounds-completed')).toBe(String(ROUNDS));
+      await expect.poll(() => page.getByTestId('chart-quality').getAttribute('data-points')).toBe(String(ROUNDS));
+      await expect.poll(() => page.getByTestId('round-counter').textContent()).toBe(`Round ${ROUNDS} / ${ROUNDS}`);
+      await page.getByTestId('report-link').waitFor({ state: 'visible' });
+    }
+    await screenshot(watcher, 'run-completed');
+
+    // The counter and the chart moved up round by round rather than appearing whole at the end.
+    const progress = await progressOf(watcher);
+    expect(progress.rounds.at(-1)).toBe(ROUNDS);
+    expect(progress.rounds, `round counter values seen: ${progress.rounds}`).toEqual([...progress.rounds].sort((a, b) => a - b));
+    expect(new Set(progress.rounds).size, `round counter values seen: ${progress.rounds}`).toBeGreaterThan(1);
+    expect(progress.points.at(-1)).toBe(ROUNDS);
+    expect(new Set(progress.points.filter((p) => p > 0)).size, `chart points seen: ${progress.points}`).toBeGreaterThan(1);
+
+    // The live page drew its charts with the report's chart code, on real canvases.
+    expect(Math.min(...(await drawnCanvases(watcher, '[data-testid="chart-quality"] canvas')))).toBeGreaterThan(0);
+    expect(await watcher.locator('[data-testid="charts"] > .chart').count()).toBeGreaterThanOrEqual(3);
+    // The worker that trained the run, with its backend and speed.
+    await expect.poll(() => watcher.locator('[data-testid="workers"] [data-worker-id]').count()).toBeGreaterThan(0);
+    expect(await watcher.getByTestId('workers').textContent()).toMatch(/samples\/s/);
+    expect(await watcher.getByTestId('log-tail').textContent()).not.toBe('');
+    expect(await watcher.getByTestId('stop-button').isHidden()).toBe(true);
+    expect(pageErrors).toEqual([]);
+    await watcher.close();
+    await lister.close();
+  }, 240_000);
+
+  it("serves the finished run's report with its charts drawn", async () => {
+    const state = await api<RunState>(`/api/runs/${encodeURIComponent(runId)}`);
+    expect(state.body).toMatchObject({ status: 'completed', roundsCompleted: ROUNDS, hasReport: true });
+
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    const response = await page.goto(`${server.url}/api/runs/${encodeURIComponent(runId)}/report`);
+    expect(response?.status()).toBe(200);
+    await page.locator('#charts canvas').first().waitFor();
+    expect(await page.locator('#charts').textContent()).not.toMatch(/could not be drawn/);
+    const painted = await drawnCanvases(page, '#charts canvas');
+    expect(painted.length).toBeGreaterThanOrEqual(3);
+    expect(Math.min(...painted)).toBeGreaterThan(0);
+    await screenshot(page, 'report');
+    await page.close();
+  }, 60_000);
+
+  it('stops a live run from its page and sees it again, whole, after a reconnect', async () => {
+    const run = await startRun(tinyScenario('e2e-dashboard-stop', 200));
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    await page.goto(`${server.url}/#/runs/${encodeURIComponent(run.id)}`);
+    await expect.poll(() => page.getByTestId('round-counter').getAttribute('data-rounds-completed'), { timeout: 60_000 }).not.toBe('0');
+
+    // Cut every socket's connection while rounds go on, as a network drop or server restart
+    // would; the page must re-subscribe (the server forgot its rooms) and catch up on what it missed.
+    for (const socket of server.io.sockets.sockets.values()) socket.conn.close();
+    await page.locator('[data-testid="connection"][data-connected="false"]').waitFor();
+    await page.locator('[data-testid="connection"][data-connected="true"]').waitFor({ timeout: 30_000 });
+    const before = Number(await page.getByTestId('round-counter').getAttribute('data-rounds-completed'));
+    await expect.poll(async () => Number(await page.getByTestId('round-counter').getAttribute('data-rounds-completed'))).toBeGreaterThan(before);
+
+    await page.getByTestId('stop-button').click();
+    await page.locator('[data-testid="run-status"][data-status="completed"]').waitFor({ timeout: 60_000 });
+    const state = (await api<RunState>(`/api/runs/${encodeURIComponent(run.id)}`)).body;
+    expect(state.summary).toMatchObject({ stopReason: 'stopped' });
+    expect(state.roundsCompleted).toBeLessThan(200);
+    // The page shows what the server has: every completed round, none missed while disconnected.
+    expect(await page.getByTestId('round-counter').getAttribute('data-rounds-completed')).toBe(String(state.roundsCompleted));
+    expect(await page.getByTestId('chart-quality').getAttribute('data-points')).toBe(String(state.roundsCompleted));
+    await screenshot(page, 'run-stopped');
+    await page.close();
+  }, 180_000);
+});
