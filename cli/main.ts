@@ -8,8 +8,9 @@ import { LOG_LEVELS, type LogLevel } from '../shared/logging/logger.js';
 import { clientsPerRound, loadScenarioFile, ScenarioError } from '../shared/scenario/load-scenario.js';
 import type { Coordinator } from '../coordinator/coordinator.js';
 import type { BackendPreference } from '../client/backend/select-backend.js';
-import { parseCount } from './argument-parsers.js';
+import { defaultLogLevel, parseCount } from './argument-parsers.js';
 import { compareCommand } from './compare-command.js';
+import { deployCommand } from './deploy-command.js';
 import { serveCommand } from './serve-command.js';
 import { privacyCommand } from './privacy-command.js';
 import { reportCommand } from './report-command.js';
@@ -21,7 +22,8 @@ const program = new Command()
   .description('Federated-learning simulator: FedAvg rounds over NATS with TensorFlow.js workers.')
   .showHelpAfterError();
 
-const logLevelOption = () => new Option('--log-level <level>', 'terminal log level').choices(LOG_LEVELS).default('info');
+// FEDSIM_LOG_LEVEL sets the default where flags are awkward (container manifests).
+const logLevelOption = () => new Option('--log-level <level>', 'terminal log level (default: FEDSIM_LOG_LEVEL or info)').choices(LOG_LEVELS).default(defaultLogLevel('info'));
 
 program
   .command('run')
@@ -30,13 +32,14 @@ program
   .option('--json', 'print the run summary as JSON on stdout (for scripts)')
   .option('--workers <n>', 'worker processes to start (overrides system.workers; 0 = only workers started by hand)', parseCount)
   .option('--serve <port>', 'serve the live dashboard and HTTP API on this port while the run lasts', parseCount)
+  .option('--host <host>', 'interface --serve listens on (0.0.0.0 in a container)', '127.0.0.1')
   .addOption(logLevelOption())
-  .action(async (file: string, opts: { json?: boolean; workers?: number; serve?: number; logLevel: LogLevel }) => {
+  .action(async (file: string, opts: { json?: boolean; workers?: number; serve?: number; host: string; logLevel: LogLevel }) => {
     const scenario = await loadScenarioFile(file);
     const { runSimulation, summaryLine } = await import('../coordinator/run-simulation.js');
     if (opts.serve !== undefined) {
       const { runWithDashboard } = await import('./serve-command.js');
-      const summary = await runWithDashboard(scenario, { port: opts.serve, logLevel: opts.logLevel, workers: opts.workers, progress: !opts.json || process.stderr.isTTY === true });
+      const summary = await runWithDashboard(scenario, { port: opts.serve, host: opts.host, logLevel: opts.logLevel, workers: opts.workers, progress: !opts.json || process.stderr.isTTY === true });
       if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
       else process.stderr.write(`${summaryLine(summary)}\n`);
       process.exitCode = summary.status === 'completed' ? 0 : 1;
@@ -148,6 +151,7 @@ program
   });
 
 program.addCommand(compareCommand());
+program.addCommand(deployCommand());
 program.addCommand(serveCommand());
 program.addCommand(privacyCommand());
 program.addCommand(reportCommand());

@@ -1,7 +1,7 @@
 /** `fedsim serve`: the HTTP API, socket.io feed and dashboard; runs start from the API. */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { LOG_LEVELS, type LogLevel } from '../shared/logging/logger.js';
-import { parseCount } from './argument-parsers.js';
+import { defaultLogLevel, parseCount } from './argument-parsers.js';
 
 export function serveCommand(): Command {
   return new Command('serve')
@@ -11,7 +11,7 @@ export function serveCommand(): Command {
     .option('--runs-dir <dir>', 'where runs are written and finished runs are listed from', 'runs')
     .option('--scenarios <dir>', 'scenarios that POST /api/runs {"scenarioName": …} may start', 'scenarios')
     .option('--workers <n>', "worker processes each run starts (default: the scenario's system.workers)", parseCount)
-    .addOption(new Option('--log-level <level>', 'terminal log level of runs').choices(LOG_LEVELS).default('warn'))
+    .addOption(new Option('--log-level <level>', 'terminal log level of runs (default: FEDSIM_LOG_LEVEL or warn)').choices(LOG_LEVELS).default(defaultLogLevel('warn')))
     .action(async (opts: { port: number; host: string; runsDir: string; scenarios: string; workers?: number; logLevel: LogLevel }) => {
       const server = await startServer({ ...opts });
       process.stderr.write(`fedsim serve: dashboard and API on ${server.url}  (Ctrl-C to stop)\n`);
@@ -48,11 +48,11 @@ function parsePort(value: string): number {
 /** `fedsim run --serve PORT`: the run, watchable in a browser while it lasts. */
 export async function runWithDashboard(
   scenario: import('../shared/scenario/schema.js').Scenario,
-  options: { port: number; logLevel: LogLevel; workers?: number; progress: boolean },
+  options: { port: number; host: string; logLevel: LogLevel; workers?: number; progress: boolean },
 ): Promise<import('../coordinator/run-simulation.js').RunSummary> {
   const { RunRegistry } = await import('../coordinator/api/run-registry.js');
   const registry = new RunRegistry({ runsDir: scenario.output.dir, logLevel: options.logLevel, workers: options.workers, progress: options.progress });
-  const server = await startServer({ port: options.port, host: '127.0.0.1', runsDir: scenario.output.dir, scenarios: 'scenarios', logLevel: options.logLevel, registry });
+  const server = await startServer({ port: options.port, host: options.host, runsDir: scenario.output.dir, scenarios: 'scenarios', logLevel: options.logLevel, registry });
   const run = registry.start(scenario);
   process.stderr.write(`watch it live: ${server.url}/#/runs/${run.id}\n`);
   let interrupts = 0;
