@@ -27,6 +27,7 @@ import type { LayersModel } from '../shared/tf.js';
 import { subtract } from '../shared/vector/vector-math.js';
 import { selectBackend, type ActiveBackend, type BackendPreference } from './backend/select-backend.js';
 import { privatizeUpdate } from './privacy/privatize-update.js';
+import { SecureAggregationHost } from './secure-aggregation/secure-aggregation-host.js';
 import { trainLocal } from './training/local-training.js';
 
 export interface WorkerOptions {
@@ -81,6 +82,8 @@ export class Worker {
   private stopReason: string | null = null;
   private codec: VectorCodec | null = null;
   private readonly errorFeedback = new Map<number, ErrorFeedback>();
+  /** Secure-aggregation runs: this worker's clients' protocol state (their secrets stay in this process). */
+  private secureAggregation: SecureAggregationHost | null = null;
   private readonly stats: Omit<WorkerStats, 'endReason'>;
 
   constructor(private readonly options: WorkerOptions) {
@@ -114,6 +117,10 @@ export class Worker {
       }
     });
     this.running = true;
+    if (scenario.privacy.secureAggregation) {
+      this.secureAggregation = new SecureAggregationHost({ bus: this.options.bus, subjects: this.subjects, workerId: this.workerId, log });
+      this.secureAggregation.start();
+    }
     this.listenForTask();
     await this.options.bus.flush();
     const ready = encodeFrame('ready', { workerId: this.workerId, backend: backend.name, detail: backend.detail });
@@ -132,6 +139,7 @@ export class Worker {
     this.controlSubscription?.unsubscribe();
     this.taskSubscription = null;
     this.controlSubscription = null;
+    this.secureAggregation?.stop();
     this.finished?.(reason);
   }
 
@@ -227,7 +235,7 @@ export class Worker {
     });
     const delta = subtract(getFlatWeights(federation.model), global);
     const privatized = task.privacy ? privatizeUpdate(delta, task.privacy, new Rng(task.seed).fork('local-dp-noise')) : null;
-    const payload = this.compress(task.clientId, delta, new Rng(task.seed).fork('compression'));
+    const payload = task.secureAggregation ? delta : this.compress(task.clientId, delta, new Rng(task.seed).fork('compression'));
     this.stats.clientsTrained += 1;
     this.stats.samplesTrained += result.samples * training.epochs;
     this.stats.trainMs += result.trainMs;
@@ -235,25 +243,26 @@ export class Worker {
     this.options.metrics?.samplesTrained.inc(result.samples * training.epochs);
     this.options.metrics?.trainDuration.observe(result.trainMs / 1000);
 
-    await sendUpdate(
-      bus,
-      this.subjects.results,
-      {
-        transferId: `${this.workerId}:${task.round}:${task.clientId}`,
-        workerId: this.workerId,
-        round: task.round,
-        clientId: task.clientId,
-        report: {
-          samples: result.samples,
-          steps: result.steps,
-          loss: result.meanLoss,
-          trainMs: result.trainMs,
-          backend: federation.backend.name,
-          ...(privatized ? { unclipped: privatized.unclipped } : {}),
-        },
-      },
-      payload,
-    );
+    const report = {
+      samples: result.samples,
+      steps: result.steps,
+      loss: result.meanLoss,
+      trainMs: result.trainMs,
+      backend: federation.backend.name,
+      // Under secure aggregation the clip bit is summed inside the masked vector, not sent in clear.
+      ...(privatized && !task.secureAggregation ? { unclipped: privatized.unclipped } : {}),
+    };
+    if (task.secureAggregation) {
+      if (!this.secureAggregation) throw new Error('a secure-aggregation task in a run without privacy.secureAggregation');
+      await this.secureAggregation.advertise({ ...task, secureAggregation: task.secureAggregation }, delta, privatized?.unclipped, report);
+    } else {
+      await sendUpdate(
+        bus,
+        this.subjects.results,
+        { transferId: `${this.workerId}:${task.round}:${task.clientId}`, workerId: this.workerId, round: task.round, clientId: task.clientId, report },
+        payload,
+      );
+    }
     log.debug({ round: task.round, clientId: task.clientId, samples: result.samples, loss: result.meanLoss, ms: Math.round(result.trainMs) }, 'client trained');
   }
 

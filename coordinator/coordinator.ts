@@ -17,13 +17,17 @@ import { resolveDpPlan, type DpPlan } from './privacy/dp-plan.js';
 import { PrivacyLedger, type RoundPrivacy } from './privacy/privacy-ledger.js';
 import { DpFedAvg } from './strategies/dp-fedavg.js';
 import { FedAvg } from './strategies/fedavg.js';
-import type { RoundPlan, Strategy } from './strategies/strategy.js';
+import type { RoundOutcome, RoundPlan, Strategy } from './strategies/strategy.js';
 import type { VectorCodec } from '../shared/compression/codec.js';
 import { createCodec } from '../shared/compression/pipeline.js';
 import { FederationClock } from './simulation/federation-clock.js';
 import { ModelServer } from './transport/model-server.js';
 import { TaskDispatcher } from './transport/task-dispatcher.js';
-import { UpdateReceiver } from './transport/update-receiver.js';
+import { UpdateReceiver, type ReceivedPayload } from './transport/update-receiver.js';
+import { SecureAggregation, type SecAggRoundMetrics, type SecureRoundResult } from './secure-aggregation/secure-aggregation.js';
+import { resolveSecAggSettings } from './secure-aggregation/secure-aggregation-settings.js';
+import type { UpdateReport } from '../shared/protocol/transfers.js';
+import type { SecAggMessage } from '../shared/secure-aggregation/index.js';
 
 export interface RoundMetrics {
   round: number;
@@ -69,6 +73,8 @@ export interface RoundMetrics {
   emissionsGramsTotal: number | null;
   /** Bytes down + up of the run so far. */
   bytesTotal: number;
+  /** Secure-aggregation runs: the protocol's parameters, survivors, dropouts per step, abort, cost. */
+  secureAggregation?: SecAggRoundMetrics;
 }
 
 export interface WorkerInfo {
@@ -131,6 +137,8 @@ export class Coordinator {
   private readonly modelServer: ModelServer;
   private readonly receiver: UpdateReceiver;
   private readonly dispatcher: TaskDispatcher;
+  /** Secure-aggregation runs: the protocol's coordinator side. */
+  private readonly secure: SecureAggregation | null;
   private joinSubscription: BusSubscription | null = null;
   private readySubscription: BusSubscription | null = null;
   private readyWaiters: (() => void)[] = [];
@@ -161,6 +169,17 @@ export class Coordinator {
     this.modelServer = new ModelServer(bus, this.subjects.model, log);
     this.receiver = new UpdateReceiver(bus, this.subjects.results, log);
     this.dispatcher = new TaskDispatcher(bus, this.subjects.tasks, log);
+    const secAgg = resolveSecAggSettings(scenario);
+    this.secure = secAgg ? new SecureAggregation({ bus, subjects: this.subjects, settings: secAgg, session: options.runId.slice(0, 200), seed: scenario.seed, log }) : null;
+  }
+
+  /**
+   * Test seam: sees every update payload the coordinator receives (before any check) and every
+   * secure-aggregation message, decoded, so a test can assert what the coordinator ever holds.
+   */
+  inspect(observer: { onPayload?: (payload: ReceivedPayload) => void; onSecAggMessage?: (message: SecAggMessage, clientId: number) => void }): void {
+    this.receiver.onPayload = observer.onPayload ?? null;
+    if (this.secure) this.secure.onMessage = observer.onSecAggMessage ?? null;
   }
 
   /** Starts answering workers (joins, model fetches, updates) before any round runs. */
@@ -198,6 +217,7 @@ export class Coordinator {
     });
     this.modelServer.start();
     this.receiver.start();
+    this.secure?.start();
     log.debug({ coordinatorHost: hostname() }, 'coordinator listening');
   }
 
@@ -289,6 +309,7 @@ export class Coordinator {
     }
     this.modelServer.stop();
     this.receiver.stop();
+    this.secure?.stop();
   }
 
   private async runRound(round: number, global: Float32Array, plan: RoundPlan): Promise<{ weights: Float32Array; metrics: RoundMetrics }> {
@@ -312,71 +333,103 @@ export class Coordinator {
 
     let allReported!: () => void;
     const allIn = new Promise<void>((resolve) => (allReported = resolve));
-    const awaited = new Set(dispatched);
-    if (awaited.size === 0) allReported();
-    this.receiver.open({
-      round,
-      awaited,
-      rules: { expectedLength: global.length, maxNorm: maxNormOf(scenario, plan) },
-      onAccepted: (update) => {
-        reported.push({ clientId: update.clientId, steps: update.report.steps });
-        aggregation.add({
-          clientId: update.clientId,
-          // Partial work: an update from fewer steps counts for less (FedProx-style weighting).
-          samples: update.report.samples * Math.min(1, update.report.steps / Math.max(this.clock.plannedSteps(update.clientId), 1)),
-          steps: update.report.steps,
-          loss: update.report.loss,
-          delta: update.delta,
-          unclipped: update.report.unclipped,
-        });
-        clientTrainMs += update.report.trainMs;
-        reportingWorkers.add(update.workerId);
-        clientEvent({
-          round,
-          clientId: update.clientId,
-          state: 'done',
-          workerId: update.workerId,
-          samplesTrained: update.report.samples * scenario.training.epochs,
-          trainMs: update.report.trainMs,
-        });
-        this.dispatcher.workerMayBeIdle();
-        if (awaited.size === 0) allReported();
-      },
-      onRejected: (clientId, workerId, reason) => {
-        rejected += 1;
-        log.warn({ round, clientId, workerId, reason }, 'update rejected');
-        clientEvent({ round, clientId, state: 'rejected', workerId, reason });
-        this.dispatcher.workerMayBeIdle();
+    /** Clients whose training is awaited (under secure aggregation, their keys with the training report). */
+    const awaited = new Set<number>();
+    /** Secure aggregation: the training reports, for the survivors' train loss. */
+    const reports = new Map<number, UpdateReport>();
+    const trained = (clientId: number, workerId: string, report: UpdateReport) => {
+      reported.push({ clientId, steps: report.steps });
+      clientTrainMs += report.trainMs;
+      clientEvent({ round, clientId, state: 'done', workerId, samplesTrained: report.samples * scenario.training.epochs, trainMs: report.trainMs });
+      this.dispatcher.workerMayBeIdle();
+    };
+    // Secure aggregation fixes the cohort before any task goes out (each task carries its index).
+    const secure = this.secure?.beginRound(round, dispatched, global.length, {
+      onTrained: (clientId, workerId, report) => {
+        awaited.delete(clientId);
+        reports.set(clientId, report);
+        trained(clientId, workerId, report);
         if (awaited.size === 0) allReported();
       },
     });
+    if (!secure?.abortBeforeStart) dispatched.forEach((clientId) => awaited.add(clientId));
+    if (awaited.size === 0) allReported();
+    const onRejected = (clientId: number, workerId: string, reason: string) => {
+      rejected += 1;
+      log.warn({ round, clientId, workerId, reason }, 'update rejected');
+      clientEvent({ round, clientId, state: 'rejected', workerId, reason });
+      secure?.refused(clientId);
+      this.dispatcher.workerMayBeIdle();
+      if (awaited.size === 0) allReported();
+    };
+    const rules = { expectedLength: global.length, maxNorm: maxNormOf(scenario, plan) };
+    if (secure) {
+      // Masked inputs arrive after training, for the clients sent share deliveries; no plain update is taken.
+      this.receiver.open({ round, awaited: secure.maskedAwaited, rules, masked: secure.maskedIntake, onAccepted: () => {}, onRejected });
+    } else {
+      this.receiver.open({
+        round,
+        awaited,
+        rules,
+        onAccepted: (update) => {
+          aggregation.add({
+            clientId: update.clientId,
+            // Partial work: an update from fewer steps counts for less (FedProx-style weighting).
+            samples: update.report.samples * Math.min(1, update.report.steps / Math.max(this.clock.plannedSteps(update.clientId), 1)),
+            steps: update.report.steps,
+            loss: update.report.loss,
+            delta: update.delta,
+            unclipped: update.report.unclipped,
+          });
+          reportingWorkers.add(update.workerId);
+          trained(update.clientId, update.workerId, update.report);
+          if (awaited.size === 0) allReported();
+        },
+        onRejected,
+      });
+    }
 
     const seedRng = new Rng(scenario.seed).fork(`client-seeds:${round}`);
     const seeds = new Map(selected.map((clientId) => [clientId, seedRng.nextUint32()]));
     const undispatched = await this.dispatcher.dispatch(
       round,
-      dispatched,
+      secure?.abortBeforeStart ? [] : dispatched,
       (id) => seeds.get(id)!,
       deadline,
       (assignment) => {
         log.debug({ round, ...assignment }, 'client assigned');
+        secure?.assign(assignment.clientId, assignment.workerId);
         clientEvent({ round, clientId: assignment.clientId, state: 'training', workerId: assignment.workerId });
       },
       () => awaited.size > 0,
       plan.taskPrivacy,
       (clientId) => maxSteps.get(clientId),
+      secure ? (clientId) => secure.taskFor(clientId) : undefined,
     );
     if (undispatched.length > 0) log.warn({ round, clients: undispatched.length }, 'no worker took these clients before the deadline');
 
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([allIn, new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))))]);
     clearTimeout(timer);
-    const dropped = awaited.size;
+    let dropped = awaited.size;
     for (const clientId of awaited) clientEvent({ round, clientId, state: 'dropped' });
-    this.receiver.close();
     if (dropped > 0) log.warn({ round, dropped }, 'clients dropped at the round deadline');
+    let secured: SecureRoundResult | null = null;
+    if (secure) {
+      secured = await secure.complete();
+      ({ dropped, rejected } = this.settleSecureRound(round, secured, dispatched, reports, reportingWorkers, secure.refusedClients, secure.hostOfClient.bind(secure)));
+    }
+    this.receiver.close();
 
-    const outcome = aggregation.finish(global);
+    if (secured?.ok) {
+      aggregation.addSecureSum({
+        sum: secured.sum,
+        clients: secured.survivors.map((clientId) => ({ clientId, loss: reports.get(clientId)!.loss, samples: reports.get(clientId)!.samples })),
+        ...(secured.unclipped !== undefined ? { unclipped: secured.unclipped } : {}),
+      });
+    }
+    // An aborted secure round leaves the model as it was: nothing was learned from it.
+    const outcome: RoundOutcome = secured && !secured.ok ? { weights: global, trainLoss: null, clients: 0, samples: 0 } : aggregation.finish(global);
     const metrics: RoundMetrics = {
       round,
       selected: selected.length,
@@ -391,20 +444,57 @@ export class Coordinator {
       wallMs: 0,
       evalMs: 0,
       clientTrainMs,
-      bytesDown: this.modelServer.takeBytesSent(),
-      bytesUp: this.receiver.takeBytesReceived(),
+      // Secure aggregation: its batches besides the model and the (masked) update transfers.
+      bytesDown: this.modelServer.takeBytesSent() + (secured ? secured.metrics.bytesDown : 0),
+      bytesUp: this.receiver.takeBytesReceived() + (secure?.batchBytesUp ?? 0),
       workers: reportingWorkers.size,
       ...this.clock.finishRound(round, reported),
       bytesTotal: 0,
+      ...(secured ? { secureAggregation: secured.metrics } : {}),
     };
     this.bytesTotal += metrics.bytesDown + metrics.bytesUp;
     metrics.bytesTotal = this.bytesTotal;
-    if (this.ledger && outcome.privacy) {
+    // An aborted secure round released nothing, but is charged as if it had: a dropout may depend
+    // on a client's data (a crash on it), and over-counting ε is the safe side.
+    const privacyFacts = outcome.privacy ?? (secured && !secured.ok && plan.taskPrivacy ? { clipNorm: plan.taskPrivacy.clipNorm, nextClipNorm: plan.taskPrivacy.clipNorm } : undefined);
+    if (this.ledger && privacyFacts) {
       // Only clients that were sent a task released anything; stragglers and offline clients did not.
-      metrics.privacy = this.ledger.record(dispatched, outcome.privacy);
-      log.info({ round, epsilon: metrics.privacy.epsilon, cohort: dispatched.length, clipNorm: outcome.privacy.clipNorm }, 'privacy spent');
+      metrics.privacy = this.ledger.record(dispatched, privacyFacts);
+      log.info({ round, epsilon: metrics.privacy.epsilon, cohort: dispatched.length, clipNorm: privacyFacts.clipNorm }, 'privacy spent');
     }
     return { weights: outcome.weights, metrics };
+  }
+
+  /**
+   * A secure round's bookkeeping: which clients made it into the sum, which dropped out at a
+   * protocol step (events, log), and the round's dropped / rejected counts over the whole cohort.
+   */
+  private settleSecureRound(
+    round: number,
+    secured: SecureRoundResult,
+    cohort: readonly number[],
+    reports: ReadonlyMap<number, UpdateReport>,
+    reportingWorkers: Set<string>,
+    refused: ReadonlySet<number>,
+    hostOf: (clientId: number) => string | undefined,
+  ): { dropped: number; rejected: number } {
+    const { log } = this.options;
+    const clientEvent = this.options.onClientEvent ?? (() => {});
+    const inSum = new Set(secured.ok ? secured.survivors : []);
+    for (const clientId of inSum) reportingWorkers.add(hostOf(clientId)!);
+    const rejected = cohort.filter((id) => refused.has(id) && !inSum.has(id)).length;
+    const m = secured.metrics;
+    if (!secured.ok) {
+      log.warn({ round, step: m.abortStep, reason: m.abortReason, survivors: m.survivors, cohort: m.cohort }, 'secure aggregation aborted; the global model stays as it was');
+    } else {
+      log.info({ round, survivors: m.survivors, cohort: m.cohort, droppedAt: m.droppedAt, serverMs: Math.round(m.serverMs), protocolMs: Math.round(m.protocolMs) }, 'secure aggregation done');
+    }
+    // Trained clients whose update did not reach the model (a later step lost them, or the round aborted).
+    for (const clientId of reports.keys()) {
+      if (inSum.has(clientId) || refused.has(clientId)) continue;
+      clientEvent({ round, clientId, state: 'dropped', workerId: hostOf(clientId), reason: secured.ok ? 'dropped out during secure aggregation' : `secure aggregation aborted: ${m.abortReason}` });
+    }
+    return { dropped: cohort.length - inSum.size - rejected, rejected };
   }
 }
 

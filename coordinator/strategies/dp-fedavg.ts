@@ -12,7 +12,7 @@ import { WeightedSum } from '../aggregation/weighted-sum.js';
 import type { DpPlan } from '../privacy/dp-plan.js';
 import { poissonSample } from '../privacy/poisson-sampling.js';
 import { QuantileClipNorm } from '../privacy/quantile-clip-norm.js';
-import { meanTrainLoss, type ClientUpdate, type RoundAggregation, type RoundOutcome, type RoundPlan, type Strategy } from './strategy.js';
+import { meanTrainLoss, type ClientUpdate, type RoundAggregation, type RoundOutcome, type RoundPlan, type SecureSum, type Strategy } from './strategy.js';
 
 export class DpFedAvg implements Strategy {
   readonly name = 'dp-fedavg';
@@ -72,6 +72,13 @@ class DpAggregation implements RoundAggregation {
     this.sum.add(update.delta, 1);
     if (update.unclipped === true) this.unclipped += 1;
     this.losses.push({ clientId: update.clientId, loss: update.loss, samples: update.samples });
+  }
+
+  /** Central DP only (validation refuses local DP with secure aggregation): noise goes on this sum in finish(). */
+  addSecureSum(secure: SecureSum): void {
+    this.sum.add(secure.sum, 1);
+    this.unclipped += secure.unclipped ?? 0;
+    this.losses.push(...secure.clients);
   }
 
   finish(global: Float32Array): RoundOutcome {

@@ -5,7 +5,7 @@
  */
 import { Rng } from '../../shared/random.js';
 import { WeightedSum } from '../aggregation/weighted-sum.js';
-import { meanTrainLoss, type ClientUpdate, type RoundAggregation, type RoundOutcome, type RoundPlan, type Strategy } from './strategy.js';
+import { meanTrainLoss, type ClientUpdate, type RoundAggregation, type RoundOutcome, type RoundPlan, type SecureSum, type Strategy } from './strategy.js';
 
 export interface SelectionEligibility {
   isAvailable(clientId: number, round: number): boolean;
@@ -51,15 +51,26 @@ class FedAvgAggregation implements RoundAggregation {
     this.sum = new WeightedSum(parameterCount);
   }
 
+  /** Secure aggregation: the survivors' count, the divisor of their uniform mean. */
+  private secureClients = 0;
+
   add(update: ClientUpdate): void {
     if (!(update.samples > 0)) throw new RangeError(`client ${update.clientId} reported ${update.samples} samples`);
+    if (this.secureClients > 0) throw new Error('FedAvg: a round takes either updates or one secure sum');
     this.sum.add(update.delta, update.samples);
     this.losses.push({ clientId: update.clientId, loss: update.loss, samples: update.samples });
   }
 
+  addSecureSum(secure: SecureSum): void {
+    if (this.sum.added > 0 || secure.clients.length === 0) throw new Error('FedAvg: a round takes either updates or one non-empty secure sum');
+    this.sum.add(secure.sum, 1);
+    this.secureClients = secure.clients.length;
+    this.losses.push(...secure.clients);
+  }
+
   finish(global: Float32Array): RoundOutcome {
     if (this.sum.added === 0) return { weights: global, trainLoss: null, clients: 0, samples: 0 };
-    const meanDelta = this.sum.result();
+    const meanDelta = this.secureClients > 0 ? this.sum.result(this.secureClients) : this.sum.result();
     const weights = new Float32Array(global.length);
     for (let i = 0; i < global.length; i++) weights[i] = global[i]! + meanDelta[i]!;
     const samples = this.losses.reduce((s, l) => s + l.samples, 0);

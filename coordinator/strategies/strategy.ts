@@ -46,8 +46,25 @@ export interface RoundOutcome {
   privacy?: RoundPrivacyFacts;
 }
 
+/**
+ * What secure aggregation hands the strategy instead of updates: the unmasked sum of the
+ * survivors' clipped updates, each counted once (uniform weights). Individual updates never
+ * reach the coordinator, so sample weighting would need clients to pre-multiply; fedsim keeps
+ * weights uniform, as DP-FedAvg does.
+ */
+export interface SecureSum {
+  /** Σ Δₖ over the survivors, decoded from fixed point. */
+  sum: Float32Array;
+  /** The survivors' training facts (sent in clear with their keys), for the train loss. */
+  clients: { clientId: number; loss: number; samples: number }[];
+  /** DP adaptive clipping: survivors whose update was inside the clip norm (summed securely too). */
+  unclipped?: number;
+}
+
 export interface RoundAggregation {
   add(update: ClientUpdate): void;
+  /** Secure aggregation's result, once per round, in place of add(). */
+  addSecureSum(secure: SecureSum): void;
   /** The next global model (the current one unchanged when no update arrived, except for DP noise). */
   finish(global: Float32Array): RoundOutcome;
 }

@@ -7,7 +7,10 @@
 import type { Logger } from 'pino';
 import { BusError, type Bus } from '../../shared/bus/bus.js';
 import { decodeFrameOf, encodeFrame } from '../../shared/protocol/frame.js';
+import type { MessageHeader } from '../../shared/protocol/messages.js';
 import type { TaskPrivacy } from '../strategies/strategy.js';
+
+export type TaskSecureAggregation = NonNullable<MessageHeader<'task'>['secureAggregation']>;
 
 const ACK_TIMEOUT_MS = 5_000;
 const IDLE_POLL_MS = [2, 5, 10, 20, 50];
@@ -44,13 +47,23 @@ export class TaskDispatcher {
     stillWanted: () => boolean = () => true,
     privacy?: TaskPrivacy,
     maxStepsFor: (clientId: number) => number | undefined = () => undefined,
+    secureAggregationFor: (clientId: number) => TaskSecureAggregation | undefined = () => undefined,
   ): Promise<number[]> {
     let next = 0;
     let idleTries = 0;
     while (next < clients.length && Date.now() < deadline && stillWanted()) {
       const clientId = clients[next]!;
       const maxSteps = maxStepsFor(clientId);
-      const task = encodeFrame('task', { round, clientId, seed: seedFor(clientId), deadline, ...(privacy ? { privacy } : {}), ...(maxSteps !== undefined ? { maxSteps } : {}) });
+      const secureAggregation = secureAggregationFor(clientId);
+      const task = encodeFrame('task', {
+        round,
+        clientId,
+        seed: seedFor(clientId),
+        deadline,
+        ...(privacy ? { privacy } : {}),
+        ...(maxSteps !== undefined ? { maxSteps } : {}),
+        ...(secureAggregation ? { secureAggregation } : {}),
+      });
       try {
         const reply = await this.bus.request(this.subject, task, Math.min(ACK_TIMEOUT_MS, Math.max(1, deadline - Date.now())));
         const ack = decodeFrameOf(reply, 'task-ack');

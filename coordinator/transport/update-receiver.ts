@@ -24,6 +24,27 @@ export interface RoundIntake {
   rules: UpdateRules;
   onAccepted(update: ReceivedUpdate): void;
   onRejected(clientId: number, workerId: string, reason: string): void;
+  /**
+   * Secure aggregation: the round takes masked-input messages only, and hands each to `onMasked`
+   * (which returns why it is refused, or null). Plain updates are refused, so no individual
+   * update can reach the coordinator even from a client that skips masking.
+   */
+  masked?: MaskedIntake;
+}
+
+export interface MaskedIntake {
+  /** The largest masked-input message of the round (4 bytes per word plus its header). */
+  maxBytes: number;
+  onMasked(clientId: number, workerId: string, message: Uint8Array): string | null;
+}
+
+/** What a completed transfer carried, before any check (a test seam). */
+export interface ReceivedPayload {
+  round: number;
+  clientId: number;
+  workerId: string;
+  encoding: 'float32' | 'codec' | 'secagg-masked';
+  bytes: Uint8Array;
 }
 
 interface Transfer {
@@ -38,6 +59,8 @@ interface Transfer {
   report?: UpdateReport;
   /** A compression codec's block rather than raw float32. */
   encoded?: boolean;
+  /** A secure-aggregation masked-input message. */
+  masked?: boolean;
 }
 
 export class UpdateReceiver {
@@ -45,6 +68,8 @@ export class UpdateReceiver {
   private intake: RoundIntake | null = null;
   private readonly transfers = new Map<string, Transfer>();
   private bytesReceived = 0;
+  /** Sees every completed transfer as it arrived, before it is checked (tests assert what the coordinator ever holds). */
+  onPayload: ((payload: ReceivedPayload) => void) | null = null;
 
   constructor(
     private readonly bus: Bus,
@@ -101,7 +126,15 @@ export class UpdateReceiver {
     let transfer = this.transfers.get(header.transferId);
     if (!transfer) {
       if (header.chunk !== 0) return this.refuse(intake, header.clientId, header.workerId, `transfer ${header.transferId} starts at chunk ${header.chunk}, expected 0`);
-      if (!header.report) return this.refuse(intake, header.clientId, header.workerId, 'first chunk carries no training report');
+      const masked = header.encoding === 'secagg-masked';
+      if (intake.masked && !masked) {
+        return this.refuse(intake, header.clientId, header.workerId, `round ${header.round} uses secure aggregation and takes masked inputs only (got a ${header.encoding ?? 'float32'} update)`);
+      }
+      if (!intake.masked && masked) return this.refuse(intake, header.clientId, header.workerId, `round ${header.round} does not use secure aggregation (got a masked input)`);
+      if (masked && header.totalBytes > intake.masked!.maxBytes) {
+        return this.refuse(intake, header.clientId, header.workerId, `masked input of ${header.totalBytes} bytes is larger than the round's ${intake.masked!.maxBytes}`);
+      }
+      if (!header.report && !masked) return this.refuse(intake, header.clientId, header.workerId, 'first chunk carries no training report');
       transfer = {
         round: header.round,
         clientId: header.clientId,
@@ -114,7 +147,8 @@ export class UpdateReceiver {
         report: header.report,
       };
       transfer.encoded = header.encoding === 'codec';
-      if (!transfer.encoded && header.totalBytes !== intake.rules.expectedLength * 4) {
+      transfer.masked = masked;
+      if (!masked && !transfer.encoded && header.totalBytes !== intake.rules.expectedLength * 4) {
         // Refused before buffering: a wrong-length update is rejected without reading the rest.
         return this.refuse(intake, header.clientId, header.workerId, `wrong length: ${header.totalBytes / 4} values, expected ${intake.rules.expectedLength}`);
       }
@@ -140,6 +174,19 @@ export class UpdateReceiver {
     this.transfers.delete(header.transferId);
     if (transfer.offset !== transfer.totalBytes) {
       return this.refuse(intake, transfer.clientId, transfer.workerId, `transfer ended at ${transfer.offset} of ${transfer.totalBytes} bytes`);
+    }
+    this.onPayload?.({
+      round: transfer.round,
+      clientId: transfer.clientId,
+      workerId: transfer.workerId,
+      encoding: transfer.masked ? 'secagg-masked' : transfer.encoded ? 'codec' : 'float32',
+      bytes: transfer.bytes,
+    });
+    if (transfer.masked) {
+      const reason = intake.masked!.onMasked(transfer.clientId, transfer.workerId, transfer.bytes);
+      if (reason) return this.refuse(intake, transfer.clientId, transfer.workerId, reason);
+      intake.awaited.delete(transfer.clientId);
+      return encodeFrame('ack', { ok: true });
     }
     let delta: Float32Array;
     try {

@@ -7,10 +7,18 @@
  *   ready     worker → coordinator, request: data loaded and model built; tasks may come
  *   tasks     coordinator → queue group "workers", request: one client's training task
  *   model     worker → coordinator, request: one chunk of the round's global weights
- *   results   worker → coordinator, request: one chunk of a client's update
+ *   results   worker → coordinator, request: one chunk of a client's update (under secure
+ *             aggregation: of its masked-input message, encoding "secagg-masked")
  *   control   coordinator → all workers, publish: the run ended
+ *   secagg    worker → coordinator, request: a batch of secure-aggregation messages from the
+ *             worker's clients (advertised keys with the training report, encrypted shares,
+ *             unmasking shares)
+ *   secagg.<workerId>  coordinator → one worker, request: a batch of secure-aggregation messages
+ *             for that worker's clients (key rosters, relayed share pairs, unmask requests,
+ *             aborts); acknowledged at once, answered later on `secagg` or `results`
  */
 import { z } from 'zod';
+import { RoundConfigSchema } from '../secure-aggregation/parameters.js';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -18,6 +26,24 @@ const id = z.string().min(1).max(200);
 const count = z.number().int().min(0);
 /** Raw little-endian float32, or a self-describing block of shared/compression (absent = float32). */
 const VECTOR_ENCODING = z.enum(['float32', 'codec']).optional();
+/** An update's encodings, plus a secure-aggregation masked-input message (shared/secure-aggregation/messages.ts). */
+const UPDATE_ENCODING = z.enum(['float32', 'codec', 'secagg-masked']).optional();
+
+const UPDATE_REPORT = z.strictObject({
+  samples: count,
+  steps: count,
+  loss: z.number(),
+  trainMs: z.number().min(0),
+  backend: z.string(),
+  /** DP runs: whether the update was inside the clip norm before clipping (adaptive clipping's count). */
+  unclipped: z.boolean().optional(),
+});
+
+/**
+ * A batch of secure-aggregation messages: the payload is their wire encodings back to back, each
+ * `bytes` long, in the order listed; `clientId` is the client that sends or receives it.
+ */
+const SECAGG_ENTRY = { clientId: count, bytes: z.number().int().min(1) };
 
 export const MESSAGE_SCHEMAS = {
   join: z.strictObject({ workerId: id, host: z.string(), pid: count, backend: z.string() }),
@@ -32,6 +58,14 @@ export const MESSAGE_SCHEMAS = {
     privacy: z.strictObject({ clipNorm: z.number().gt(0), localNoiseStd: z.number().min(0).optional() }).optional(),
     /** Partial work (straggler policy): stop local training after this many steps. */
     maxSteps: z.number().int().min(1).optional(),
+    /**
+     * Secure aggregation: the round's protocol parameters, this client's index in the cohort,
+     * and the fixed-point encoding (clip range c, bits; the cohort size is config.clients).
+     * `countUnclipped`: append the DP clip bit (as c or 0) so adaptive clipping can count it in the sum.
+     */
+    secureAggregation: z
+      .strictObject({ config: RoundConfigSchema, index: count, clip: z.number().gt(0), bits: z.number().int().min(2).max(31), countUnclipped: z.boolean() })
+      .optional(),
   }),
   'task-ack': z.strictObject({ workerId: id }),
   'model-request': z.strictObject({ round: count, chunk: count }),
@@ -44,22 +78,19 @@ export const MESSAGE_SCHEMAS = {
     chunk: count,
     chunks: z.number().int().min(1),
     totalBytes: count,
-    encoding: VECTOR_ENCODING,
-    /** Training facts; carried by chunk 0 only. */
-    report: z
-      .strictObject({
-        samples: count,
-        steps: count,
-        loss: z.number(),
-        trainMs: z.number().min(0),
-        backend: z.string(),
-        /** DP runs: whether the update was inside the clip norm before clipping (adaptive clipping's count). */
-        unclipped: z.boolean().optional(),
-      })
-      .optional(),
+    encoding: UPDATE_ENCODING,
+    /** Training facts; carried by chunk 0 only (secure aggregation: with the advertised keys instead). */
+    report: UPDATE_REPORT.optional(),
   }),
   ack: z.strictObject({ ok: z.boolean(), error: z.string().optional() }),
   'run-end': z.strictObject({ reason: z.string() }),
+  'secagg-to-clients': z.strictObject({ round: count, messages: z.array(z.strictObject(SECAGG_ENTRY)).min(1) }),
+  'secagg-from-clients': z.strictObject({
+    workerId: id,
+    round: count,
+    /** `report`: the client's training facts, sent with its advertised keys (the end of its training). */
+    messages: z.array(z.strictObject({ ...SECAGG_ENTRY, report: UPDATE_REPORT.optional() })).min(1),
+  }),
 } as const;
 
 export type MessageType = keyof typeof MESSAGE_SCHEMAS;
@@ -77,6 +108,8 @@ export const MESSAGE_CODES: Record<MessageType, number> = {
   ack: 8,
   'run-end': 9,
   ready: 10,
+  'secagg-to-clients': 11,
+  'secagg-from-clients': 12,
 };
 
 export function subjects(runName: string) {
@@ -88,6 +121,9 @@ export function subjects(runName: string) {
     model: `${base}.model`,
     results: `${base}.results`,
     control: `${base}.control`,
+    secAgg: `${base}.secagg`,
+    /** One worker's secure-aggregation inbox; characters that are not safe in a subject token become "_". */
+    secAggWorker: (workerId: string) => `${base}.secagg.${workerId.replace(/[^A-Za-z0-9_-]/g, '_')}`,
   };
 }
 

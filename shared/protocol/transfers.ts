@@ -62,16 +62,20 @@ async function requestChunk(bus: Bus, subject: string, round: number, chunk: num
 
 export type UpdateReport = NonNullable<MessageHeader<'result-chunk'>['report']>;
 
-/** An update already encoded by a compression pipeline (shared/compression). */
+/**
+ * An update already encoded: by a compression pipeline (shared/compression), or, with
+ * `encoding: 'secagg-masked'`, a secure-aggregation masked-input message.
+ */
 export interface EncodedVector {
   bytes: Uint8Array;
+  encoding?: 'codec' | 'secagg-masked';
 }
 
 /** Worker side: push one client's update in acknowledged chunks. Returns the bytes sent. */
 export async function sendUpdate(
   bus: Bus,
   subject: string,
-  meta: { transferId: string; workerId: string; round: number; clientId: number; report: UpdateReport },
+  meta: { transferId: string; workerId: string; round: number; clientId: number; report?: UpdateReport },
   update: Float32Array | EncodedVector,
 ): Promise<number> {
   const encoded = update instanceof Float32Array ? null : update;
@@ -90,7 +94,7 @@ export async function sendUpdate(
         chunk,
         chunks,
         totalBytes: bytes.byteLength,
-        ...(encoded ? { encoding: 'codec' as const } : {}),
+        ...(encoded ? { encoding: encoded.encoding ?? ('codec' as const) } : {}),
         report: chunk === 0 ? meta.report : undefined,
       },
       chunkSlice(bytes, chunk, chunkBytes),
@@ -102,4 +106,65 @@ export async function sendUpdate(
     }
   }
   return sent;
+}
+
+/** One secure-aggregation message of a batch: the client it is from or for, and its wire bytes. */
+export interface SecAggEntry {
+  clientId: number;
+  bytes: Uint8Array;
+}
+
+/** Room for a batch frame's JSON header (about 40 bytes per entry), out of HEADER_ROOM. */
+const MAX_BATCH_ENTRIES = 150;
+
+/**
+ * Splits secure-aggregation messages into batches that each fit one bus message. An entry too
+ * large to fit alone is returned in `tooLarge` rather than sent.
+ */
+export function batchSecAggEntries<E extends SecAggEntry>(bus: Bus, entries: readonly E[]): { batches: E[][]; tooLarge: E[] } {
+  const limit = chunkBytesFor(bus);
+  const batches: E[][] = [];
+  const tooLarge: E[] = [];
+  let current: E[] = [];
+  let size = 0;
+  for (const entry of entries) {
+    if (entry.bytes.byteLength > limit) {
+      tooLarge.push(entry);
+      continue;
+    }
+    if (current.length > 0 && (size + entry.bytes.byteLength > limit || current.length >= MAX_BATCH_ENTRIES)) {
+      batches.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(entry);
+    size += entry.bytes.byteLength;
+  }
+  if (current.length > 0) batches.push(current);
+  return { batches, tooLarge };
+}
+
+/** The payload of a batch: the entries' bytes back to back. */
+export function concatEntries(entries: readonly SecAggEntry[]): Uint8Array {
+  const out = new Uint8Array(entries.reduce((n, e) => n + e.bytes.byteLength, 0));
+  let offset = 0;
+  for (const e of entries) {
+    out.set(e.bytes, offset);
+    offset += e.bytes.byteLength;
+  }
+  return out;
+}
+
+/** Cuts a batch payload back into its messages; refuses a payload whose length disagrees with the header. */
+export function splitEntries<M extends { clientId: number; bytes: number }>(messages: readonly M[], payload: Uint8Array): (M & { data: Uint8Array })[] {
+  const declared = messages.reduce((n, m) => n + m.bytes, 0);
+  if (declared !== payload.byteLength) {
+    throw new FrameError(`secure-aggregation batch declares ${declared} bytes of messages, payload has ${payload.byteLength}`);
+  }
+  let offset = 0;
+  return messages.map((m) => {
+    const data = payload.subarray(offset, offset + m.bytes);
+    offset += m.bytes;
+    return { ...m, data };
+  });
 }

@@ -144,6 +144,62 @@ function crossFieldProblems(s: Scenario): string[] {
   }
   problems.push(...dpProblems(s));
   problems.push(...computeProblems(s));
+  problems.push(...secureAggregationProblems(s));
+  return problems;
+}
+
+/**
+ * What secure aggregation can be combined with. The coordinator sees only the survivors' sum, in
+ * Z_2^32, of updates weighted equally; whatever needs one update, changes the vector after
+ * masking, or weights clients differently cannot work with it.
+ */
+function secureAggregationProblems(s: Scenario): string[] {
+  const secure = s.privacy?.secureAggregation;
+  if (!secure) return [];
+  const problems: string[] = [];
+  const dp = s.privacy.dp;
+  const update = s.compression?.update ?? [];
+  if (update.length > 0) {
+    problems.push(
+      `compression.update: the pairwise masks cover every coordinate of the full vector and cancel only in the exact mod-2^32 sum, so a codec (which would have to act on the masked words) destroys the sum (got ${update.map((c) => c.codec).join(' → ')} with privacy.secureAggregation, expected no update compression)`,
+    );
+  }
+  if (dp?.mode === 'local') {
+    problems.push(
+      "privacy.dp.mode: local noise is pointless under secure aggregation: the coordinator sees only the sum, and central noise on that sum protects as much with far less noise (got 'local' with privacy.secureAggregation, expected 'central')",
+    );
+  }
+  const policy = s.system?.stragglers?.policy ?? 'wait-all';
+  if (policy === 'partial-work') {
+    problems.push(
+      "system.stragglers.policy: partial-work weights each update by the steps it did, but secure aggregation sums updates with equal weight (got 'partial-work' with privacy.secureAggregation, expected wait-all, deadline or over-select)",
+    );
+  }
+  const maxUpdateNorm = s.strategy?.maxUpdateNorm;
+  if (maxUpdateNorm !== undefined) {
+    problems.push(
+      `strategy.maxUpdateNorm: under secure aggregation the coordinator never sees an update, so it cannot check one's norm; clients clip to privacy.secureAggregation.clipNorm instead (got ${maxUpdateNorm}, expected no maxUpdateNorm)`,
+    );
+  }
+  if (secure.clipNorm === undefined && !dp) {
+    problems.push(
+      'privacy.secureAggregation.clipNorm: missing (expected c > 0, the range [−c, c] every coordinate of an update is clipped to before fixed-point encoding; with privacy.dp it defaults to privacy.dp.clipNorm)',
+    );
+  }
+  if (s.partition && (s.clientsPerRound !== undefined || s.clientFraction !== undefined)) {
+    const cohort = clientsPerRound(s);
+    if (cohort < 2) {
+      problems.push(`clientsPerRound: secure aggregation of one client's update would hand that update to the coordinator (got a cohort of ${cohort}, expected ≥ 2)`);
+    }
+    // Poisson sampling (DP) may draw anyone: the sum must not wrap even for the whole population.
+    const largest = dp ? s.partition.clients : cohort;
+    const headroom = largest <= 1 ? 0 : Math.ceil(Math.log2(largest) - 1e-12);
+    if (secure.bits !== undefined && secure.bits + headroom > 32) {
+      problems.push(
+        `privacy.secureAggregation.bits: the sum of up to ${largest} clients needs ${headroom} more bits in the 2^32 modulus (got ${secure.bits}, expected at most ${32 - headroom})`,
+      );
+    }
+  }
   return problems;
 }
 

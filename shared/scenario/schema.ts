@@ -138,8 +138,32 @@ export const DP_SPEC = z.strictObject({
   countNoise: z.number().gt(0).optional(),
 });
 
+/**
+ * Secure aggregation (Bonawitz et al. 2017; SecAgg+, Bell et al. 2020): each client masks its
+ * fixed-point encoded update so that the coordinator can recover only the sum of the round's
+ * survivors, never one client's update. The combinations it refuses, and why, are in
+ * load-scenario.ts (secureAggregationProblems) and README.md.
+ */
+export const SECURE_AGGREGATION_SPEC = z.strictObject({
+  /** secagg: every client pairs with every other (O(n) per client); secagg+: a random k-regular graph with k = O(log n). */
+  variant: z.enum(['secagg', 'secagg+']).default('secagg+'),
+  /** τ: the share of each secret's holders needed to rebuild it, t = max(2, ⌈τ·holders⌉); below t survivors the round aborts. */
+  thresholdFraction: z.number().gt(0).max(1).default(0.5),
+  /** c: each coordinate of an update is clipped to [−c, c] (L∞) before fixed-point encoding. With privacy.dp, defaults to its clipNorm (L∞ ≤ L2 ≤ S: nothing more is clipped). */
+  clipNorm: z.number().gt(0).optional(),
+  /** Precision per value; default the most the 2^32 modulus leaves once the cohort's sum has room, 32 − ⌈log2 cohort⌉. */
+  bits: z.number().int().min(2).max(31).optional(),
+  /** δ: the dropout rate SecAgg+ sizes its neighbourhoods for. */
+  dropoutRate: z.number().min(0).lt(1).default(0.1),
+  /** η: SecAgg+ picks k so that dropouts within dropoutRate abort a round with probability ≤ 2^−η (default 20; the security bound stays 2^−40). */
+  failureProbabilityLog2: z.number().gt(0).max(128).optional(),
+  /** How long each protocol step after training waits for slow or dead clients before counting them as dropped. */
+  stepTimeoutSeconds: z.number().gt(0).default(30),
+});
+
 export const PRIVACY_SPEC = z.strictObject({
   dp: DP_SPEC.optional(),
+  secureAggregation: SECURE_AGGREGATION_SPEC.optional(),
   /** After the run, attack the final model's membership (loss threshold, likelihood ratio); results in summary.json. */
   membershipInference: z.boolean().default(true),
 });
@@ -175,6 +199,7 @@ export type ModelSpec = Scenario['model'];
 export type TrainingSpec = Scenario['training'];
 export type SystemSpec = Scenario['system'];
 export type DpSpec = z.output<typeof DP_SPEC>;
+export type SecureAggregationSpec = z.output<typeof SECURE_AGGREGATION_SPEC>;
 
 /** The discriminators, listed in errors when a name is unknown; owned by the modules that implement them. */
 export { DATASET_NAMES } from '../data/load-dataset.js';
