@@ -20,7 +20,7 @@ import { FedAvg } from './strategies/fedavg.js';
 import type { RoundOutcome, RoundPlan, Strategy } from './strategies/strategy.js';
 import type { VectorCodec } from '../shared/compression/codec.js';
 import { createCodec } from '../shared/compression/pipeline.js';
-import { FederationClock } from './simulation/federation-clock.js';
+import { FederationClock, type RoundCompute } from './simulation/federation-clock.js';
 import { ModelServer } from './transport/model-server.js';
 import { TaskDispatcher } from './transport/task-dispatcher.js';
 import { UpdateReceiver, type ReceivedPayload } from './transport/update-receiver.js';
@@ -29,7 +29,8 @@ import { resolveSecAggSettings } from './secure-aggregation/secure-aggregation-s
 import type { UpdateReport } from '../shared/protocol/transfers.js';
 import type { SecAggMessage } from '../shared/secure-aggregation/index.js';
 
-export interface RoundMetrics {
+/** One metrics.jsonl line. The compute figures (simulated time, FLOPs, energy, stragglers) are RoundCompute's. */
+export interface RoundMetrics extends RoundCompute {
   round: number;
   selected: number;
   /** Ids of the sampled clients, sorted. */
@@ -53,24 +54,6 @@ export interface RoundMetrics {
   workers: number;
   /** DP runs: ε so far, clip norm, realised cohort. */
   privacy?: RoundPrivacy;
-  /** Selected clients the straggler policy dropped on simulated time (never trained). */
-  stragglers: number;
-  /** Clients online this round (simulated devices only). */
-  available: number | null;
-  /** Simulated seconds of this round / of the run so far (devices only). */
-  simulatedSeconds: number | null;
-  simulatedSecondsTotal: number | null;
-  /** Training FLOPs (forward + backward), stragglers' wasted work included; and the run's total. */
-  flops: number;
-  flopsTotal: number;
-  flopsPerClient: number | null;
-  wastedFlops: number;
-  /** Device energy (compute + radio) in joules and its emissions in grams CO2e (devices only). */
-  energyJoules: number | null;
-  energyJoulesTotal: number | null;
-  wastedJoules: number | null;
-  emissionsGrams: number | null;
-  emissionsGramsTotal: number | null;
   /** Bytes down + up of the run so far. */
   bytesTotal: number;
   /** Secure-aggregation runs: the protocol's parameters, survivors, dropouts per step, abort, cost. */

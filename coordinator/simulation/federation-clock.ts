@@ -35,9 +35,12 @@ export interface DispatchPlan {
 export interface RoundCompute {
   /** Clients online this round (devices only). */
   available: number | null;
+  /** Selected clients the straggler policy dropped on simulated time (never trained). */
   stragglers: number;
+  /** Simulated seconds of this round / of the run so far. */
   simulatedSeconds: number | null;
   simulatedSecondsTotal: number | null;
+  /** Training FLOPs (forward + backward), stragglers' wasted work included; and the run's total. */
   flops: number;
   flopsTotal: number;
   flopsPerClient: number | null;

@@ -3,14 +3,12 @@
  * over-selection decide who trains, top-k updates cross the bus at their encoded size, and every
  * round reports simulated time, FLOPs, energy and emissions that add up to the summary.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { RoundMetrics } from '../../coordinator/coordinator.js';
 import { runSimulation } from '../../coordinator/run-simulation.js';
 import { createCodec } from '../../shared/compression/pipeline.js';
 import { trainingFlopsPerSample } from '../../shared/compute/training-flops.js';
 import { buildModel } from '../../shared/models/build-model.js';
+import { readRoundMetrics } from '../support/run-outputs.js';
 import { tinyMnistScenario } from '../support/scenarios.js';
 
 const population = [
@@ -30,7 +28,7 @@ describe('compute accounting in a run', () => {
     });
     const summary = await runSimulation(scenario, { logLevel: 'silent', progress: false });
     expect(summary.status, summary.error).toBe('completed');
-    const metrics: RoundMetrics[] = readFileSync(join(summary.runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const metrics = readRoundMetrics(summary.runDir);
     const encoded = createCodec(scenario.compression.update).encodedSize(summary.parameters);
     for (const m of metrics) {
       expect(m.selected).toBe(Math.min(6, m.available!));
@@ -62,7 +60,7 @@ describe('compute accounting in a run', () => {
     });
     const summary = await runSimulation(scenario, { logLevel: 'silent', progress: false });
     expect(summary.status, summary.error).toBe('completed');
-    const metrics: RoundMetrics[] = readFileSync(join(summary.runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const metrics = readRoundMetrics(summary.runDir);
     const model = buildModel(scenario.model, { task: 'classification', featureShape: [28, 28, 1], numClasses: 10 });
     const fullWork = trainingFlopsPerSample(model) * 300 * 2;
     for (const m of metrics) {

@@ -9,6 +9,7 @@ import type { NatsServerHandle } from '../../shared/bus/nats-server-process.js';
 import { runSimulation, type RunSummary } from '../../coordinator/run-simulation.js';
 import type { RoundMetrics } from '../../coordinator/coordinator.js';
 import { startTestNatsServer } from '../support/nats-harness.js';
+import { readRoundMetrics } from '../support/run-outputs.js';
 import { tinyMnistScenario } from '../support/scenarios.js';
 
 let nats: NatsServerHandle;
@@ -21,7 +22,7 @@ afterAll(async () => {
 });
 
 function readMetrics(summary: RunSummary): RoundMetrics[] {
-  return readFileSync(join(summary.runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+  return readRoundMetrics(summary.runDir);
 }
 
 describe('a federated run over NATS', () => {

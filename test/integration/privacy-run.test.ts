@@ -16,6 +16,7 @@ import { runComparison } from '../../coordinator/compare/run-comparison.js';
 import { runSimulation, type RunSummary } from '../../coordinator/run-simulation.js';
 import type { NatsServerHandle } from '../../shared/bus/nats-server-process.js';
 import { startTestNatsServer } from '../support/nats-harness.js';
+import { readRoundMetrics } from '../support/run-outputs.js';
 import { tinyMnistScenario } from '../support/scenarios.js';
 
 const run = promisify(execFile);
@@ -29,7 +30,7 @@ afterAll(async () => {
 });
 
 function readMetrics(summary: RunSummary): RoundMetrics[] {
-  return readFileSync(join(summary.runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+  return readRoundMetrics(summary.runDir);
 }
 
 async function cliEpsilon(q: number, z: number, steps: number, conversion: string): Promise<number> {

@@ -33,6 +33,7 @@ import {
   type UnmaskingShares,
 } from '../../shared/secure-aggregation/index.js';
 import { startTestNatsServer } from '../support/nats-harness.js';
+import { readRoundMetrics } from '../support/run-outputs.js';
 import { tinyMnistScenario } from '../support/scenarios.js';
 
 let nats: NatsServerHandle;
@@ -44,7 +45,7 @@ afterAll(async () => {
 });
 
 function readMetrics(summary: RunSummary): RoundMetrics[] {
-  return readFileSync(join(summary.runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+  return readRoundMetrics(summary.runDir);
 }
 
 function readWeights(summary: RunSummary): Float32Array {
