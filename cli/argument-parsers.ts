@@ -8,6 +8,12 @@ export function parseCount(value: string): number {
   return n;
 }
 
+export function parsePort(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`expected a port number 0–65535 (got "${value}")`);
+  return n;
+}
+
 /** FEDSIM_LOG_LEVEL when it names a level, else the fallback. */
 export function defaultLogLevel(fallback: LogLevel): LogLevel {
   const fromEnv = process.env.FEDSIM_LOG_LEVEL;

@@ -8,7 +8,7 @@ import { LOG_LEVELS, type LogLevel } from '../shared/logging/logger.js';
 import { clientsPerRound, loadScenarioFile, ScenarioError } from '../shared/scenario/load-scenario.js';
 import type { Coordinator } from '../coordinator/coordinator.js';
 import type { BackendPreference } from '../client/backend/select-backend.js';
-import { defaultLogLevel, parseCount } from './argument-parsers.js';
+import { defaultLogLevel, parseCount, parsePort } from './argument-parsers.js';
 import { compareCommand } from './compare-command.js';
 import { deployCommand } from './deploy-command.js';
 import { serveCommand } from './serve-command.js';
@@ -31,7 +31,7 @@ program
   .argument('<scenario>', 'scenario YAML file (see scenarios/)')
   .option('--json', 'print the run summary as JSON on stdout (for scripts)')
   .option('--workers <n>', 'worker processes to start (overrides system.workers; 0 = only workers started by hand)', parseCount)
-  .option('--serve <port>', 'serve the live dashboard and HTTP API on this port while the run lasts', parseCount)
+  .option('--serve <port>', 'serve the live dashboard and HTTP API on this port while the run lasts', parsePort)
   .option('--host <host>', 'interface --serve listens on (0.0.0.0 in a container)', '127.0.0.1')
   .addOption(logLevelOption())
   .action(async (file: string, opts: { json?: boolean; workers?: number; serve?: number; host: string; logLevel: LogLevel }) => {

@@ -1,7 +1,7 @@
 /** `fedsim serve`: the HTTP API, socket.io feed and dashboard; runs start from the API. */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { LOG_LEVELS, type LogLevel } from '../shared/logging/logger.js';
-import { defaultLogLevel, parseCount } from './argument-parsers.js';
+import { defaultLogLevel, parseCount, parsePort } from './argument-parsers.js';
 
 export function serveCommand(): Command {
   return new Command('serve')
@@ -39,11 +39,6 @@ export async function startServer(options: { port: number; host: string; runsDir
   return startApiServer({ port: options.port, host: options.host, runsDir: options.runsDir, scenariosDir: options.scenarios, workers: options.workers, logLevel: options.logLevel, dashboardDir, registry: options.registry });
 }
 
-function parsePort(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`expected a port number 0–65535 (got "${value}")`);
-  return n;
-}
 
 /** `fedsim run --serve PORT`: the run, watchable in a browser while it lasts. */
 export async function runWithDashboard(

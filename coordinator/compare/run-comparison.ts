@@ -4,11 +4,12 @@
  * data loaded). A variant that fails is recorded with its error and the sweep goes on.
  */
 import { availableParallelism } from 'node:os';
-import { mkdirSync, writeFileSync, renameSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { openTransport, type Transport } from '../../shared/bus/open-transport.js';
 import { createLogger, type LogLevel } from '../../shared/logging/logger.js';
+import { writeFileAtomically } from '../output/run-directory.js';
 import { runSimulation } from '../run-simulation.js';
 import { WorkerProcesses } from '../workers/worker-processes.js';
 import { writeReport } from '../report/write-report.js';
@@ -34,7 +35,7 @@ export async function runComparison(sweep: Sweep, options: ComparisonOptions): P
   const stamp = new Date().toISOString().replace(/[:.]/g, '-').replace('T', '_').replace('Z', '');
   const dir = resolve(sweep.outputDir, `${sweep.name}-${stamp}`);
   mkdirSync(dir, { recursive: true });
-  writeAtomically(join(dir, 'sweep.yaml'), `# Resolved sweep: base scenario and variant overrides\n${stringify({ sweep: sweep.name, base: sweep.base, variants: sweep.variants.map((v) => ({ name: v.name, overrides: v.overrides })) })}`);
+  writeFileAtomically(join(dir, 'sweep.yaml'), `# Resolved sweep: base scenario and variant overrides\n${stringify({ sweep: sweep.name, base: sweep.base, variants: sweep.variants.map((v) => ({ name: v.name, overrides: v.overrides })) })}`);
   const log = createLogger({ name: 'compare', level: options.progress && process.stderr.isTTY ? 'warn' : options.logLevel, file: join(dir, 'compare.log') });
 
   const rows: ComparisonRow[] = [];
@@ -93,13 +94,7 @@ export async function runComparison(sweep: Sweep, options: ComparisonOptions): P
 function writeOutputs(dir: string, sweep: Sweep, rows: ComparisonRow[]): void {
   const deltas = [...new Set(rows.map((r) => r.delta).filter((d): d is number => d !== null))];
   const comparison = { sweep: sweep.name, base: sweep.source, description: sweep.description, createdAt: new Date().toISOString(), delta: deltas.length === 1 ? deltas[0] : null, variants: rows };
-  writeAtomically(join(dir, 'comparison.json'), `${JSON.stringify(comparison, null, 2)}\n`);
-  writeAtomically(join(dir, 'comparison.csv'), comparisonCsv(rows));
-  writeAtomically(join(dir, 'comparison.md'), comparisonMarkdown(sweep.name, rows));
-}
-
-function writeAtomically(path: string, content: string): void {
-  const temporary = `${path}.tmp-${process.pid}`;
-  writeFileSync(temporary, content);
-  renameSync(temporary, path);
+  writeFileAtomically(join(dir, 'comparison.json'), `${JSON.stringify(comparison, null, 2)}\n`);
+  writeFileAtomically(join(dir, 'comparison.csv'), comparisonCsv(rows));
+  writeFileAtomically(join(dir, 'comparison.md'), comparisonMarkdown(sweep.name, rows));
 }

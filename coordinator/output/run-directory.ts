@@ -41,9 +41,13 @@ export class RunDirectory {
   }
 
   writeAtomically(name: string, content: string | Uint8Array): void {
-    const target = this.file(name);
-    const temporary = `${target}.tmp-${process.pid}`;
-    writeFileSync(temporary, content);
-    renameSync(temporary, target);
+    writeFileAtomically(this.file(name), content);
   }
+}
+
+/** Writes to a temporary name and renames: readers and crashes never see half a file. */
+export function writeFileAtomically(path: string, content: string | Uint8Array): void {
+  const temporary = `${path}.tmp-${process.pid}`;
+  writeFileSync(temporary, content);
+  renameSync(temporary, path);
 }
