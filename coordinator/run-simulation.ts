@@ -86,6 +86,23 @@ export interface RunSummary {
   compute: ComputeTotals;
   /** The same figures up to the round that reached the target (null when it was not reached). */
   costToTarget: (ComputeTotals & { rounds: number; bytes: number; wallMs: number }) | null;
+  /** Secure-aggregation runs: the protocol's rounds, aborts, survivors and cost (null otherwise). */
+  secureAggregation: SecureAggregationTotals | null;
+}
+
+export interface SecureAggregationTotals {
+  variant: string;
+  rounds: number;
+  aborted: number;
+  /** The distinct reasons rounds aborted for. */
+  abortReasons: string[];
+  meanCohort: number;
+  meanSurvivors: number;
+  refusedMessages: number;
+  /** Coordinator CPU and protocol wall time over the run, and the protocol's bytes both ways. */
+  serverMs: number;
+  protocolMs: number;
+  bytes: number;
 }
 
 export interface ComputeTotals {
@@ -253,6 +270,7 @@ export async function runSimulation(scenario: Scenario, options: RunOptions): Pr
     membershipInference,
     compute: computeTotals(rounds),
     costToTarget: costToTarget(rounds, result?.roundsToTarget ?? null),
+    secureAggregation: secureAggregationTotals(rounds),
   };
   runDir.writeJson('summary.json', runSummary);
   try {
@@ -263,6 +281,24 @@ export async function runSimulation(scenario: Scenario, options: RunOptions): Pr
   log.debug(summaryLine(runSummary));
   log.flush();
   return runSummary;
+}
+
+function secureAggregationTotals(rounds: readonly RoundMetrics[]): SecureAggregationTotals | null {
+  const secure = rounds.map((r) => r.secureAggregation).filter((m): m is NonNullable<typeof m> => m !== undefined);
+  if (secure.length === 0) return null;
+  const sum = (pick: (m: (typeof secure)[number]) => number) => secure.reduce((s, m) => s + pick(m), 0);
+  return {
+    variant: secure[0]!.variant,
+    rounds: secure.length,
+    aborted: secure.filter((m) => m.aborted).length,
+    abortReasons: [...new Set(secure.map((m) => m.abortReason).filter((r): r is string => r !== null))],
+    meanCohort: sum((m) => m.cohort) / secure.length,
+    meanSurvivors: sum((m) => m.survivors) / secure.length,
+    refusedMessages: sum((m) => m.refused),
+    serverMs: sum((m) => m.serverMs),
+    protocolMs: sum((m) => m.protocolMs),
+    bytes: sum((m) => m.bytesDown + m.bytesUp),
+  };
 }
 
 function computeTotals(rounds: readonly RoundMetrics[]): ComputeTotals {

@@ -227,6 +227,8 @@ describe('secure aggregation with central DP', () => {
     const epsilons = metrics.map((m) => m.privacy!.epsilon);
     for (let i = 1; i < epsilons.length; i++) expect(epsilons[i]!).toBeGreaterThan(epsilons[i - 1]!);
     expect(metrics[3]!.completed).toBe(2);
+    expect(summary.secureAggregation).toMatchObject({ variant: 'secagg+', rounds: 4, aborted: 2, meanCohort: 2, meanSurvivors: 1.5 });
+    expect(summary.secureAggregation!.abortReasons).toEqual(["a cohort of 1 client: secure aggregation needs at least 2, or the sum would be one client's update"]);
   }, 120_000);
 });
 
