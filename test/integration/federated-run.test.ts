@@ -4,26 +4,13 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { NatsServerHandle } from '../../shared/bus/nats-server-process.js';
+import { describe, expect, it } from 'vitest';
 import { runSimulation, type RunSummary } from '../../coordinator/run-simulation.js';
-import type { RoundMetrics } from '../../coordinator/coordinator.js';
-import { startTestNatsServer } from '../support/nats-harness.js';
+import { useTestNatsServer } from '../support/nats-harness.js';
 import { readRoundMetrics } from '../support/run-outputs.js';
 import { tinyMnistScenario } from '../support/scenarios.js';
 
-let nats: NatsServerHandle;
-
-beforeAll(async () => {
-  nats = await startTestNatsServer();
-});
-afterAll(async () => {
-  await nats?.stop();
-});
-
-function readMetrics(summary: RunSummary): RoundMetrics[] {
-  return readRoundMetrics(summary.runDir);
-}
+const nats = useTestNatsServer();
 
 describe('a federated run over NATS', () => {
   let natsRun: RunSummary;
@@ -37,7 +24,7 @@ describe('a federated run over NATS', () => {
     expect(natsRun.roundsCompleted).toBe(3);
     // 3 rounds × 4 clients × 2 epochs over 300 images, a 784-32-10 MLP: 0.8+ on this seed.
     expect(natsRun.finalTestAccuracy).toBeGreaterThan(0.8);
-    const metrics = readMetrics(natsRun);
+    const metrics = readRoundMetrics(natsRun.runDir);
     expect(metrics.map((m) => m.completed)).toEqual([4, 4, 4]);
     expect(metrics.every((m) => m.bytesDown > 0 && m.bytesUp > 0)).toBe(true);
     // The model goes out once per worker per round, not once per client: 2 workers here.
@@ -52,8 +39,8 @@ describe('a federated run over NATS', () => {
     const scenario = tinyMnistScenario({ system: { transport: 'in-process', backend: 'cpu' } });
     const local = await runSimulation(scenario, { logLevel: 'silent', progress: false });
     expect(local.transport.kind).toBe('in-process');
-    const a = readMetrics(natsRun);
-    const b = readMetrics(local);
+    const a = readRoundMetrics(natsRun.runDir);
+    const b = readRoundMetrics(local.runDir);
     expect(b.map((m) => m.selectedClients)).toEqual(a.map((m) => m.selectedClients));
     expect(b.map((m) => [m.trainLoss, m.testLoss, m.testAccuracy])).toEqual(a.map((m) => [m.trainLoss, m.testLoss, m.testAccuracy]));
     expect(readFileSync(join(local.runDir, 'model/weights.bin')).equals(readFileSync(join(natsRun.runDir, 'model/weights.bin')))).toBe(true);
@@ -83,7 +70,7 @@ describe('a federated run over NATS', () => {
     });
     expect(summary.status, summary.error).toBe('completed');
     expect(summary.roundsCompleted).toBe(3);
-    const metrics = readMetrics(summary);
+    const metrics = readRoundMetrics(summary.runDir);
     expect(metrics[1]!.dropped).toBeGreaterThanOrEqual(1);
     expect(metrics[1]!.completed + metrics[1]!.dropped).toBe(4);
     // The survivor carries round 3 alone.

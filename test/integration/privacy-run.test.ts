@@ -9,29 +9,16 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RoundMetrics } from '../../coordinator/coordinator.js';
+import { describe, expect, it } from 'vitest';
 import { parseSweep } from '../../coordinator/compare/sweep-file.js';
 import { runComparison } from '../../coordinator/compare/run-comparison.js';
-import { runSimulation, type RunSummary } from '../../coordinator/run-simulation.js';
-import type { NatsServerHandle } from '../../shared/bus/nats-server-process.js';
-import { startTestNatsServer } from '../support/nats-harness.js';
+import { runSimulation } from '../../coordinator/run-simulation.js';
+import { useTestNatsServer } from '../support/nats-harness.js';
 import { readRoundMetrics } from '../support/run-outputs.js';
 import { tinyMnistScenario } from '../support/scenarios.js';
 
 const run = promisify(execFile);
-let nats: NatsServerHandle;
-
-beforeAll(async () => {
-  nats = await startTestNatsServer();
-});
-afterAll(async () => {
-  await nats?.stop();
-});
-
-function readMetrics(summary: RunSummary): RoundMetrics[] {
-  return readRoundMetrics(summary.runDir);
-}
+const nats = useTestNatsServer();
 
 async function cliEpsilon(q: number, z: number, steps: number, conversion: string): Promise<number> {
   const { stdout } = await run(process.execPath, ['bin/fedsim.js', 'privacy', 'epsilon', '--q', String(q), '--noise', String(z), '--steps', String(steps), '--delta', '1e-5', '--conversion', conversion, '--json']);
@@ -48,7 +35,7 @@ describe('differential privacy over NATS', () => {
     });
     const summary = await runSimulation(scenario, { logLevel: 'silent', progress: false });
     expect(summary.status, summary.error).toBe('completed');
-    const metrics = readMetrics(summary);
+    const metrics = readRoundMetrics(summary.runDir);
     expect(metrics).toHaveLength(3);
     for (const m of metrics) {
       expect(m.privacy).toMatchObject({ mode: 'central', conversion: 'classic', noiseMultiplier: 1.3, clipNorm: 0.5, expectedClients: 4, delta: 1e-5 });
@@ -69,7 +56,7 @@ describe('differential privacy over NATS', () => {
     const plain = await runSimulation(tinyMnistScenario(common), { logLevel: 'silent', progress: false });
     const dp = await runSimulation(tinyMnistScenario({ ...common, privacy: { dp: { clipNorm: 1e6, noiseMultiplier: 0 } } }), { logLevel: 'silent', progress: false });
     expect(dp.status, dp.error).toBe('completed');
-    expect(readMetrics(dp).map((m) => m.selectedClients)).toEqual(readMetrics(plain).map((m) => m.selectedClients));
+    expect(readRoundMetrics(dp.runDir).map((m) => m.selectedClients)).toEqual(readRoundMetrics(plain.runDir).map((m) => m.selectedClients));
     const a = new Float32Array(readFileSync(join(plain.runDir, 'model/weights.bin')).buffer.slice(0));
     const b = new Float32Array(readFileSync(join(dp.runDir, 'model/weights.bin')).buffer.slice(0));
     expect(b.length).toBe(a.length);

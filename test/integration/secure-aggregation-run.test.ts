@@ -9,8 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RoundMetrics } from '../../coordinator/coordinator.js';
+import { describe, expect, it } from 'vitest';
 import { runSimulation, type RunSummary } from '../../coordinator/run-simulation.js';
 import { SecureAggregation, type SecureRound } from '../../coordinator/secure-aggregation/secure-aggregation.js';
 import type { SecAggSettings } from '../../coordinator/secure-aggregation/secure-aggregation-settings.js';
@@ -18,7 +17,6 @@ import { UpdateReceiver, type ReceivedPayload } from '../../coordinator/transpor
 import { SecureAggregationHost } from '../../client/secure-aggregation/secure-aggregation-host.js';
 import type { Bus } from '../../shared/bus/bus.js';
 import { InProcessBus } from '../../shared/bus/in-process-bus.js';
-import type { NatsServerHandle } from '../../shared/bus/nats-server-process.js';
 import { decodeFrameOf, encodeFrame } from '../../shared/protocol/frame.js';
 import { subjects } from '../../shared/protocol/messages.js';
 import { concatEntries, sendUpdate, splitEntries } from '../../shared/protocol/transfers.js';
@@ -32,21 +30,11 @@ import {
   type SecAggMessage,
   type UnmaskingShares,
 } from '../../shared/secure-aggregation/index.js';
-import { startTestNatsServer } from '../support/nats-harness.js';
+import { useTestNatsServer } from '../support/nats-harness.js';
 import { readRoundMetrics } from '../support/run-outputs.js';
 import { tinyMnistScenario } from '../support/scenarios.js';
 
-let nats: NatsServerHandle;
-beforeAll(async () => {
-  nats = await startTestNatsServer();
-});
-afterAll(async () => {
-  await nats?.stop();
-});
-
-function readMetrics(summary: RunSummary): RoundMetrics[] {
-  return readRoundMetrics(summary.runDir);
-}
+const nats = useTestNatsServer();
 
 function readWeights(summary: RunSummary): Float32Array {
   return new Float32Array(readFileSync(join(summary.runDir, 'model/weights.bin')).buffer.slice(0));
@@ -86,7 +74,7 @@ describe('secure aggregation over NATS', () => {
     expect(secure.status, secure.error).toBe('completed');
     expect(secure.transport.kind).toBe('nats');
     expect(secure.workers.count).toBe(2);
-    const metrics = readMetrics(secure);
+    const metrics = readRoundMetrics(secure.runDir);
     expect(metrics).toHaveLength(3);
     for (const m of metrics) {
       expect(m.secureAggregation).toMatchObject({ variant: 'secagg+', cohort: 4, survivors: 4, aborted: false, bits, clipRange: 1 });
@@ -157,7 +145,7 @@ describe('secure aggregation over NATS', () => {
     expect(summary.status, summary.error).toBe('completed');
     expect(summary.roundsCompleted).toBe(3);
     expect(killedWorker).not.toBeNull();
-    const metrics = readMetrics(summary);
+    const metrics = readRoundMetrics(summary.runDir);
     const lost = trainedInRound2.filter((w) => w === killedWorker).length;
     const round2 = metrics[1]!;
     const secure2 = round2.secureAggregation!;
@@ -192,8 +180,8 @@ describe('secure aggregation with central DP', () => {
     const plain = await runSimulation(tinyMnistScenario({ ...common, name: 'it-dp-plain', privacy: { dp, membershipInference: false } }), { logLevel: 'silent', progress: false });
     const secure = await runSimulation(tinyMnistScenario({ ...common, name: 'it-dp-secagg', privacy: { dp, secureAggregation: { clipNorm: 1 }, membershipInference: false } }), { logLevel: 'silent', progress: false });
     expect(secure.status, secure.error).toBe('completed');
-    const a = readMetrics(plain);
-    const b = readMetrics(secure);
+    const a = readRoundMetrics(plain.runDir);
+    const b = readRoundMetrics(secure.runDir);
     expect(b.map((m) => m.secureAggregation?.survivors)).toEqual([10, 10, 10]);
     // The clip bit travels masked, yet the noised unclipped fraction, the next clip norm and ε are the same.
     expect(b.map((m) => m.privacy)).toEqual(a.map((m) => m.privacy));
@@ -216,7 +204,7 @@ describe('secure aggregation with central DP', () => {
     });
     const summary = await runSimulation(scenario, { logLevel: 'silent', progress: false });
     expect(summary.status, summary.error).toBe('completed');
-    const metrics = readMetrics(summary);
+    const metrics = readRoundMetrics(summary.runDir);
     expect(metrics.map((m) => m.selected)).toEqual([1, 4, 1, 2]);
     expect(metrics.map((m) => m.secureAggregation!.aborted)).toEqual([true, false, true, false]);
     expect(metrics[2]!.secureAggregation!.abortReason).toBe("a cohort of 1 client: secure aggregation needs at least 2, or the sum would be one client's update");

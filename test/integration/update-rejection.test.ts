@@ -5,24 +5,17 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { NatsBus } from '../../shared/bus/nats-bus.js';
-import type { NatsServerHandle } from '../../shared/bus/nats-server-process.js';
 import { decodeFrameOf, encodeFrame } from '../../shared/protocol/frame.js';
 import { subjects, WORKER_QUEUE_GROUP } from '../../shared/protocol/messages.js';
 import { fetchModel, sendUpdate } from '../../shared/protocol/transfers.js';
 import { runSimulation } from '../../coordinator/run-simulation.js';
 import type { RoundMetrics } from '../../coordinator/coordinator.js';
-import { startTestNatsServer } from '../support/nats-harness.js';
+import { useTestNatsServer } from '../support/nats-harness.js';
 import { tinyMnistScenario } from '../support/scenarios.js';
 
-let nats: NatsServerHandle;
-beforeAll(async () => {
-  nats = await startTestNatsServer();
-});
-afterAll(async () => {
-  await nats?.stop();
-});
+const nats = useTestNatsServer();
 
 /** Joins like a worker, then answers each task with whatever `makeUpdate` returns. */
 async function rogueWorker(url: string, runName: string, makeUpdate: (clientId: number, global: Float32Array) => Float32Array) {
