@@ -21,16 +21,11 @@ import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { stringify } from 'yaml';
+import { TASK_STREAM, workerConsumer } from '../shared/bus/task-queue.js';
 
-/** The JetStream work-queue stream that carries every run's tasks (subjects fedsim.*.tasks). */
-export const TASK_STREAM = 'FEDSIM_TASKS';
+export { TASK_STREAM, workerConsumer } from '../shared/bus/task-queue.js';
 export const NATS_ROLES = ['coordinator', 'worker'] as const;
 export type NatsRole = (typeof NATS_ROLES)[number];
-
-/** The durable pull consumer a run's workers share; KEDA scales on its lag. */
-export function workerConsumer(run: string): string {
-  return `workers-${run}`;
-}
 
 export function secretName(role: NatsRole): string {
   return `fedsim-nats-${role}`;
@@ -50,9 +45,12 @@ const RUN_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 
 /**
  * What each role may do on the bus. A worker asks to join, says it is ready, fetches the model,
- * pulls tasks from its run's consumer (and acks them) and sends results; it hears only replies to
- * its own requests and the run's control broadcasts. It can subscribe to no run's results, so it
- * never sees another client's update, and to nothing of another run.
+ * pulls tasks from its run's consumer, claims and acks them, and sends results (and, under secure
+ * aggregation, its clients' protocol messages); it hears replies to requests, the run's control
+ * broadcasts and the secure-aggregation batches addressed to workers. It can subscribe to no
+ * run's results, so it never sees another client's update, and to nothing of another run.
+ * Secure-aggregation batches for other workers carry public keys, end-to-end sealed shares and
+ * rosters, none of which reveals an update; a per-worker subject would need a user per pod.
  */
 export function rolePermissions(role: NatsRole, run: string): SubjectPermissions {
   assertRunName(run);
@@ -70,7 +68,9 @@ export function rolePermissions(role: NatsRole, run: string): SubjectPermissions
         `${base}.join`,
         `${base}.ready`,
         `${base}.model`,
+        `${base}.claim`,
         `${base}.results`,
+        `${base}.secagg`,
         `$JS.API.CONSUMER.INFO.${TASK_STREAM}.${consumer}`,
         `$JS.API.CONSUMER.MSG.NEXT.${TASK_STREAM}.${consumer}`,
         // Narrower than $JS.ACK.FEDSIM_TASKS.>: an ack removes a message from a work queue, so a
@@ -78,7 +78,7 @@ export function rolePermissions(role: NatsRole, run: string): SubjectPermissions
         `$JS.ACK.${TASK_STREAM}.${consumer}.>`,
       ],
     },
-    subscribe: { allow: ['_INBOX.>', `${base}.control`] },
+    subscribe: { allow: ['_INBOX.>', `${base}.control`, `${base}.secagg.*`] },
   };
 }
 

@@ -1,6 +1,7 @@
 /**
- * A worker process's work: join a run, then train virtual clients one after another as tasks
- * arrive through the workers' queue group. The global model of a round is fetched once and
+ * A worker process's work: join a run, then train virtual clients one after another, pulling
+ * each task from the run's task queue when idle, claiming it with the coordinator, and acking it
+ * once the update is sent (so a task this worker dies holding goes to another). The global model of a round is fetched once and
  * shared by every client this worker trains in that round; each client's data is its partition,
  * computed locally from the scenario's seed.
  */
@@ -8,13 +9,14 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { BusError, type Bus, type BusSubscription } from '../shared/bus/bus.js';
+import type { QueuedTask, TaskConsumer } from '../shared/bus/task-queue.js';
 import { subset } from '../shared/data/dataset.js';
 import { loadFederatedData, type FederatedData } from '../shared/data/federated-data.js';
 import type { DataShape } from '../shared/data/data-shape.js';
 import { buildModel } from '../shared/models/build-model.js';
 import { getFlatWeights, setFlatWeights } from '../shared/models/parameters.js';
 import { decodeFrameOf, encodeFrame, type Frame } from '../shared/protocol/frame.js';
-import { subjects, WORKER_QUEUE_GROUP } from '../shared/protocol/messages.js';
+import { subjects } from '../shared/protocol/messages.js';
 import { fetchModel, sendUpdate, type EncodedVector } from '../shared/protocol/transfers.js';
 import type { VectorCodec } from '../shared/compression/codec.js';
 import { ErrorFeedback } from '../shared/compression/error-feedback.js';
@@ -69,12 +71,18 @@ interface Federation {
 }
 
 const JOIN_RETRY_MS = 500;
+/** How long one pull waits for a task before asking again (JetStream's minimum is 1 s). */
+const PULL_WAIT_MS = 2_000;
+const PULL_RETRY_MS = 1_000;
+const CLAIM_TIMEOUT_MS = 10_000;
 
 export class Worker {
   readonly workerId: string;
   private readonly subjects: ReturnType<typeof subjects>;
   private federation: Federation | null = null;
-  private taskSubscription: BusSubscription | null = null;
+  private tasks: TaskConsumer | null = null;
+  /** The task being trained, so a stopping worker can hand it back at once. */
+  private heldTask: QueuedTask | null = null;
   private controlSubscription: BusSubscription | null = null;
   private global: { round: number; weights: Float32Array } | null = null;
   private finished: ((reason: string) => void) | null = null;
@@ -121,11 +129,11 @@ export class Worker {
       this.secureAggregation = new SecureAggregationHost({ bus: this.options.bus, subjects: this.subjects, workerId: this.workerId, log });
       this.secureAggregation.start();
     }
-    this.listenForTask();
-    await this.options.bus.flush();
+    this.tasks = await this.options.bus.taskConsumer(this.options.runName);
     const ready = encodeFrame('ready', { workerId: this.workerId, backend: backend.name, detail: backend.detail });
     decodeFrameOf(await this.options.bus.request(this.subjects.ready, ready, 10_000), 'ack');
     this.options.onReadyChange?.(true);
+    void this.pullTasks();
     const endReason = await ended;
     this.options.onReadyChange?.(false);
     log.info({ ...this.stats, endReason }, 'worker finished');
@@ -135,9 +143,10 @@ export class Worker {
   stop(reason: string): void {
     this.stopReason ??= reason;
     this.running = false;
-    this.taskSubscription?.unsubscribe();
+    // Leaving mid-task (scale-down, run end): the task goes back to the queue now, not after the ack wait.
+    this.heldTask?.release();
+    this.heldTask = null;
     this.controlSubscription?.unsubscribe();
-    this.taskSubscription = null;
     this.controlSubscription = null;
     this.secureAggregation?.stop();
     this.finished?.(reason);
@@ -185,28 +194,78 @@ export class Worker {
     }
   }
 
-  /** Idle: hold a one-message queue subscription so the next task goes to a free worker. */
-  private listenForTask(): void {
-    if (!this.running) return;
-    this.taskSubscription = this.options.bus.subscribe(
-      this.subjects.tasks,
-      (message) => {
-        this.taskSubscription = null;
-        let frame: Frame<'task'>;
-        try {
-          frame = decodeFrameOf(message.data, 'task');
-        } catch (error) {
-          this.options.log.warn({ err: (error as Error).message }, 'bad task frame ignored');
-          this.listenForTask();
-          return;
-        }
-        message.respond(encodeFrame('task-ack', { workerId: this.workerId }));
-        this.trainClient(frame.header)
-          .catch((error: Error) => this.options.log.error({ err: error.message, clientId: frame.header.clientId }, 'client training failed; the client will count as dropped'))
-          .finally(() => this.listenForTask());
-      },
-      { queue: WORKER_QUEUE_GROUP, max: 1 },
-    );
+  /** Idle: pull one task; train it; pull the next. */
+  private async pullTasks(): Promise<void> {
+    const { log } = this.options;
+    while (this.running) {
+      let task: QueuedTask | null;
+      try {
+        task = await this.tasks!.next(PULL_WAIT_MS);
+      } catch (error) {
+        if (!this.running) return;
+        log.warn({ err: (error as Error).message }, 'pulling a task failed; trying again');
+        await new Promise((resolve) => setTimeout(resolve, PULL_RETRY_MS));
+        continue;
+      }
+      if (!task) continue;
+      if (!this.running) {
+        task.release();
+        return;
+      }
+      await this.work(task);
+    }
+  }
+
+  private async work(task: QueuedTask): Promise<void> {
+    const { bus, log } = this.options;
+    let header: Frame<'task'>['header'];
+    try {
+      header = decodeFrameOf(task.data, 'task').header;
+    } catch (error) {
+      log.warn({ err: (error as Error).message }, 'bad task frame dropped');
+      task.ack();
+      return;
+    }
+    if (Date.now() > header.deadline) {
+      log.debug({ round: header.round, clientId: header.clientId }, 'task past its round deadline; dropped');
+      task.ack();
+      return;
+    }
+    // Held from here: a stop() from now on hands it back instead of leaving it to the ack wait.
+    this.heldTask = task;
+    let claim: { ok: boolean; error?: string };
+    try {
+      const request = encodeFrame('task-claim', { workerId: this.workerId, round: header.round, clientId: header.clientId, delivery: task.delivery });
+      claim = decodeFrameOf(await bus.request(this.subjects.claim, request, CLAIM_TIMEOUT_MS), 'ack').header;
+    } catch (error) {
+      // The coordinator did not answer: leave the task to whoever can reach it.
+      log.warn({ err: (error as Error).message, round: header.round, clientId: header.clientId }, 'could not claim a task; handed back');
+      this.handBack(task);
+      return;
+    }
+    if (this.heldTask !== task) return;
+    if (!claim.ok) {
+      log.debug({ round: header.round, clientId: header.clientId, reason: claim.error }, 'task not wanted any more; dropped');
+      this.heldTask = null;
+      task.ack();
+      return;
+    }
+    try {
+      await task.holdWhile(this.trainClient(header));
+    } catch (error) {
+      if (this.heldTask === task) log.error({ err: (error as Error).message, clientId: header.clientId }, 'client training failed; the client will count as dropped');
+    }
+    // Still ours: the update went out (or training failed for good). Otherwise stop() handed it back.
+    if (this.heldTask === task) {
+      this.heldTask = null;
+      task.ack();
+    }
+  }
+
+  private handBack(task: QueuedTask): void {
+    if (this.heldTask !== task) return; // stop() already did
+    this.heldTask = null;
+    task.release();
   }
 
   private async trainClient(task: Frame<'task'>['header']): Promise<void> {
@@ -233,6 +292,8 @@ export class Worker {
       seed: task.seed,
       maxSteps: task.maxSteps,
     });
+    // Stopped while training: the task went back to the queue, and another worker answers for it.
+    if (!this.running) throw new Error(`stopped (${this.stopReason}) before sending client ${task.clientId}'s update`);
     const delta = subtract(getFlatWeights(federation.model), global);
     const privatized = task.privacy ? privatizeUpdate(delta, task.privacy, new Rng(task.seed).fork('local-dp-noise')) : null;
     const payload = task.secureAggregation ? delta : this.compress(task.clientId, delta, new Rng(task.seed).fork('compression'));

@@ -29,6 +29,9 @@ import { resolveSecAggSettings } from './secure-aggregation/secure-aggregation-s
 import type { UpdateReport } from '../shared/protocol/transfers.js';
 import type { SecAggMessage } from '../shared/secure-aggregation/index.js';
 
+/** A task that came back this often killed (or outlived) every worker that took it: give it up. */
+const MAX_TASK_DELIVERIES = 5;
+
 /** One metrics.jsonl line. The compute figures (simulated time, FLOPs, energy, stragglers) are RoundCompute's. */
 export interface RoundMetrics extends RoundCompute {
   round: number;
@@ -151,7 +154,7 @@ export class Coordinator {
       : new FedAvg(scenario.seed, scenario.partition.clients, clientsPerRound(scenario), this.clock.simulatesDevices ? this.clock : undefined);
     this.modelServer = new ModelServer(bus, this.subjects.model, log);
     this.receiver = new UpdateReceiver(bus, this.subjects.results, log);
-    this.dispatcher = new TaskDispatcher(bus, this.subjects.tasks, log);
+    this.dispatcher = new TaskDispatcher(bus, scenario.name, options.runId, { ackWaitMs: scenario.system.taskAckWaitSeconds * 1000, maxDeliveries: MAX_TASK_DELIVERIES }, log);
     const secAgg = resolveSecAggSettings(scenario);
     this.secure = secAgg ? new SecureAggregation({ bus, subjects: this.subjects, settings: secAgg, session: options.runId.slice(0, 200), seed: scenario.seed, log }) : null;
   }
@@ -165,9 +168,11 @@ export class Coordinator {
     if (this.secure) this.secure.onMessage = observer.onSecAggMessage ?? null;
   }
 
-  /** Starts answering workers (joins, model fetches, updates) before any round runs. */
-  start(): void {
+  /** Opens the task queue and starts answering workers (joins, model fetches, updates) before any round runs. */
+  async start(): Promise<void> {
     const { bus, log, runId, scenario } = this.options;
+    // Before any join: a worker pulls from the queue as soon as it is ready.
+    await this.dispatcher.open();
     this.joinSubscription = bus.subscribe(this.subjects.join, (message) => {
       try {
         const join = decodeFrameOf(message.data, 'join');
@@ -193,7 +198,6 @@ export class Coordinator {
         log.info({ workerId: info.workerId, backend: info.backendDetail, ready: this.readyWorkers() }, 'worker ready');
         this.options.onWorkerReady?.(info);
         for (const wake of this.readyWaiters.splice(0)) wake();
-        this.dispatcher.workerMayBeIdle();
       } catch (error) {
         log.warn({ err: (error as Error).message }, 'bad ready message refused');
       }
@@ -293,6 +297,7 @@ export class Coordinator {
     this.modelServer.stop();
     this.receiver.stop();
     this.secure?.stop();
+    await this.dispatcher.close().catch((error: Error) => this.options.log.warn({ err: error.message }, 'could not remove the run\'s task queue'));
   }
 
   private async runRound(round: number, global: Float32Array, plan: RoundPlan): Promise<{ weights: Float32Array; metrics: RoundMetrics }> {
@@ -324,7 +329,7 @@ export class Coordinator {
       reported.push({ clientId, steps: report.steps });
       clientTrainMs += report.trainMs;
       clientEvent({ round, clientId, state: 'done', workerId, samplesTrained: report.samples * scenario.training.epochs, trainMs: report.trainMs });
-      this.dispatcher.workerMayBeIdle();
+      this.dispatcher.progress();
     };
     // Secure aggregation fixes the cohort before any task goes out (each task carries its index).
     const secure = this.secure?.beginRound(round, dispatched, global.length, {
@@ -342,7 +347,7 @@ export class Coordinator {
       log.warn({ round, clientId, workerId, reason }, 'update rejected');
       clientEvent({ round, clientId, state: 'rejected', workerId, reason });
       secure?.refused(clientId);
-      this.dispatcher.workerMayBeIdle();
+      this.dispatcher.progress();
       if (awaited.size === 0) allReported();
     };
     const rules = { expectedLength: global.length, maxNorm: maxNormOf(scenario, plan) };
@@ -374,26 +379,27 @@ export class Coordinator {
 
     const seedRng = new Rng(scenario.seed).fork(`client-seeds:${round}`);
     const seeds = new Map(selected.map((clientId) => [clientId, seedRng.nextUint32()]));
-    const undispatched = await this.dispatcher.dispatch(
+    const undispatched = await this.dispatcher.dispatch({
       round,
-      secure?.abortBeforeStart ? [] : dispatched,
-      (id) => seeds.get(id)!,
+      clients: secure?.abortBeforeStart ? [] : dispatched,
       deadline,
-      (assignment) => {
+      seedFor: (id) => seeds.get(id)!,
+      privacy: plan.taskPrivacy,
+      maxStepsFor: (clientId) => maxSteps.get(clientId),
+      ...(secure ? { secureAggregationFor: (clientId: number) => secure.taskFor(clientId) } : {}),
+      wanted: (clientId) => awaited.has(clientId),
+      onAssigned: (assignment) => {
         log.debug({ round, ...assignment }, 'client assigned');
         secure?.assign(assignment.clientId, assignment.workerId);
         clientEvent({ round, clientId: assignment.clientId, state: 'training', workerId: assignment.workerId });
       },
-      () => awaited.size > 0,
-      plan.taskPrivacy,
-      (clientId) => maxSteps.get(clientId),
-      secure ? (clientId) => secure.taskFor(clientId) : undefined,
-    );
+    });
     if (undispatched.length > 0) log.warn({ round, clients: undispatched.length }, 'no worker took these clients before the deadline');
 
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([allIn, new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))))]);
     clearTimeout(timer);
+    await this.dispatcher.endRound();
     let dropped = awaited.size;
     for (const clientId of awaited) clientEvent({ round, clientId, state: 'dropped' });
     if (dropped > 0) log.warn({ round, dropped }, 'clients dropped at the round deadline');

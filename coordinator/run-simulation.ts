@@ -188,7 +188,7 @@ export async function runSimulation(scenario: Scenario, options: RunOptions): Pr
       onWorkerReady: options.onWorkerReady,
     });
     if (coordinator.dpPlan) announceDpPlan(coordinator.dpPlan, log, options.progress);
-    coordinator.start();
+    await coordinator.start();
     options.onCoordinator?.(coordinator);
 
     const workerCount = options.pool?.workers ?? options.workers ?? (scenario.system.workers === 'auto' ? defaultWorkerCount(transport) : scenario.system.workers);

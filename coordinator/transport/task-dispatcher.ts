@@ -1,99 +1,168 @@
 /**
- * Hands out one client's training task at a time through the workers' NATS queue group. An
- * idle worker holds a one-message queue subscription; a busy one holds none. A task request
- * therefore reaches an idle worker or fails at once with "no responders", so work is spread by
- * who is free, not at random, and a slow worker never hoards a backlog.
+ * Hands out a round's training tasks through the run's task queue (JetStream over NATS): all of
+ * the round's tasks are enqueued at once, so what waits is visible to an autoscaler, and idle
+ * workers pull them one at a time. A worker that pulled a task claims it before training; the
+ * claim tells the coordinator who trains the client, and lets it refuse work that is no longer
+ * wanted: a finished round's leftovers, a client already reported, a redelivered secure-
+ * aggregation client already bound to another worker's keys.
+ *
+ * A worker that dies holding a task stops extending it; the queue redelivers it after the ack
+ * wait, another worker claims it, and the client is reassigned.
  */
 import type { Logger } from 'pino';
-import { BusError, type Bus } from '../../shared/bus/bus.js';
+import type { Bus, BusSubscription } from '../../shared/bus/bus.js';
+import type { TaskBacklog, TaskQueue, TaskQueueSettings } from '../../shared/bus/task-queue.js';
 import { decodeFrameOf, encodeFrame } from '../../shared/protocol/frame.js';
 import type { MessageHeader } from '../../shared/protocol/messages.js';
+import { subjects as runSubjects } from '../../shared/protocol/messages.js';
 import type { TaskPrivacy } from '../strategies/strategy.js';
 
 export type TaskSecureAggregation = NonNullable<MessageHeader<'task'>['secureAggregation']>;
 
-const ACK_TIMEOUT_MS = 5_000;
-const IDLE_POLL_MS = [2, 5, 10, 20, 50];
-
 export interface Assignment {
   clientId: number;
   workerId: string;
+  /** 1 the first time; more when the task came back from a worker that did not finish it. */
+  delivery: number;
+}
+
+export interface RoundTasks {
+  round: number;
+  clients: readonly number[];
+  deadline: number;
+  seedFor: (clientId: number) => number;
+  privacy?: TaskPrivacy;
+  maxStepsFor?: (clientId: number) => number | undefined;
+  secureAggregationFor?: (clientId: number) => TaskSecureAggregation | undefined;
+  /** Whether the client's update is still awaited (not yet in, not given up on). */
+  wanted: (clientId: number) => boolean;
+  onAssigned: (assignment: Assignment) => void;
+}
+
+interface OpenRound {
+  tasks: RoundTasks;
+  /** Enqueued and not yet claimed. */
+  unclaimed: Set<number>;
+  assignedTo: Map<number, string>;
+  /** Secure aggregation binds a client's keys to the worker that took it: no second worker. */
+  exclusive: boolean;
+  settle: () => void;
 }
 
 export class TaskDispatcher {
-  private wake: (() => void) | null = null;
+  private queue: TaskQueue | null = null;
+  private claims: BusSubscription | null = null;
+  private current: OpenRound | null = null;
+  private readonly subjects: ReturnType<typeof runSubjects>;
 
   constructor(
     private readonly bus: Bus,
-    private readonly subject: string,
+    private readonly run: string,
+    private readonly runId: string,
+    private readonly settings: TaskQueueSettings,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.subjects = runSubjects(run);
+  }
 
-  /** Call when a worker may have become idle (an update arrived, a worker joined). */
-  workerMayBeIdle(): void {
-    this.wake?.();
+  /** Creates the run's queue and answers claims; before any worker joins. */
+  async open(): Promise<void> {
+    this.queue = await this.bus.openTaskQueue(this.run, this.settings);
+    this.claims = this.bus.subscribe(this.subjects.claim, (message) => {
+      let reply: { ok: boolean; error?: string };
+      try {
+        reply = this.answerClaim(decodeFrameOf(message.data, 'task-claim').header);
+      } catch (error) {
+        reply = { ok: false, error: `bad claim: ${(error as Error).message}` };
+      }
+      message.respond(encodeFrame('ack', reply));
+    });
   }
 
   /**
-   * Dispatches the clients in order until all are taken or the deadline passes. Resolves with
-   * the clients that were never handed out.
+   * Enqueues the round's tasks and resolves once every one is claimed, at the deadline, or when
+   * none of the unclaimed ones is wanted any more, with the clients no worker claimed.
    */
-  async dispatch(
-    round: number,
-    clients: number[],
-    seedFor: (clientId: number) => number,
-    deadline: number,
-    onAssigned: (assignment: Assignment) => void,
-    stillWanted: () => boolean = () => true,
-    privacy?: TaskPrivacy,
-    maxStepsFor: (clientId: number) => number | undefined = () => undefined,
-    secureAggregationFor: (clientId: number) => TaskSecureAggregation | undefined = () => undefined,
-  ): Promise<number[]> {
-    let next = 0;
-    let idleTries = 0;
-    while (next < clients.length && Date.now() < deadline && stillWanted()) {
-      const clientId = clients[next]!;
-      const maxSteps = maxStepsFor(clientId);
-      const secureAggregation = secureAggregationFor(clientId);
+  async dispatch(tasks: RoundTasks): Promise<number[]> {
+    const queue = this.requireQueue();
+    const claimedAll = new Promise<void>((resolve) => {
+      this.current = {
+        tasks,
+        unclaimed: new Set(tasks.clients),
+        assignedTo: new Map(),
+        exclusive: tasks.secureAggregationFor !== undefined,
+        settle: resolve,
+      };
+    });
+    const round = this.current!;
+    const encoded = tasks.clients.map((clientId) => {
+      const maxSteps = tasks.maxStepsFor?.(clientId);
+      const secureAggregation = tasks.secureAggregationFor?.(clientId);
       const task = encodeFrame('task', {
-        round,
+        round: tasks.round,
         clientId,
-        seed: seedFor(clientId),
-        deadline,
-        ...(privacy ? { privacy } : {}),
+        seed: tasks.seedFor(clientId),
+        deadline: tasks.deadline,
+        ...(tasks.privacy ? { privacy: tasks.privacy } : {}),
         ...(maxSteps !== undefined ? { maxSteps } : {}),
         ...(secureAggregation ? { secureAggregation } : {}),
       });
-      try {
-        const reply = await this.bus.request(this.subject, task, Math.min(ACK_TIMEOUT_MS, Math.max(1, deadline - Date.now())));
-        const ack = decodeFrameOf(reply, 'task-ack');
-        onAssigned({ clientId, workerId: ack.header.workerId });
-        next += 1;
-        idleTries = 0;
-      } catch (error) {
-        if (error instanceof BusError && error.reason === 'no-responders') {
-          await this.waitForIdleWorker(IDLE_POLL_MS[Math.min(idleTries, IDLE_POLL_MS.length - 1)]!);
-          idleTries += 1;
-        } else if (error instanceof BusError && error.reason === 'timeout') {
-          // The worker that took the message did not acknowledge (it may have died): offer the
-          // task again.
-          this.log.warn({ round, clientId }, 'task not acknowledged in time; offering it again');
-        } else {
-          throw error;
-        }
-      }
-    }
-    return clients.slice(next);
+      return { data: task, id: `${this.runId}:${tasks.round}:${clientId}` };
+    });
+    await queue.enqueue(encoded);
+    if (round.unclaimed.size === 0) round.settle();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([claimedAll, new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, tasks.deadline - Date.now()))))]);
+    clearTimeout(timer);
+    return [...round.unclaimed];
   }
 
-  private waitForIdleWorker(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      this.wake = done;
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
+  /** Call when an update arrived or was refused: the round may need no more claims. */
+  progress(): void {
+    const round = this.current;
+    if (round && ![...round.unclaimed].some(round.tasks.wanted)) round.settle();
+  }
+
+  /** The round is over: its unclaimed tasks are dropped and late claims refused. */
+  async endRound(): Promise<void> {
+    this.current?.settle();
+    this.current = null;
+    await this.queue?.purge();
+  }
+
+  async backlog(): Promise<TaskBacklog> {
+    return this.requireQueue().backlog();
+  }
+
+  async close(): Promise<void> {
+    this.claims?.unsubscribe();
+    this.claims = null;
+    this.current = null;
+    await this.queue?.remove();
+    this.queue = null;
+  }
+
+  private answerClaim(claim: MessageHeader<'task-claim'>): { ok: boolean; error?: string } {
+    const round = this.current;
+    const { clientId, workerId } = claim;
+    if (!round || round.tasks.round !== claim.round) return { ok: false, error: `round ${claim.round} is over` };
+    if (Date.now() > round.tasks.deadline) return { ok: false, error: `round ${claim.round} is past its deadline` };
+    if (!round.unclaimed.has(clientId) && !round.assignedTo.has(clientId)) return { ok: false, error: `client ${clientId} has no task in round ${claim.round}` };
+    if (!round.tasks.wanted(clientId)) return { ok: false, error: `client ${clientId}'s update is no longer awaited` };
+    const holder = round.assignedTo.get(clientId);
+    if (holder !== undefined && holder !== workerId) {
+      if (round.exclusive) return { ok: false, error: `client ${clientId} is bound to worker ${holder} for secure aggregation` };
+      this.log.warn({ round: claim.round, clientId, from: holder, to: workerId, delivery: claim.delivery }, 'task redelivered: its worker did not finish it in time; reassigned');
+    }
+    round.assignedTo.set(clientId, workerId);
+    round.unclaimed.delete(clientId);
+    round.tasks.onAssigned({ clientId, workerId, delivery: claim.delivery });
+    if (round.unclaimed.size === 0) round.settle();
+    return { ok: true };
+  }
+
+  private requireQueue(): TaskQueue {
+    if (!this.queue) throw new Error('the task dispatcher is not open');
+    return this.queue;
   }
 }

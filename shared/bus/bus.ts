@@ -1,8 +1,11 @@
 /**
  * The seam between fedsim's coordinator/worker logic and the transport. Two implementations:
  * NATS (real deployments and integration tests) and in-process (one process, no server).
- * The shape follows core NATS: subjects, queue groups, request/reply.
+ * The shape follows core NATS (subjects, queue groups, request/reply), plus a work queue for the
+ * training tasks (JetStream over NATS).
  */
+import type { TaskConsumer, TaskQueue, TaskQueueSettings } from './task-queue.js';
+
 export interface BusMessage {
   readonly subject: string;
   readonly data: Uint8Array;
@@ -43,6 +46,10 @@ export interface Bus {
   subscribe(subject: string, handler: (message: BusMessage) => void, options?: SubscribeOptions): BusSubscription;
   /** Sends a request to one subscriber and waits for its reply; throws BusError. */
   request(subject: string, data: Uint8Array, timeoutMs: number): Promise<Uint8Array>;
+  /** Coordinator: the run's task queue, created empty (whatever an earlier run of that name left is dropped). */
+  openTaskQueue(run: string, settings: TaskQueueSettings): Promise<TaskQueue>;
+  /** Worker: the pull side of the run's task queue, which its coordinator opened. */
+  taskConsumer(run: string): Promise<TaskConsumer>;
   /** Resolves once everything published so far has reached the server. */
   flush(): Promise<void>;
   close(): Promise<void>;

@@ -5,6 +5,8 @@
  * works here works over NATS.
  */
 import { BusError, type Bus, type BusMessage, type BusSubscription, type SubscribeOptions } from './bus.js';
+import { InProcessTaskQueue } from './in-process-task-queue.js';
+import type { TaskConsumer, TaskQueue, TaskQueueSettings } from './task-queue.js';
 
 interface Subscriber {
   subject: string;
@@ -22,6 +24,7 @@ export class InProcessBus implements Bus {
   readonly address = 'in-process';
   private readonly subscribers = new Map<string, Subscriber[]>();
   private readonly roundRobin = new Map<string, number>();
+  private readonly taskQueues = new Map<string, InProcessTaskQueue>();
   private closed = false;
 
   constructor(readonly maxPayload = DEFAULT_MAX_PAYLOAD) {}
@@ -60,6 +63,21 @@ export class InProcessBus implements Bus {
     });
   }
 
+  async openTaskQueue(run: string, settings: TaskQueueSettings): Promise<TaskQueue> {
+    this.assertOpen();
+    await this.taskQueues.get(run)?.remove();
+    const queue = new InProcessTaskQueue(settings);
+    this.taskQueues.set(run, queue);
+    return queue;
+  }
+
+  async taskConsumer(run: string): Promise<TaskConsumer> {
+    this.assertOpen();
+    const queue = this.taskQueues.get(run);
+    if (!queue) throw new Error(`run "${run}" has no task queue yet: its coordinator opens it before taking joins`);
+    return queue;
+  }
+
   async flush(): Promise<void> {
     await new Promise((resolve) => setImmediate(resolve));
   }
@@ -67,6 +85,8 @@ export class InProcessBus implements Bus {
   async close(): Promise<void> {
     this.closed = true;
     this.subscribers.clear();
+    for (const queue of this.taskQueues.values()) await queue.remove();
+    this.taskQueues.clear();
   }
 
   /** Returns whether anyone will receive the message. */

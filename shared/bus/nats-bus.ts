@@ -2,6 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { connect, credsAuthenticator, RequestError, TimeoutError, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node';
 import { BusError, type Bus, type BusMessage, type BusSubscription, type SubscribeOptions } from './bus.js';
+import { JetStreamTaskConsumer, JetStreamTaskQueue } from './jetstream-task-queue.js';
+import type { TaskConsumer, TaskQueue, TaskQueueSettings } from './task-queue.js';
 
 export class NatsBus implements Bus {
   readonly kind = 'nats' as const;
@@ -69,6 +71,14 @@ export class NatsBus implements Bus {
       if (this.connection.isClosed()) throw new BusError('closed', `NATS connection to ${this.address} is closed`);
       throw error;
     }
+  }
+
+  openTaskQueue(run: string, settings: TaskQueueSettings): Promise<TaskQueue> {
+    return JetStreamTaskQueue.open(this.connection, this.address, run, settings);
+  }
+
+  taskConsumer(run: string): Promise<TaskConsumer> {
+    return JetStreamTaskConsumer.open(this.connection, this.address, run);
   }
 
   async flush(): Promise<void> {

@@ -1,6 +1,7 @@
 /**
  * Starts a private nats-server for one run (or one test) on a free loopback port and stops it
  * afterwards. Used by `transport: auto` when no NATS URL is given, and by the test harness.
+ * JetStream is on (the task queue needs it), its store in the server's temporary folder.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,6 +14,8 @@ export interface NatsServerOptions {
   maxPayload?: number;
   /** Appended to the generated nats-server.conf (authorization blocks in tests, JetStream). */
   extraConfig?: string;
+  /** Default true; false starts a core-only server (to test the error a user gets from one). */
+  jetstream?: boolean;
   binary?: string;
 }
 
@@ -48,7 +51,8 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   const port = await freeLoopbackPort();
   const dir = mkdtempSync(join(tmpdir(), 'fedsim-nats-'));
   const config = join(dir, 'nats.conf');
-  writeFileSync(config, `listen: 127.0.0.1:${port}\nmax_payload: ${options.maxPayload ?? 8 * 1024 * 1024}\n${options.extraConfig ?? ''}\n`);
+  const jetstream = options.jetstream === false ? '' : `jetstream { store_dir: ${JSON.stringify(join(dir, 'jetstream'))} }\n`;
+  writeFileSync(config, `listen: 127.0.0.1:${port}\nmax_payload: ${options.maxPayload ?? 8 * 1024 * 1024}\n${jetstream}${options.extraConfig ?? ''}\n`);
   const child: ChildProcess = spawn(binary, ['-c', config], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {

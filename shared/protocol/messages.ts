@@ -5,7 +5,12 @@
  * Subjects, all under `fedsim.<run>.`:
  *   join      worker → coordinator, request: a worker announces itself and gets the scenario
  *   ready     worker → coordinator, request: data loaded and model built; tasks may come
- *   tasks     coordinator → queue group "workers", request: one client's training task
+ *   tasks     coordinator → workers, JetStream work queue (shared/bus/task-queue.ts): one
+ *             client's training task; a worker pulls one, claims it, trains, sends the update,
+ *             then acks it
+ *   claim     worker → coordinator, request: "I took this task"; the reply (ack) says whether
+ *             to train it (no for a finished round, a client already reported, or a secure-
+ *             aggregation client already bound to another worker)
  *   model     worker → coordinator, request: one chunk of the round's global weights
  *   results   worker → coordinator, request: one chunk of a client's update (under secure
  *             aggregation: of its masked-input message, encoding "secagg-masked")
@@ -20,7 +25,8 @@
 import { z } from 'zod';
 import { RoundConfigSchema } from '../secure-aggregation/parameters.js';
 
-export const PROTOCOL_VERSION = 1;
+/** 2: tasks moved from a core-NATS queue group to a JetStream work queue with claims. */
+export const PROTOCOL_VERSION = 2;
 
 const id = z.string().min(1).max(200);
 const count = z.number().int().min(0);
@@ -67,7 +73,7 @@ export const MESSAGE_SCHEMAS = {
       .strictObject({ config: RoundConfigSchema, index: count, clip: z.number().gt(0), bits: z.number().int().min(2).max(31), countUnclipped: z.boolean() })
       .optional(),
   }),
-  'task-ack': z.strictObject({ workerId: id }),
+  'task-claim': z.strictObject({ workerId: id, round: count, clientId: count, delivery: z.number().int().min(1) }),
   'model-request': z.strictObject({ round: count, chunk: count }),
   'model-chunk': z.strictObject({ round: count, chunk: count, chunks: count, totalBytes: count, encoding: VECTOR_ENCODING }),
   'result-chunk': z.strictObject({
@@ -96,12 +102,11 @@ export const MESSAGE_SCHEMAS = {
 export type MessageType = keyof typeof MESSAGE_SCHEMAS;
 export type MessageHeader<T extends MessageType> = z.output<(typeof MESSAGE_SCHEMAS)[T]>;
 
-/** Wire codes; never reuse a number for a different message. */
+/** Wire codes; never reuse a number for a different message (4 was task-ack, retired). */
 export const MESSAGE_CODES: Record<MessageType, number> = {
   join: 1,
   'join-reply': 2,
   task: 3,
-  'task-ack': 4,
   'model-request': 5,
   'model-chunk': 6,
   'result-chunk': 7,
@@ -110,6 +115,7 @@ export const MESSAGE_CODES: Record<MessageType, number> = {
   ready: 10,
   'secagg-to-clients': 11,
   'secagg-from-clients': 12,
+  'task-claim': 13,
 };
 
 export function subjects(runName: string) {
@@ -118,6 +124,7 @@ export function subjects(runName: string) {
     join: `${base}.join`,
     ready: `${base}.ready`,
     tasks: `${base}.tasks`,
+    claim: `${base}.claim`,
     model: `${base}.model`,
     results: `${base}.results`,
     control: `${base}.control`,
@@ -126,5 +133,3 @@ export function subjects(runName: string) {
     secAggWorker: (workerId: string) => `${base}.secagg.${workerId.replace(/[^A-Za-z0-9_-]/g, '_')}`,
   };
 }
-
-export const WORKER_QUEUE_GROUP = 'workers';

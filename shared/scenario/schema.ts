@@ -101,6 +101,11 @@ export const SYSTEM_SPEC = z.strictObject({
   natsUrl: z.string().regex(/^(nats|tls|ws|wss):\/\/.+/, 'expected a URL such as nats://host:4222').optional(),
   /** Clients that have not reported this long after the round started count as dropped. */
   roundTimeoutSeconds: z.number().gt(0).default(600),
+  /**
+   * A task a worker took and neither finished nor reported progress on for this long goes to
+   * another worker: the first one is presumed dead. Working workers extend it every third of it.
+   */
+  taskAckWaitSeconds: z.number().gt(0).max(3600).default(30),
   /** Simulated devices: speed, bandwidth, power and availability per share of the population. */
   devices: DEVICES_SPEC.optional(),
   /** What happens to clients that are slow in simulated time (needs devices). */
@@ -184,7 +189,7 @@ export const SCENARIO_SPEC = z
     training: TRAINING_SPEC,
     strategy: STRATEGY_SPEC.default({ name: 'fedavg' }),
     evaluation: EVALUATION_SPEC.default({ every: 1 }),
-    system: SYSTEM_SPEC.default({ workers: 'auto', backend: 'auto', transport: 'auto', roundTimeoutSeconds: 600, stragglers: DEFAULT_STRAGGLER_SPEC }),
+    system: SYSTEM_SPEC.default({ workers: 'auto', backend: 'auto', transport: 'auto', roundTimeoutSeconds: 600, taskAckWaitSeconds: 30, stragglers: DEFAULT_STRAGGLER_SPEC }),
     output: OUTPUT_SPEC.default({ dir: 'runs', saveModel: true }),
     privacy: PRIVACY_SPEC.default({ membershipInference: true }),
     /** Update (client → coordinator) and broadcast (coordinator → client) codecs. */

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { NatsBus } from '../../shared/bus/nats-bus.js';
 import { decodeFrameOf, encodeFrame } from '../../shared/protocol/frame.js';
-import { subjects, WORKER_QUEUE_GROUP } from '../../shared/protocol/messages.js';
+import { subjects } from '../../shared/protocol/messages.js';
 import { fetchModel, sendUpdate } from '../../shared/protocol/transfers.js';
 import { runSimulation } from '../../coordinator/run-simulation.js';
 import type { RoundMetrics } from '../../coordinator/coordinator.js';
@@ -31,25 +31,23 @@ async function rogueWorker(url: string, runName: string, makeUpdate: (clientId: 
     }
   }
   let stopped = false;
-  const listen = () => {
-    if (stopped) return;
-    bus.subscribe(
-      s.tasks,
-      (message) => {
-        const task = decodeFrameOf(message.data, 'task').header;
-        message.respond(encodeFrame('task-ack', { workerId }));
-        void (async () => {
-          const { weights } = await fetchModel(bus, s.model, task.round);
-          const report = { samples: 100, steps: 10, loss: 0.5, trainMs: 1, backend: 'none' };
-          await sendUpdate(bus, s.results, { transferId: `${task.round}:${task.clientId}`, workerId, round: task.round, clientId: task.clientId, report }, makeUpdate(task.clientId, weights)).catch(() => {});
-        })().finally(listen);
-      },
-      { queue: WORKER_QUEUE_GROUP, max: 1 },
-    );
-  };
-  listen();
   bus.subscribe(s.control, () => (stopped = true));
+  const tasks = await bus.taskConsumer(runName);
   decodeFrameOf(await bus.request(s.ready, encodeFrame('ready', { workerId, backend: 'none', detail: 'rogue test worker' }), 5000), 'ack');
+  void (async () => {
+    while (!stopped) {
+      const task = await tasks.next(1000).catch(() => null);
+      if (!task) continue;
+      const header = decodeFrameOf(task.data, 'task').header;
+      const claim = encodeFrame('task-claim', { workerId, round: header.round, clientId: header.clientId, delivery: task.delivery });
+      if (decodeFrameOf(await bus.request(s.claim, claim, 5000), 'ack').header.ok) {
+        const { weights } = await fetchModel(bus, s.model, header.round);
+        const report = { samples: 100, steps: 10, loss: 0.5, trainMs: 1, backend: 'none' };
+        await sendUpdate(bus, s.results, { transferId: `${header.round}:${header.clientId}`, workerId, round: header.round, clientId: header.clientId, report }, makeUpdate(header.clientId, weights)).catch(() => {});
+      }
+      task.ack();
+    }
+  })().catch(() => {});
   return bus;
 }
 

@@ -55,13 +55,15 @@ describe('subject permissions', () => {
           'fedsim.exp-1.join',
           'fedsim.exp-1.ready',
           'fedsim.exp-1.model',
+          'fedsim.exp-1.claim',
           'fedsim.exp-1.results',
+          'fedsim.exp-1.secagg',
           '$JS.API.CONSUMER.INFO.FEDSIM_TASKS.workers-exp-1',
           '$JS.API.CONSUMER.MSG.NEXT.FEDSIM_TASKS.workers-exp-1',
           '$JS.ACK.FEDSIM_TASKS.workers-exp-1.>',
         ],
       },
-      subscribe: { allow: ['_INBOX.>', 'fedsim.exp-1.control'] },
+      subscribe: { allow: ['_INBOX.>', 'fedsim.exp-1.control', 'fedsim.exp-1.secagg.*'] },
     });
   });
 
@@ -74,12 +76,13 @@ describe('subject permissions', () => {
 
   it('never lets a worker read results, nor name another run', () => {
     const { publish, subscribe } = rolePermissions('worker', 'exp-1');
-    // No wildcard that could cover results (fedsim.exp-1.> or fedsim.*.…).
-    expect(subscribe.allow.filter((s) => s.startsWith('fedsim.'))).toEqual(['fedsim.exp-1.control']);
+    // No wildcard that could cover results (fedsim.exp-1.> or fedsim.*.…); the one wildcard is
+    // the secure-aggregation batches to workers, a level below fedsim.exp-1.secagg.
+    expect(subscribe.allow.filter((s) => s.startsWith('fedsim.'))).toEqual(['fedsim.exp-1.control', 'fedsim.exp-1.secagg.*']);
     for (const subject of [...publish.allow, ...subscribe.allow]) {
       if (subject === '_INBOX.>') continue;
       expect(subject.startsWith('fedsim.exp-1.') || subject.includes('.workers-exp-1'), subject).toBe(true);
-      expect(subject.includes('*'), subject).toBe(false);
+      if (subject !== 'fedsim.exp-1.secagg.*') expect(subject.includes('*'), subject).toBe(false);
     }
   });
 

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { bytesToFloat32, decodeFrame, decodeFrameOf, encodeFrame, float32Bytes, FrameError } from '../../shared/protocol/frame.js';
+import { PROTOCOL_VERSION } from '../../shared/protocol/messages.js';
 
 /** A frame built by hand, to feed the decoder headers the encoder would never write. */
 function rawFrame(code: number, headerText: string): Uint8Array {
   const headerBytes = Buffer.from(headerText, 'utf8');
   const frame = Buffer.alloc(14 + headerBytes.length);
   frame.write('FSIM', 0, 'latin1');
-  frame.writeUInt8(1, 4);
+  frame.writeUInt8(PROTOCOL_VERSION, 4);
   frame.writeUInt8(code, 5);
   frame.writeUInt32LE(headerBytes.length, 6);
   frame.writeUInt32LE(0, 10); // CRC-32 of an empty payload
