@@ -39,6 +39,8 @@ export function passwordVariable(role: NatsRole): string {
 export interface SubjectPermissions {
   publish: { allow: string[] };
   subscribe: { allow: string[] };
+  /** May answer a request it received (once), without the right to publish to any inbox. */
+  allow_responses?: boolean;
 }
 
 const RUN_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
@@ -79,6 +81,8 @@ export function rolePermissions(role: NatsRole, run: string): SubjectPermissions
       ],
     },
     subscribe: { allow: ['_INBOX.>', `${base}.control`, `${base}.secagg.*`] },
+    // The coordinator's secure-aggregation batches are requests the worker acknowledges.
+    allow_responses: true,
   };
 }
 
@@ -96,6 +100,7 @@ export function natsAuthorizationBlock(run: string): string {
       `      permissions: {`,
       `        publish: { allow: [${quote(p.publish.allow)}] }`,
       `        subscribe: { allow: [${quote(p.subscribe.allow)}] }`,
+      ...(p.allow_responses ? [`        allow_responses: true`] : []),
       `      }`,
       `    }`,
     ].join('\n');

@@ -93,7 +93,9 @@ program
       health = await startHealthServer(opts.healthPort, metrics.registry);
       log.info({ port: health.port }, 'health and metrics endpoints up');
     }
-    const bus = await NatsBus.connect(opts.nats, `fedsim-worker-${opts.workerId ?? process.pid}`);
+    const bus = await NatsBus.connect(opts.nats, `fedsim-worker-${opts.workerId ?? process.pid}`, (message) =>
+      log.error({ err: message }, 'NATS refused an operation: check the worker user\'s permissions (fedsim deploy creds)'),
+    );
     let worker: InstanceType<typeof Worker> | null = null;
     let ended: string | null = null;
     const stop = (reason: string) => {

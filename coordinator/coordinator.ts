@@ -1,6 +1,6 @@
 /**
  * The coordinator's round loop. Per round: the strategy picks clients; the global weights are
- * served once; tasks go out through the workers' queue group; updates stream in, are checked and
+ * served once; tasks go out through the run's task queue (JetStream); updates stream in, are checked and
  * aggregated; clients that have not reported by the deadline count as dropped; the new global
  * model is evaluated every k rounds; a metrics record goes to the caller.
  */

@@ -13,11 +13,16 @@ export class NatsBus implements Bus {
     readonly address: string,
   ) {}
 
-  /** Credentials and TLS come from the environment (see natsSecurityFromEnv), as in a cluster's Secret. */
-  static async connect(url: string, name: string, env: NodeJS.ProcessEnv = process.env): Promise<NatsBus> {
+  /**
+   * Credentials and TLS come from the environment (see natsSecurityFromEnv), as in a cluster's
+   * Secret. `onRefused` hears what the server refuses after connecting (a subject this user may
+   * not use): NATS reports it out of band, and the operation itself just times out.
+   */
+  static async connect(url: string, name: string, onRefused?: (message: string) => void, env: NodeJS.ProcessEnv = process.env): Promise<NatsBus> {
     const security = natsSecurityFromEnv(env);
     try {
       const connection = await connect({ servers: url, name, maxReconnectAttempts: 10, reconnectTimeWait: 500, ...security.options });
+      if (onRefused) void reportRefusals(connection, onRefused);
       return new NatsBus(connection, url);
     } catch (error) {
       const message = (error as Error).message;
@@ -98,6 +103,12 @@ export class NatsBus implements Bus {
     if (data.byteLength > this.maxPayload) {
       throw new BusError('payload-too-large', `message of ${data.byteLength} bytes on ${subject} exceeds the server's max_payload ${this.maxPayload}`);
     }
+  }
+}
+
+async function reportRefusals(connection: NatsConnection, onRefused: (message: string) => void): Promise<void> {
+  for await (const status of connection.status()) {
+    if (status.type === 'error') onRefused(String(status.error?.message ?? status.error));
   }
 }
 

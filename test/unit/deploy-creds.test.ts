@@ -64,6 +64,7 @@ describe('subject permissions', () => {
         ],
       },
       subscribe: { allow: ['_INBOX.>', 'fedsim.exp-1.control', 'fedsim.exp-1.secagg.*'] },
+      allow_responses: true,
     });
   });
 

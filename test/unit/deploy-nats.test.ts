@@ -1,15 +1,16 @@
 /**
  * The NATS server as the manifests configure it, run for real: nats-server with the rendered
  * nats-config ConfigMap and the passwords of `fedsim deploy creds`, JetStream on. The worker's
- * permissions must let it do its whole job (join, pull and ack tasks from its run's consumer,
- * fetch the model, send results, hear control) and nothing else: no run's results, no other
+ * permissions must let it do its whole job (join, pull, claim and ack tasks from its run's
+ * consumer, fetch the model, send results, take part in secure aggregation, hear control; a
+ * whole secure-aggregation run goes through) and nothing else: no run's results, no other
  * run, no task injection, no JetStream administration. The TLS component's configuration, with
  * a certificate from its make-certificate.sh, must serve clients that verify it.
  * Needs nats-server (and openssl for TLS) on PATH; like the integration tests, it fails, never
  * skips, without them.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy } from '@nats-io/jetstream';
@@ -19,6 +20,10 @@ import { parse as parseYaml } from 'yaml';
 import { TASK_STREAM, workerConsumer, writeCreds } from '../../cli/deploy-command.js';
 import { renderKustomization } from '../../deploy/tools/kustomize-lite.js';
 import { findNatsServerBinary, freeLoopbackPort } from '../../shared/bus/nats-server-process.js';
+import { runSimulation } from '../../coordinator/run-simulation.js';
+import { FEDSIM_BIN } from '../../coordinator/workers/worker-processes.js';
+import { readRoundMetrics } from '../support/run-outputs.js';
+import { tinyMnistScenario } from '../support/scenarios.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const RUN = 'k8s-mnist';
@@ -141,18 +146,20 @@ describe('NATS users from `fedsim deploy creds` on the rendered server configura
     expect(info.num_pending + info.num_ack_pending).toBe(0);
   });
 
-  it('lets a worker join, fetch the model, send results and hear control', async () => {
+  it('lets a worker join, fetch the model, claim tasks, send results and secure-aggregation messages, and hear control', async () => {
     const served: string[] = [];
-    for (const subject of ['join', 'ready', 'model', 'results']) {
+    const subjects = ['join', 'ready', 'model', 'claim', 'results', 'secagg'];
+    // Stand-ins for the coordinator, gone after this test (a real run follows on this server).
+    const standIns = subjects.map((subject) =>
       coordinator.subscribe(`fedsim.${RUN}.${subject}`, {
         callback: (_error, message) => {
           served.push(subject);
           message.respond(encoder.encode(`ok ${subject}`));
         },
-      });
-    }
+      }),
+    );
     await coordinator.flush();
-    for (const subject of ['join', 'ready', 'model', 'results']) {
+    for (const subject of subjects) {
       const reply = await worker.request(`fedsim.${RUN}.${subject}`, encoder.encode('frame'), { timeout: 2000 });
       expect(new TextDecoder().decode(reply.data)).toBe(`ok ${subject}`);
     }
@@ -160,7 +167,13 @@ describe('NATS users from `fedsim deploy creds` on the rendered server configura
     await worker.flush();
     coordinator.publish(`fedsim.${RUN}.control`, encoder.encode('run-end'));
     for await (const message of control) expect(new TextDecoder().decode(message.data)).toBe('run-end');
-    expect(served).toEqual(['join', 'ready', 'model', 'results']);
+    // Secure-aggregation batches addressed to a worker.
+    const batches = worker.subscribe(`fedsim.${RUN}.secagg.some-worker`, { max: 1 });
+    await worker.flush();
+    coordinator.publish(`fedsim.${RUN}.secagg.some-worker`, encoder.encode('batch'));
+    for await (const message of batches) expect(new TextDecoder().decode(message.data)).toBe('batch');
+    for (const standIn of standIns) standIn.unsubscribe();
+    expect(served).toEqual(subjects);
     expect(workerErrors).toEqual([]);
   });
 
@@ -211,6 +224,49 @@ describe('NATS users from `fedsim deploy creds` on the rendered server configura
     await settle(coordinator);
     expect(errors.filter((e) => /permission/i.test(e))).toHaveLength(2);
   });
+
+  it('carries a whole secure-aggregation run: the coordinator and two `fedsim worker` processes as these users', async () => {
+    const passwords = passwordsOf(credsDir);
+    const logDir = mkdtempSync(join(tmpdir(), 'fedsim-secured-run-'));
+    const workers = [1, 2].map((i) => {
+      const log = openSync(join(logDir, `worker-${i}.log`), 'w');
+      return spawn(process.execPath, [FEDSIM_BIN, 'worker', '--nats', server.url, '--run', RUN, '--backend', 'cpu', '--log-format', 'json', '--worker-id', `secured-${i}`], {
+        env: { ...process.env, NATS_USER: 'worker', NATS_PASSWORD: passwords.worker },
+        stdio: ['ignore', log, log],
+      });
+    });
+    const scenario = tinyMnistScenario({
+      name: RUN,
+      rounds: 2,
+      privacy: { secureAggregation: { clipNorm: 1, stepTimeoutSeconds: 10 } },
+      system: { natsUrl: server.url, workers: 0, backend: 'cpu', roundTimeoutSeconds: 60 },
+    });
+    // The coordinator reads its user from the environment, as in its pod.
+    const saved = { user: process.env.NATS_USER, password: process.env.NATS_PASSWORD };
+    process.env.NATS_USER = 'coordinator';
+    process.env.NATS_PASSWORD = passwords.coordinator;
+    let summary;
+    try {
+      summary = await runSimulation(scenario, { logLevel: 'silent', progress: false });
+    } finally {
+      for (const [key, value] of [['NATS_USER', saved.user], ['NATS_PASSWORD', saved.password]] as const) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+      await Promise.all(workers.map((w) => new Promise((done) => (w.exitCode !== null ? done(null) : w.once('exit', done)))));
+    }
+    expect(summary.status, summary.error).toBe('completed');
+    const metrics = readRoundMetrics(summary.runDir);
+    expect(metrics.map((m) => [m.completed, m.secureAggregation?.aborted])).toEqual([
+      [4, false],
+      [4, false],
+    ]);
+    // A refused message shows up as a step that waits out its timeout (10 s), not as an error.
+    for (const m of metrics) expect(m.secureAggregation!.protocolMs).toBeLessThan(5_000);
+    const logs = [1, 2].map((i) => readFileSync(join(logDir, `worker-${i}.log`), 'utf8')).join('\n');
+    expect(logs).not.toMatch(/permission/i);
+    rmSync(logDir, { recursive: true, force: true });
+  }, 120_000);
 
   let lastWorker: NatsConnection | null = null;
   async function connectWorker(): Promise<NatsConnection> {
