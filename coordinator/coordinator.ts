@@ -55,6 +55,8 @@ export interface RoundMetrics extends RoundCompute {
   bytesUp: number;
   /** Workers that delivered accepted updates this round (a dead worker stops counting). */
   workers: number;
+  /** Tasks claimed again after the worker holding one died or left (the queue redelivered them). */
+  redelivered: number;
   /** DP runs: ε so far, clip norm, realised cohort. */
   privacy?: RoundPrivacy;
   /** Bytes down + up of the run so far. */
@@ -316,6 +318,7 @@ export class Coordinator {
     const aggregation = this.strategy.beginAggregation(round, global.length);
     const deadline = Date.now() + scenario.system.roundTimeoutSeconds * 1000;
     let rejected = 0;
+    let redelivered = 0;
     let clientTrainMs = 0;
     const reportingWorkers = new Set<string>();
 
@@ -390,6 +393,7 @@ export class Coordinator {
       wanted: (clientId) => awaited.has(clientId),
       onAssigned: (assignment) => {
         log.debug({ round, ...assignment }, 'client assigned');
+        if (assignment.delivery > 1) redelivered += 1;
         secure?.assign(assignment.clientId, assignment.workerId);
         clientEvent({ round, clientId: assignment.clientId, state: 'training', workerId: assignment.workerId });
       },
@@ -437,6 +441,7 @@ export class Coordinator {
       bytesDown: this.modelServer.takeBytesSent() + (secured ? secured.metrics.bytesDown : 0),
       bytesUp: this.receiver.takeBytesReceived() + (secure?.batchBytesUp ?? 0),
       workers: reportingWorkers.size,
+      redelivered,
       ...this.clock.finishRound(round, reported),
       bytesTotal: 0,
       ...(secured ? { secureAggregation: secured.metrics } : {}),

@@ -10,6 +10,7 @@ export interface CoordinatorMetrics {
   clientsTrained: Counter;
   clientsDropped: Counter;
   updatesRejected: Counter;
+  tasksRedelivered: Counter;
   bytes: Counter<'direction'>;
   roundDuration: Histogram;
   testAccuracy: Gauge<'run'>;
@@ -26,6 +27,7 @@ export function createCoordinatorMetrics(): CoordinatorMetrics {
     clientsTrained: new Counter({ name: 'fedsim_clients_trained_total', help: 'Client updates accepted into an aggregate', registers: [registry] }),
     clientsDropped: new Counter({ name: 'fedsim_clients_dropped_total', help: 'Selected clients that did not report by the round deadline', registers: [registry] }),
     updatesRejected: new Counter({ name: 'fedsim_updates_rejected_total', help: 'Client updates refused (length, non-finite, norm)', registers: [registry] }),
+    tasksRedelivered: new Counter({ name: 'fedsim_tasks_redelivered_total', help: 'Tasks taken again after the worker holding them died or left', registers: [registry] }),
     bytes: new Counter({ name: 'fedsim_bytes_total', help: 'Bytes of models and updates on the bus', labelNames: ['direction'], registers: [registry] }),
     roundDuration: new Histogram({
       name: 'fedsim_round_duration_seconds',
@@ -43,12 +45,13 @@ export function createCoordinatorMetrics(): CoordinatorMetrics {
 export function recordRound(
   metrics: CoordinatorMetrics,
   run: string,
-  round: { completed: number; dropped: number; rejected: number; bytesDown: number; bytesUp: number; wallMs: number; testAccuracy: number | null; privacy?: { epsilon: number } },
+  round: { completed: number; dropped: number; rejected: number; redelivered?: number; bytesDown: number; bytesUp: number; wallMs: number; testAccuracy: number | null; privacy?: { epsilon: number } },
 ): void {
   metrics.rounds.inc();
   metrics.clientsTrained.inc(round.completed);
   metrics.clientsDropped.inc(round.dropped);
   metrics.updatesRejected.inc(round.rejected);
+  metrics.tasksRedelivered.inc(round.redelivered ?? 0);
   metrics.bytes.inc({ direction: 'down' }, round.bytesDown);
   metrics.bytes.inc({ direction: 'up' }, round.bytesUp);
   metrics.roundDuration.observe(round.wallMs / 1000);

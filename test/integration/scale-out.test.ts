@@ -62,6 +62,7 @@ describe('workers coming and going', () => {
       [4, 0],
       [4, 0],
     ]);
+    expect(metrics.map((m) => m.redelivered)).toEqual([0, 1, 0]);
     expect(metrics[0]!.workers).toBe(2);
     expect(metrics[1]!.workers).toBe(1);
     // The dead worker's client went to the survivor, which trained it.
@@ -120,6 +121,7 @@ describe('workers coming and going', () => {
     const { round, clientId } = stopped!;
     expect(events.find((e) => e.round === round && e.clientId === clientId && e.state === 'done')?.workerId).not.toBe('leaver');
     expect(metrics[round - 1]!.wallMs).toBeLessThan(25_000);
+    expect(metrics[round - 1]!.redelivered).toBe(1);
     // The late worker took tasks from the round after it joined on, none before.
     expect([1, 2, 3].flatMap(trainedBy)).not.toContain('late');
     expect([4, 5].flatMap(trainedBy)).toContain('late');
