@@ -1,8 +1,8 @@
 /**
  * The seam between fedsim's coordinator/worker logic and the transport. Two implementations:
  * NATS (real deployments and integration tests) and in-process (one process, no server).
- * The shape follows core NATS (subjects, queue groups, request/reply), plus a work queue for the
- * training tasks (JetStream over NATS).
+ * The shape follows core NATS (subjects, publish/subscribe, request/reply), plus a work queue
+ * for the training tasks (JetStream over NATS).
  */
 import type { TaskConsumer, TaskQueue, TaskQueueSettings } from './task-queue.js';
 
@@ -15,13 +15,6 @@ export interface BusMessage {
 
 export interface BusSubscription {
   unsubscribe(): void;
-}
-
-export interface SubscribeOptions {
-  /** Members of one queue group share the messages: each goes to one member only. */
-  queue?: string;
-  /** Unsubscribe automatically after this many messages. */
-  max?: number;
 }
 
 export type BusErrorReason = 'no-responders' | 'timeout' | 'closed' | 'payload-too-large';
@@ -43,7 +36,7 @@ export interface Bus {
   /** The largest message the transport accepts; bigger blobs are sent in chunks. */
   readonly maxPayload: number;
   publish(subject: string, data: Uint8Array): void;
-  subscribe(subject: string, handler: (message: BusMessage) => void, options?: SubscribeOptions): BusSubscription;
+  subscribe(subject: string, handler: (message: BusMessage) => void): BusSubscription;
   /** Sends a request to one subscriber and waits for its reply; throws BusError. */
   request(subject: string, data: Uint8Array, timeoutMs: number): Promise<Uint8Array>;
   /** Coordinator: the run's task queue, created empty (whatever an earlier run of that name left is dropped). */

@@ -1,17 +1,15 @@
 /**
  * A bus inside one process, for runs without a NATS server and for unit tests. It keeps the
- * semantics that matter to fedsim: asynchronous delivery, queue groups (round-robin), `max`
- * auto-unsubscribe, no-responders errors, request timeouts and a payload limit, so code that
- * works here works over NATS.
+ * semantics that matter to fedsim: asynchronous delivery, no-responders errors, request timeouts,
+ * a payload limit and the task work queue (in-process-task-queue.ts), so code that works here
+ * works over NATS.
  */
-import { BusError, type Bus, type BusMessage, type BusSubscription, type SubscribeOptions } from './bus.js';
+import { BusError, type Bus, type BusMessage, type BusSubscription } from './bus.js';
 import { InProcessTaskQueue } from './in-process-task-queue.js';
 import type { TaskConsumer, TaskQueue, TaskQueueSettings } from './task-queue.js';
 
 interface Subscriber {
   subject: string;
-  queue?: string;
-  remaining: number;
   handler: (message: BusMessage) => void;
   active: boolean;
 }
@@ -23,7 +21,6 @@ export class InProcessBus implements Bus {
   readonly kind = 'in-process' as const;
   readonly address = 'in-process';
   private readonly subscribers = new Map<string, Subscriber[]>();
-  private readonly roundRobin = new Map<string, number>();
   private readonly taskQueues = new Map<string, InProcessTaskQueue>();
   private closed = false;
 
@@ -33,9 +30,9 @@ export class InProcessBus implements Bus {
     this.deliver(subject, data, () => {});
   }
 
-  subscribe(subject: string, handler: (message: BusMessage) => void, options: SubscribeOptions = {}): BusSubscription {
+  subscribe(subject: string, handler: (message: BusMessage) => void): BusSubscription {
     this.assertOpen();
-    const subscriber: Subscriber = { subject, queue: options.queue, remaining: options.max ?? Infinity, handler, active: true };
+    const subscriber: Subscriber = { subject, handler, active: true };
     const list = this.subscribers.get(subject) ?? [];
     list.push(subscriber);
     this.subscribers.set(subject, list);
@@ -95,12 +92,10 @@ export class InProcessBus implements Bus {
     if (data.byteLength > this.maxPayload) {
       throw new BusError('payload-too-large', `message of ${data.byteLength} bytes on ${subject} exceeds max payload ${this.maxPayload}`);
     }
-    const targets = this.pickTargets(subject);
+    const targets = (this.subscribers.get(subject) ?? []).filter((s) => s.active);
     // Copy, as a network would: the receiver must not share memory with the sender.
     const copy = data.slice();
     for (const target of targets) {
-      target.remaining -= 1;
-      if (target.remaining <= 0) this.remove(target);
       setImmediate(() => {
         if (this.closed) return;
         target.handler({
@@ -117,23 +112,6 @@ export class InProcessBus implements Bus {
       });
     }
     return targets.length > 0;
-  }
-
-  private pickTargets(subject: string): Subscriber[] {
-    const all = (this.subscribers.get(subject) ?? []).filter((s) => s.active);
-    const plain = all.filter((s) => s.queue === undefined);
-    const groups = new Map<string, Subscriber[]>();
-    for (const s of all) {
-      if (s.queue !== undefined) groups.set(s.queue, [...(groups.get(s.queue) ?? []), s]);
-    }
-    const chosen = [...plain];
-    for (const [queue, members] of groups) {
-      const key = `${subject}\u0000${queue}`;
-      const next = this.roundRobin.get(key) ?? 0;
-      chosen.push(members[next % members.length]!);
-      this.roundRobin.set(key, next + 1);
-    }
-    return chosen;
   }
 
   private remove(subscriber: Subscriber): void {

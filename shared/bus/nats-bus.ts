@@ -1,7 +1,7 @@
 /** The Bus over a real NATS server, with the maintained v3 client. */
 import { readFileSync } from 'node:fs';
 import { connect, credsAuthenticator, RequestError, TimeoutError, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node';
-import { BusError, type Bus, type BusMessage, type BusSubscription, type SubscribeOptions } from './bus.js';
+import { BusError, type Bus, type BusMessage, type BusSubscription } from './bus.js';
 import { JetStreamTaskConsumer, JetStreamTaskQueue } from './jetstream-task-queue.js';
 import type { TaskConsumer, TaskQueue, TaskQueueSettings } from './task-queue.js';
 
@@ -42,10 +42,8 @@ export class NatsBus implements Bus {
     this.connection.publish(subject, data);
   }
 
-  subscribe(subject: string, handler: (message: BusMessage) => void, options: SubscribeOptions = {}): BusSubscription {
+  subscribe(subject: string, handler: (message: BusMessage) => void): BusSubscription {
     const subscription = this.connection.subscribe(subject, {
-      queue: options.queue,
-      max: options.max,
       callback: (error, msg) => {
         if (error) return; // a closed or drained subscription; nothing to deliver
         handler({

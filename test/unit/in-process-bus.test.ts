@@ -18,17 +18,17 @@ describe('InProcessBus', () => {
     await expect(bus.request('silent', new Uint8Array(1), 20)).rejects.toBeInstanceOf(BusError);
   });
 
-  it('gives each message to one queue-group member and honours max', async () => {
+  it('gives every message to every subscriber until it unsubscribes', async () => {
     const bus = new InProcessBus();
     const got: string[] = [];
-    bus.subscribe('q', () => got.push('a'), { queue: 'g', max: 1 });
-    bus.subscribe('q', () => got.push('b'), { queue: 'g', max: 1 });
-    bus.publish('q', new Uint8Array(1));
-    bus.publish('q', new Uint8Array(1));
-    bus.publish('q', new Uint8Array(1)); // both members used their one message
+    bus.subscribe('s', () => got.push('a'));
+    const b = bus.subscribe('s', () => got.push('b'));
+    bus.publish('s', new Uint8Array(1));
     await bus.flush();
+    b.unsubscribe();
+    bus.publish('s', new Uint8Array(1));
     await bus.flush();
-    expect(got.sort()).toEqual(['a', 'b']);
+    expect(got.sort()).toEqual(['a', 'a', 'b']);
   });
 
   it('refuses messages above its max payload', () => {
