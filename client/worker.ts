@@ -1,9 +1,9 @@
 /**
  * A worker process's work: join a run, then train virtual clients one after another, pulling
  * each task from the run's task queue when idle, claiming it with the coordinator, and acking it
- * once the update is sent (so a task this worker dies holding goes to another). The global model of a round is fetched once and
- * shared by every client this worker trains in that round; each client's data is its partition,
- * computed locally from the scenario's seed.
+ * once the update is sent (so a task this worker dies holding goes to another). The global
+ * model of a round is fetched once and shared by every client this worker trains in that round;
+ * each client's data is its partition, computed locally from the scenario's seed.
  */
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';

@@ -1,8 +1,8 @@
 /**
  * The coordinator's round loop. Per round: the strategy picks clients; the global weights are
- * served once; tasks go out through the run's task queue (JetStream); updates stream in, are checked and
- * aggregated; clients that have not reported by the deadline count as dropped; the new global
- * model is evaluated every k rounds; a metrics record goes to the caller.
+ * served once; tasks go out through the run's task queue (JetStream); updates stream in, are
+ * checked and aggregated; clients that have not reported by the deadline count as dropped; the
+ * new global model is evaluated every k rounds; a metrics record goes to the caller.
  */
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';

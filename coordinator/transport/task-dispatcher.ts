@@ -11,10 +11,9 @@
  */
 import type { Logger } from 'pino';
 import type { Bus, BusSubscription } from '../../shared/bus/bus.js';
-import type { TaskBacklog, TaskQueue, TaskQueueSettings } from '../../shared/bus/task-queue.js';
+import type { TaskQueue, TaskQueueSettings } from '../../shared/bus/task-queue.js';
 import { decodeFrameOf, encodeFrame } from '../../shared/protocol/frame.js';
-import type { MessageHeader } from '../../shared/protocol/messages.js';
-import { subjects as runSubjects } from '../../shared/protocol/messages.js';
+import { subjects as runSubjects, type MessageHeader } from '../../shared/protocol/messages.js';
 import type { TaskPrivacy } from '../strategies/strategy.js';
 
 export type TaskSecureAggregation = NonNullable<MessageHeader<'task'>['secureAggregation']>;
@@ -127,11 +126,8 @@ export class TaskDispatcher {
   async endRound(): Promise<void> {
     this.current?.settle();
     this.current = null;
-    await this.queue?.purge();
-  }
-
-  async backlog(): Promise<TaskBacklog> {
-    return this.requireQueue().backlog();
+    // Leftovers are refused at claim time anyway; a failed purge only leaves them to be refused.
+    await this.queue?.purge().catch((error: Error) => this.log.warn({ err: error.message }, 'could not purge the round\'s leftover tasks'));
   }
 
   async close(): Promise<void> {
