@@ -43,6 +43,10 @@ describe.each(implementations)('task queue: %s', (_name, openBus) => {
 
   async function openRun(): Promise<void> {
     run += 1;
+    await openQueue();
+  }
+  /** Opens the current run's queue, as its coordinator does at start, and a worker's pull side. */
+  async function openQueue(): Promise<void> {
     queue = await coordinatorBus.openTaskQueue(`tq-${run}`, { ackWaitMs: ACK_WAIT_MS, maxDeliveries: 3 });
     worker = await workerBus.taskConsumer(`tq-${run}`);
   }
@@ -139,8 +143,7 @@ describe.each(implementations)('task queue: %s', (_name, openBus) => {
   it('opening a run again starts from an empty queue', async () => {
     await openRun();
     await enqueue('left-over');
-    queue = await coordinatorBus.openTaskQueue(`tq-${run}`, { ackWaitMs: ACK_WAIT_MS, maxDeliveries: 3 });
-    worker = await workerBus.taskConsumer(`tq-${run}`);
+    await openQueue();
     expect(await queue.backlog()).toEqual({ waiting: 0, inProgress: 0 });
     expect(await worker.next(1000)).toBeNull();
   });
