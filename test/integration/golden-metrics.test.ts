@@ -1,6 +1,6 @@
 /**
- * Golden metrics: the full metrics.jsonl of three small runs (FedAvg, central DP with adaptive
- * clipping, SecAgg+), cpu backend, in-process and over a real nats-server, pinned to the values
+ * Golden metrics: the full metrics.jsonl of four small runs (FedAvg, central DP with adaptive
+ * clipping, simulated devices with partial work, SecAgg+), cpu backend, in-process and over a real nats-server, pinned to the values
  * the round engine produced before its redesign (test/golden/*.json, written at b91f128's
  * behaviour). A refactor of the engine must leave every one of them bit-identical.
  *
@@ -38,12 +38,26 @@ const RUNS: { name: string; overrides: Partial<ScenarioInput> }[] = [
       privacy: { dp: { mode: 'central', clipping: 'adaptive', clipNorm: 0.5, noiseMultiplier: 0.8, targetQuantile: 0.5, clipLearningRate: 0.2, countNoise: 1 }, membershipInference: false },
     },
   },
+  {
+    // Simulated devices, partial work and a stateless codec: availability, straggler weighting and encoded sizes.
+    name: 'devices-partial-work',
+    overrides: {
+      partition: { kind: 'iid', clients: 20 },
+      clientsPerRound: 6,
+      compression: { update: [{ codec: 'fp16' }] },
+      privacy: { membershipInference: false },
+      system: {
+        devices: { population: [{ profile: 'phone-low', share: 0.5 }, { profile: 'laptop', share: 0.5 }] },
+        stragglers: { policy: 'partial-work', deadlineSeconds: 0.6 },
+      },
+    },
+  },
   { name: 'secagg-plus', overrides: { privacy: { secureAggregation: { variant: 'secagg+', clipNorm: 1, bits: 20 }, membershipInference: false } } },
 ];
 
 async function metricsOf(run: (typeof RUNS)[number], transport: 'in-process' | 'nats'): Promise<unknown> {
-  const system = transport === 'nats' ? { natsUrl: nats.url, workers: 2, backend: 'cpu' as const } : { transport: 'in-process' as const, backend: 'cpu' as const };
-  const scenario = tinyMnistScenario({ name: `golden-${run.name}`, ...run.overrides, system });
+  const bus = transport === 'nats' ? { natsUrl: nats.url, workers: 2 } : { transport: 'in-process' as const };
+  const scenario = tinyMnistScenario({ name: `golden-${run.name}`, ...run.overrides, system: { ...run.overrides.system, ...bus, backend: 'cpu' } });
   const summary = await runSimulation({ ...scenario, output: { ...scenario.output, saveModel: false } }, { logLevel: 'silent', progress: false });
   expect(summary.status, summary.error).toBe('completed');
   return comparable(readRoundMetrics(summary.runDir));
