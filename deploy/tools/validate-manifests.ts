@@ -22,7 +22,7 @@ import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { z } from 'zod';
-import type { K8sObject } from './kustomize-lite.js';
+import type { K8sObject } from './kustomize.js';
 
 interface ModelClass {
   new (data: never): { toJSON(): unknown; validate(): void };

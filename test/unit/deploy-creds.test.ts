@@ -18,7 +18,7 @@ import {
   writeCreds,
 } from '../../cli/deploy-command.js';
 import { validateManifest } from '../../deploy/tools/validate-manifests.js';
-import type { K8sObject } from '../../deploy/tools/kustomize-lite.js';
+import type { K8sObject } from '../../deploy/tools/kustomize.js';
 
 const failRename = vi.hoisted(() => ({ to: null as string | null }));
 vi.mock('node:fs/promises', async (importOriginal) => {

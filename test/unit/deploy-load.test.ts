@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderKustomization, type K8sObject } from '../../deploy/tools/kustomize-lite.js';
+import { renderKustomization, type K8sObject } from '../../deploy/tools/kustomize.js';
 import { checkLoadPlan, durationSeconds, type LoadPlan } from '../load/load-plan.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');

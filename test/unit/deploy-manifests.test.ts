@@ -1,6 +1,7 @@
 /**
  * The Kubernetes side, checked without a cluster: every kustomization under deploy/k8s renders
- * (deploy/tools/kustomize-lite.ts), every object passes the Kubernetes schemas of
+ * with the real kustomize (`kubectl kustomize`, deploy/tools/kustomize.ts; without kubectl these
+ * tests fail with an install hint, never skip), every object passes the Kubernetes schemas of
  * kubernetes-models with unknown fields refused (KEDA's ScaledObject: a zod schema), and the
  * manifests agree with the code they run: commands and flags, ports and probes, environment,
  * the scenario in the ConfigMap, NATS users and permissions, KEDA's stream and consumer, images
@@ -13,7 +14,7 @@ import { join, posix, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { natsAuthorizationBlock, NATS_ROLES, passwordVariable, secretName, TASK_STREAM, workerConsumer, type NatsRole } from '../../cli/deploy-command.js';
-import { findKustomizations, parseImage, renderKustomization, type K8sObject } from '../../deploy/tools/kustomize-lite.js';
+import { findKustomizations, KUBECTL_INSTALL_HINT, kustomizeVersion, MIN_KUSTOMIZE_MAJOR, objectId, renderKustomization, type K8sObject } from '../../deploy/tools/kustomize.js';
 import { validateManifest } from '../../deploy/tools/validate-manifests.js';
 import { findNatsServerBinary } from '../../shared/bus/nats-server-process.js';
 import { parseScenarioText } from '../../shared/scenario/load-scenario.js';
@@ -103,6 +104,15 @@ function workload(objects: K8sObject[], kind: string, name: string): Workload {
   const found = workloads(objects).find((w) => w.object.kind === kind && w.object.metadata.name === name);
   if (!found) throw new Error(`no ${kind} ${name}`);
   return found;
+}
+
+/** name[:tag][@digest]; a registry's port (host:5000/x) is part of the name. */
+function parseImage(image: string): { name: string; tag?: string; digest?: string } {
+  const [rest, digest] = image.split('@', 2) as [string, string | undefined];
+  const slash = rest.lastIndexOf('/');
+  const colon = rest.lastIndexOf(':');
+  if (colon > slash) return { name: rest.slice(0, colon), tag: rest.slice(colon + 1), ...(digest ? { digest } : {}) };
+  return { name: rest, ...(digest ? { digest } : {}) };
 }
 
 function only<T>(items: T[], what: string): T {
@@ -219,6 +229,28 @@ function commandLineProblems(args: string[]): { problems: string[]; pending: str
 }
 
 // ---------- tests ----------
+
+describe('the real kustomize renders the manifests', () => {
+  it(`kubectl with kustomize v${MIN_KUSTOMIZE_MAJOR} or later is on PATH (if not, the error says how to install it)`, () => {
+    const major = Number(/^v(\d+)\./.exec(kustomizeVersion())?.[1]);
+    expect(major).toBeGreaterThanOrEqual(MIN_KUSTOMIZE_MAJOR);
+  });
+
+  it('fails with the install hint, not a skip, where kubectl is missing', () => {
+    const missing = join(tmpdir(), 'fedsim-no-such-kubectl');
+    expect(() => renderKustomization(join(K8S, 'base'), { kubectl: missing })).toThrow(`${missing} is not installed or not on PATH: ${KUBECTL_INSTALL_HINT}`);
+  });
+
+  it("reports kustomize's own error for a kustomization it cannot render", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fedsim-broken-'));
+    try {
+      writeFileSync(join(dir, 'kustomization.yaml'), `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ${relative(dir, join(K8S, 'base'))}\npatches:\n  - path: missing.yaml\n`);
+      expect(() => renderKustomization(dir)).toThrow(/kubectl kustomize .* failed \(exit 1\):\n.*missing\.yaml/s);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('every kustomization renders and passes the schemas offline', () => {
   it('finds the base, the overlays and the components', () => {
@@ -550,12 +582,31 @@ describe('overlay specifics', () => {
     }
   });
 
+  it("nats-helm: the base less its own NATS, plus KEDA pointed at the chart's headless Service", () => {
+    const base = rendered('base');
+    const objects = rendered('overlays/nats-helm');
+    const removed = ['apps/v1/StatefulSet/fedsim/nats', 'v1/Service/fedsim/nats', 'v1/Service/fedsim/nats-headless', 'v1/ConfigMap/fedsim/nats-config', 'networking.k8s.io/v1/NetworkPolicy/fedsim/nats'];
+    const baseIds = base.map(objectId);
+    expect(baseIds).toEqual(expect.arrayContaining(removed));
+    const expected = [...baseIds.filter((id) => !removed.includes(id)), 'keda.sh/v1alpha1/ScaledObject/fedsim/fedsim-worker'];
+    expect(objects.map(objectId).sort()).toEqual(expected.sort());
+    // The objects it keeps are the base's, untouched but for the worker's replicas (KEDA's).
+    for (const object of objects.filter((o) => o.kind !== 'ScaledObject')) {
+      const original = base.find((o) => objectId(o) === objectId(object))!;
+      if (object.kind === 'Deployment' && object.metadata.name === 'fedsim-worker') delete (original.spec as { replicas?: number }).replicas;
+      expect(object, objectId(object)).toEqual(original);
+    }
+    const trigger = only((find(objects, 'ScaledObject', 'fedsim-worker').spec as { triggers: { metadata: Record<string, string> }[] }).triggers, 'trigger');
+    expect(trigger.metadata.natsServerMonitoringEndpoint).toBe(`${HELM_NATS.headless}.fedsim.svc.cluster.local:${HELM_NATS.monitorPort}`);
+  });
+
   it('tier-cpu-large renders onto the base (it is offered to users, not used by an overlay)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fedsim-tier-'));
     try {
       writeFileSync(
         join(dir, 'kustomization.yaml'),
-        `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ${join(K8S, 'base')}\ncomponents:\n  - ${join(K8S, 'components/tier-cpu-large')}\n`,
+        // Relative: kustomize refuses an absolute path as another kustomization's root.
+        `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ${relative(dir, join(K8S, 'base'))}\ncomponents:\n  - ${relative(dir, join(K8S, 'components/tier-cpu-large'))}\n`,
       );
       const objects = renderKustomization(dir);
       expect(objects.flatMap((o) => validateManifest(o))).toEqual([]);
@@ -592,7 +643,7 @@ describe('deploy/README.md', () => {
     // Written by `fedsim deploy creds` or make-certificate.sh, not in the repository.
     const generated = (p: string) => p.startsWith('deploy/k8s/creds');
     expect(paths.filter((p) => !generated(p) && !existsSync(join(ROOT, p)))).toEqual([]);
-    for (const [, dir] of readme.matchAll(/kubectl (?:apply|delete) -k ([\w./-]+)/g)) expect(existsSync(join(ROOT, dir!, 'kustomization.yaml')), dir).toBe(true);
+    for (const [, dir] of readme.matchAll(/kubectl (?:(?:apply|delete) -k|kustomize) ([\w./-]+)/g)) expect(existsSync(join(ROOT, dir!, 'kustomization.yaml')), dir).toBe(true);
   });
 
   it('uses the names the manifests use', () => {

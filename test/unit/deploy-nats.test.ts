@@ -18,7 +18,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { TASK_STREAM, workerConsumer, writeCreds } from '../../cli/deploy-command.js';
-import { renderKustomization } from '../../deploy/tools/kustomize-lite.js';
+import { renderKustomization } from '../../deploy/tools/kustomize.js';
 import { findNatsServerBinary, freeLoopbackPort } from '../../shared/bus/nats-server-process.js';
 import { runSimulation } from '../../coordinator/run-simulation.js';
 import { FEDSIM_BIN } from '../../coordinator/workers/worker-processes.js';
