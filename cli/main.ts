@@ -3,9 +3,10 @@
  * validates its input before it starts anything and exits non-zero with a readable message on
  * failure.
  */
+import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { LOG_LEVELS, type LogLevel } from '../shared/logging/logger.js';
-import { clientsPerRound, loadScenarioFile, ScenarioError } from '../shared/scenario/load-scenario.js';
+import { loadScenarioFile, ScenarioError } from '../shared/scenario/load-scenario.js';
 import type { Coordinator } from '../coordinator/coordinator.js';
 import type { BackendPreference } from '../client/backend/select-backend.js';
 import { defaultLogLevel, parseCount, parsePort } from './argument-parsers.js';
@@ -14,12 +15,14 @@ import { deployCommand } from './deploy-command.js';
 import { serveCommand } from './serve-command.js';
 import { privacyCommand } from './privacy-command.js';
 import { reportCommand } from './report-command.js';
+import { validateCommand } from './validate-command.js';
 
 // run and worker load TensorFlow.js and NATS on demand, so `validate` and `--help` stay instant.
 
 const program = new Command()
   .name('fedsim')
   .description('Federated-learning simulator: FedAvg rounds over NATS with TensorFlow.js workers.')
+  .version(packageVersion(), '-V, --version', 'print the fedsim version')
   .showHelpAfterError();
 
 // FEDSIM_LOG_LEVEL sets the default where flags are awkward (container manifests).
@@ -36,7 +39,8 @@ program
   .addOption(logLevelOption())
   .action(async (file: string, opts: { json?: boolean; workers?: number; serve?: number; host: string; logLevel: LogLevel }) => {
     const scenario = await loadScenarioFile(file);
-    const { runSimulation, summaryLine } = await import('../coordinator/run-simulation.js');
+    const { runSimulation } = await import('../coordinator/run-simulation.js');
+    const { summaryLine } = await import('../coordinator/output/summary-line.js');
     if (opts.serve !== undefined) {
       const { runWithDashboard } = await import('./serve-command.js');
       const summary = await runWithDashboard(scenario, { port: opts.serve, host: opts.host, logLevel: opts.logLevel, workers: opts.workers, progress: !opts.json || process.stderr.isTTY === true });
@@ -71,7 +75,7 @@ program
 program
   .command('worker')
   .description('join a run as a worker process: host virtual clients and train them as tasks arrive')
-  .requiredOption('--nats <url>', 'NATS server of the run (or set NATS_URL)', process.env.NATS_URL)
+  .addOption(new Option('--nats <url>', 'NATS server of the run, e.g. nats://host:4222; required, here or in the environment').env('NATS_URL'))
   .requiredOption('--run <name>', "the run's scenario name (its `name:` field)")
   .addOption(new Option('--backend <backend>', "tfjs backend for this worker (default: the scenario's system.backend)").choices(['auto', 'tensorflow', 'wasm', 'cpu']))
   .option('--worker-id <id>', 'a name for this worker in logs and metrics')
@@ -80,7 +84,11 @@ program
   .option('--health-port <port>', 'serve /healthz, /readyz and Prometheus /metrics on this port (Kubernetes probes)', parseCount)
   .addOption(logLevelOption())
   .addOption(new Option('--log-format <format>', 'pretty lines or JSON on stderr').choices(['pretty', 'json']).default('pretty'))
-  .action(async (opts: { nats: string; run: string; backend?: BackendPreference; workerId?: string; joinTimeout: number; keepAlive?: boolean; healthPort?: number; logLevel: LogLevel; logFormat: string }) => {
+  .action(async (opts: { nats?: string; run: string; backend?: BackendPreference; workerId?: string; joinTimeout: number; keepAlive?: boolean; healthPort?: number; logLevel: LogLevel; logFormat: string }, command: Command) => {
+    // Not a requiredOption: commander's message for one would not mention NATS_URL.
+    if (!opts.nats) command.error("error: no NATS server given: pass --nats nats://host:4222 or set NATS_URL in the environment");
+    const natsUrl = opts.nats;
+    const urlOrigin = command.getOptionValueSource('nats') === 'env' ? 'NATS_URL in the environment' : '--nats';
     const { createLogger } = await import('../shared/logging/logger.js');
     const { NatsBus } = await import('../shared/bus/nats-bus.js');
     const { Worker } = await import('../client/worker.js');
@@ -93,9 +101,11 @@ program
       health = await startHealthServer(opts.healthPort, metrics.registry);
       log.info({ port: health.port }, 'health and metrics endpoints up');
     }
-    const bus = await NatsBus.connect(opts.nats, `fedsim-worker-${opts.workerId ?? process.pid}`, (message) =>
+    const bus = await NatsBus.connect(natsUrl, `fedsim-worker-${opts.workerId ?? process.pid}`, (message) =>
       log.error({ err: message }, 'NATS refused an operation: check the worker user\'s permissions (fedsim deploy creds)'),
-    );
+    ).catch((error: Error) => {
+      throw new Error(`${error.message} (the URL came from ${urlOrigin})`);
+    });
     let worker: InstanceType<typeof Worker> | null = null;
     let ended: string | null = null;
     const stop = (reason: string) => {
@@ -132,31 +142,18 @@ program
     exitWhenFlushed();
   });
 
-program
-  .command('validate')
-  .description('check a scenario file and print it resolved (defaults filled in); exits 2 listing every problem')
-  .argument('<scenario>', 'scenario YAML file')
-  .option('--json', 'print the resolved scenario as JSON')
-  .action(async (file: string, opts: { json?: boolean }) => {
-    const scenario = await loadScenarioFile(file);
-    if (opts.json) {
-      process.stdout.write(`${JSON.stringify(scenario, null, 2)}\n`);
-      return;
-    }
-    const target = scenario.evaluation.targetAccuracy ?? scenario.evaluation.targetMse;
-    process.stdout.write(
-      `${file}: valid scenario "${scenario.name}"\n` +
-        `  ${scenario.dataset.name} data, ${scenario.partition.kind} partition over ${scenario.partition.clients} clients, model ${scenario.model.name}\n` +
-        `  ${scenario.rounds} rounds × ${clientsPerRound(scenario)} clients, E=${scenario.training.epochs}, B=${scenario.training.batchSize}, ${scenario.training.optimizer} lr=${scenario.training.learningRate}` +
-        `${target !== undefined ? `, target ${target}` : ''}\n`,
-    );
-  });
-
+program.addCommand(validateCommand());
 program.addCommand(compareCommand());
 program.addCommand(deployCommand());
 program.addCommand(serveCommand());
 program.addCommand(privacyCommand());
 program.addCommand(reportCommand());
+
+/** Read at run time, so a release only has to change package.json. */
+function packageVersion(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+  return typeof manifest.version === 'string' ? manifest.version : 'unknown';
+}
 
 /**
  * Ends the process once stdout has drained. tfjs backends keep handles open that would otherwise

@@ -6,10 +6,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { parseDocument } from 'yaml';
 import { z } from 'zod';
-import { ScenarioError, validateScenario } from '../../shared/scenario/load-scenario.js';
-import type { Scenario } from '../../shared/scenario/schema.js';
+import { parseYamlText, ScenarioError, schemaProblems, validateScenario } from '../../shared/scenario/load-scenario.js';
+import { SCENARIO_SPEC, type Scenario } from '../../shared/scenario/schema.js';
 
 const NAME = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.=-]*$/, 'expected letters, digits, ".", "=", "-" or "_" (it names a folder)');
 
@@ -43,28 +42,43 @@ export interface Sweep {
   variants: SweepVariant[];
 }
 
-export class SweepError extends ScenarioError {}
+export class SweepError extends ScenarioError {
+  constructor(source: string, problems: string[]) {
+    super(source, problems, 'sweep');
+    this.name = 'SweepError';
+  }
+}
 
 export async function loadSweepFile(path: string): Promise<Sweep> {
-  let text: string;
+  return parseSweep(parseYamlText(await readText(path, 'sweep'), path, 'sweep'), path);
+}
+
+/** `fedsim validate` takes either kind of file: a sweep is told apart by its `sweep:` field. */
+export async function loadScenarioOrSweepFile(path: string): Promise<{ kind: 'scenario'; scenario: Scenario } | { kind: 'sweep'; sweep: Sweep }> {
+  const text = await readText(path, 'scenario');
+  // Which kind a file that does not parse meant is a guess, good enough for its error's first line.
+  const raw = parseYamlText(text, path, /^sweep\s*:/m.test(text) ? 'sweep' : 'scenario');
+  if (isSweepDocument(raw)) return { kind: 'sweep', sweep: await parseSweep(raw, path) };
+  return { kind: 'scenario', scenario: validateScenario(raw, path) };
+}
+
+/** A mapping with sweep's own top-level fields; a scenario has none of them. */
+export function isSweepDocument(raw: unknown): boolean {
+  return isMapping(raw) && ('sweep' in raw || 'base' in raw);
+}
+
+async function readText(path: string, kind: 'scenario' | 'sweep'): Promise<string> {
   try {
-    text = await readFile(path, 'utf8');
+    return await readFile(path, 'utf8');
   } catch (error) {
-    throw new SweepError(path, [`cannot read the file: ${(error as Error).message}`]);
+    throw new ScenarioError(path, [`cannot read the file: ${(error as Error).message}`], kind);
   }
-  const doc = parseDocument(text, { prettyErrors: true });
-  if (doc.errors.length > 0) throw new SweepError(path, doc.errors.map((e) => `YAML syntax: ${e.message.split('\n')[0]}`));
-  return parseSweep(doc.toJS(), path);
 }
 
 export async function parseSweep(raw: unknown, source: string): Promise<Sweep> {
+  if (isMapping(raw) && !isSweepDocument(raw)) throw new SweepError(source, [notASweepProblem(raw, source)]);
   const parsed = SWEEP_SPEC.safeParse(raw);
-  if (!parsed.success) {
-    throw new SweepError(
-      source,
-      parsed.error.issues.map((i) => `${i.path.map(String).join('.') || '(top level)'}: ${i.message.replace(/^Invalid input: /, '')}`),
-    );
-  }
+  if (!parsed.success) throw new SweepError(source, schemaProblems(parsed.error.issues, raw, SWEEP_SPEC));
   const spec = parsed.data;
   if (!spec.variants && !spec.grid) throw new SweepError(source, ['variants: missing (expected a list of variants, a grid of values, or both)']);
 
@@ -72,10 +86,10 @@ export async function parseSweep(raw: unknown, source: string): Promise<Sweep> {
   let baseSource = `${source} (base)`;
   if (typeof spec.base === 'string') {
     baseSource = resolve(dirname(source), spec.base);
-    const doc = parseDocument(await readFile(baseSource, 'utf8').catch((error: Error) => {
+    const text = await readFile(baseSource, 'utf8').catch((error: Error) => {
       throw new SweepError(source, [`base: cannot read scenario ${baseSource} (${error.message})`]);
-    }));
-    baseRaw = doc.toJS();
+    });
+    baseRaw = parseYamlText(text, baseSource);
   } else {
     baseRaw = spec.base;
   }
@@ -105,6 +119,19 @@ export async function parseSweep(raw: unknown, source: string): Promise<Sweep> {
     }
   });
   return { name: spec.sweep, description: spec.description, source, outputDir: spec.output.dir, base, variants };
+}
+
+/** One line instead of zod's: every scenario field unknown, and sweep: and base: missing. */
+function notASweepProblem(raw: Record<string, unknown>, source: string): string {
+  const expected = 'expected sweep:, base: and variants: or grid:, as in scenarios/privacy-sweep.yaml';
+  if (Object.keys(raw).some((key) => key in SCENARIO_SPEC.shape)) {
+    return `(top level): this is a scenario, not a sweep file (${expected}); run it with \`fedsim run ${source}\`, or make it the base of a sweep`;
+  }
+  return `(top level): not a sweep file (got neither sweep: nor base:, ${expected})`;
+}
+
+function isMapping(raw: unknown): raw is Record<string, unknown> {
+  return raw !== null && typeof raw === 'object' && !Array.isArray(raw);
 }
 
 /** Every variant runs under the sweep's name: the pool's workers listen on that name's subjects. */

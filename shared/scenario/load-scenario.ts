@@ -3,10 +3,11 @@
  * `path: what is wrong (got X, expected Y)`, before anything starts.
  */
 import { readFile } from 'node:fs/promises';
-import { parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { dataShapeOf } from '../data/data-shape.js';
 import { checkModelFitsData } from '../models/model-requirements.js';
+import { closestField, fieldsAt } from './field-suggestions.js';
 import {
   DATASET_NAMES,
   MODEL_NAMES,
@@ -19,8 +20,10 @@ export class ScenarioError extends Error {
   constructor(
     readonly source: string,
     readonly problems: string[],
+    /** What the file was meant to be, for the first line of the message. */
+    kind: 'scenario' | 'sweep' = 'scenario',
   ) {
-    super(`${source} is not a valid scenario:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    super(`${source} is not a valid ${kind}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'ScenarioError';
   }
 }
@@ -36,11 +39,38 @@ export async function loadScenarioFile(path: string): Promise<Scenario> {
 }
 
 export function parseScenarioText(text: string, source = 'scenario'): Scenario {
-  const doc = parseDocument(text, { prettyErrors: true });
+  return validateScenario(parseYamlText(text, source), source);
+}
+
+/**
+ * The YAML document as plain data. Syntax errors are ScenarioErrors that quote the line they are
+ * on with a caret under the column, since yaml's own text ends where that excerpt would start.
+ */
+export function parseYamlText(text: string, source: string, kind: 'scenario' | 'sweep' = 'scenario'): unknown {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: false, lineCounter });
   if (doc.errors.length > 0) {
-    throw new ScenarioError(source, doc.errors.map((e) => `YAML syntax: ${e.message.split('\n')[0]}`));
+    const lines = text.split(/\r?\n/);
+    throw new ScenarioError(source, doc.errors.map((e) => yamlSyntaxProblem(e.message, lineCounter.linePos(e.pos[0]), lines)), kind);
   }
-  return validateScenario(doc.toJS(), source);
+  return doc.toJS();
+}
+
+function yamlSyntaxProblem(message: string, at: { line: number; col: number }, lines: readonly string[]): string {
+  const reason = message.trim();
+  if (lines.slice(at.line - 1).every((line) => line.trim() === '')) {
+    // yaml reports what was never closed where the text ends; the last line with text is the one to look at.
+    let last = lines.length - 1;
+    while (last >= 0 && lines[last]!.trim() === '') last--;
+    if (last < 0) return `YAML syntax: ${reason}`;
+    return [`YAML syntax at the end of the file, after line ${last + 1}: ${reason}`, `      ${last + 1} | ${lines[last]}`].join('\n');
+  }
+  const gutter = String(at.line);
+  return [
+    `YAML syntax at line ${at.line}, column ${at.col}: ${reason}`,
+    `      ${gutter} | ${lines[at.line - 1]}`,
+    `      ${' '.repeat(gutter.length)} | ${' '.repeat(Math.max(at.col - 1, 0))}^`,
+  ].join('\n');
 }
 
 /** Validates a parsed scenario object (from YAML, JSON or an API body) and fills in defaults. */
@@ -55,7 +85,7 @@ export function validateScenario(raw: unknown, source = 'scenario'): Scenario {
     // would only repeat that less clearly.
     const issues = parsed.success ? [] : parsed.error.issues.filter((i) => !badSections.has(String(i.path[0])));
     const crossField = crossFieldProblemsOfValidSections(raw as Record<string, unknown>);
-    throw new ScenarioError(source, [...badSections.values(), ...issues.flatMap((issue) => formatIssue(issue, raw)), ...crossField]);
+    throw new ScenarioError(source, [...badSections.values(), ...schemaProblems(issues, raw, SCENARIO_SPEC), ...crossField]);
   }
   const problems = crossFieldProblems(parsed.data);
   if (problems.length > 0) throw new ScenarioError(source, problems);
@@ -239,15 +269,42 @@ function dpProblems(s: Scenario): string[] {
   return problems;
 }
 
+/**
+ * zod's issues as `path: what is wrong (got X, expected Y)` lines. An unknown key that is a slip
+ * for an allowed one says which; when that field is then missing, the one slip is one line, not
+ * an "unknown field" and a "missing" line.
+ */
+export function schemaProblems(issues: readonly z.core.$ZodIssue[], raw: unknown, schema: z.core.$ZodType): string[] {
+  const suggestions = issues.flatMap((issue) => {
+    if (issue.code !== 'unrecognized_keys') return [];
+    const fields = fieldsAt(schema, issue.path, raw);
+    return issue.keys.map((key) => ({ issue, key, fields, suggestion: closestField(key, fields) }));
+  });
+  const coveredMissing = new Set(
+    suggestions.filter((u) => u.suggestion !== null && valueAt(raw, [...u.issue.path, u.suggestion]) === undefined).map((u) => pathText([...u.issue.path, u.suggestion!])),
+  );
+  return issues.flatMap((issue) => {
+    if (issue.code === 'unrecognized_keys') return suggestions.filter((u) => u.issue === issue).map((u) => unknownKeyProblem(u.issue.path, u.key, u.suggestion, u.fields, raw));
+    if (issue.code === 'invalid_type' && valueAt(raw, issue.path) === undefined && coveredMissing.has(pathText(issue.path))) return [];
+    return formatIssue(issue, raw);
+  });
+}
+
+function unknownKeyProblem(path: readonly PropertyKey[], key: string, suggestion: string | null, fields: readonly string[], raw: unknown): string {
+  const where = pathText([...path, key]);
+  const got = describe(valueAt(raw, [...path, key]));
+  if (suggestion !== null) return `${where}: unknown field, did you mean ${suggestion}? (got ${got})`;
+  return `${where}: unknown field (got ${got}${fields.length > 0 ? `, expected one of ${fields.join(', ')}` : ''})`;
+}
+
+function pathText(path: readonly PropertyKey[]): string {
+  return path.map(String).join('.');
+}
+
 function formatIssue(issue: z.core.$ZodIssue, raw: unknown): string[] {
-  const path = issue.path.length > 0 ? issue.path.map(String).join('.') : '(top level)';
+  const path = issue.path.length > 0 ? pathText(issue.path) : '(top level)';
   const got = valueAt(raw, issue.path);
   switch (issue.code) {
-    case 'unrecognized_keys':
-      return issue.keys.map((key) => {
-        const where = issue.path.length > 0 ? `${path}.${key}` : key;
-        return `${where}: unknown field (got ${describe(valueAt(raw, [...issue.path, key]))}, expected one of the fields documented in README.md "Writing a scenario")`;
-      });
     case 'invalid_type':
       if (got === undefined) return [`${path}: missing (expected ${issue.expected})`];
       return [`${path}: wrong type (got ${describe(got)}, expected ${issue.expected === 'int' ? 'a whole number' : issue.expected})`];

@@ -90,7 +90,7 @@ describe('scenario validation', () => {
         'training.learningRate: too small (got -1, expected > 0)',
       ]),
     );
-    expect(problems.some((p) => p.startsWith('rouds: unknown field (got 3'))).toBe(true);
+    expect(problems).toContain('rouds: unknown field, did you mean rounds? (got 3)');
     expect(problems.length).toBe(6);
   });
 
@@ -142,6 +142,33 @@ describe('scenario validation', () => {
   it('reports YAML syntax errors and non-mapping documents', () => {
     expect(() => parseScenarioText('name: [unclosed', 'broken.yaml')).toThrow(/broken.yaml is not a valid scenario:\n  - YAML syntax/);
     expect(() => parseScenarioText('- a\n- b')).toThrow(/expected a mapping of scenario fields \(got \["a", "b"\]\)/);
+  });
+
+  it('quotes the line of a YAML syntax error with a caret under the column, never a bare colon', () => {
+    const syntaxProblems = (text: string) => {
+      try {
+        parseScenarioText(text, 'broken.yaml');
+      } catch (error) {
+        return (error as ScenarioError).problems;
+      }
+      throw new Error('expected a syntax error');
+    };
+    expect(syntaxProblems('name: x\nseed: 1\nseed: 2\n')).toEqual(['YAML syntax at line 3, column 1: Map keys must be unique\n      3 | seed: 2\n        | ^']);
+    expect(syntaxProblems('name: x\ntraining:\n\tepochs: 1\n')[0]).toBe('YAML syntax at line 3, column 1: Tabs are not allowed as indentation\n      3 | \tepochs: 1\n        | ^');
+    // What is never closed is noticed where the text ends: the last line with text is quoted.
+    expect(syntaxProblems('name: x\nrounds: [3\n\n')).toEqual(['YAML syntax at the end of the file, after line 2: Flow sequence in block collection must be sufficiently indented and end with a ]\n      2 | rounds: [3']);
+    for (const problem of syntaxProblems('name: x\n  rounds: 3\nmodel: [1\n')) expect(problem).not.toMatch(/:$/m);
+  });
+
+  it('suggests the field an unknown key was meant to be, at every depth', () => {
+    const { model, ...noModel } = base;
+    // The one slip is one line: the field it was meant to be is not also reported missing.
+    expect(problemsOf({ ...noModel, modle: model })).toEqual(['modle: unknown field, did you mean model? (got a mapping)']);
+    expect(problemsOf({ ...base, model: { name: 'mlp', presett: '2nn' } })).toEqual(['model.presett: unknown field, did you mean preset? (got "2nn")']);
+    expect(problemsOf({ ...base, training: { ...base.training, learningrate: 0.1, learningRate: undefined } })).toEqual(['training.learningrate: unknown field, did you mean learningRate? (got 0.1)']);
+    expect(problemsOf({ ...base, compression: { update: [{ codec: 'topk', ratoi: 0.1 }] } })).toEqual(['compression.update.0.ratoi: unknown field, did you mean ratio? (got 0.1)']);
+    // A word that is no slip gets the fields allowed at its place instead.
+    expect(problemsOf({ ...base, evaluation: { every: 1, colour: 'red' } })).toEqual(['evaluation.colour: unknown field (got "red", expected one of every, targetAccuracy, targetMse)']);
   });
 
   it('names an unreadable file', async () => {

@@ -61,8 +61,22 @@ describe('sweep files', () => {
     ]);
     expect(await problemsOf({ sweep: 's', base })).toEqual(['variants: missing (expected a list of variants, a grid of values, or both)']);
     expect(await problemsOf({ sweep: 'bad name', base, variants: [{ name: 'a' }] })).toEqual([
-      'sweep: expected letters, digits, "-" or "_" (it names NATS subjects and the output folder)',
+      'sweep: expected letters, digits, "-" or "_" (it names NATS subjects and the output folder) (got "bad name")',
     ]);
+  });
+
+  it('says a scenario is not a sweep file, instead of listing its fields as unknown', async () => {
+    const problems = await problemsOf({ name: 'plain', ...base });
+    expect(problems).toEqual([
+      '(top level): this is a scenario, not a sweep file (expected sweep:, base: and variants: or grid:, as in scenarios/privacy-sweep.yaml); run it with `fedsim run sweep.yaml`, or make it the base of a sweep',
+    ]);
+    expect(await problemsOf({ colour: 'red' })).toEqual(['(top level): not a sweep file (got neither sweep: nor base:, expected sweep:, base: and variants: or grid:, as in scenarios/privacy-sweep.yaml)']);
+  });
+
+  it('suggests the sweep field an unknown key was meant to be', async () => {
+    expect(await problemsOf({ sweep: 's', base, varaints: [{ name: 'a' }] })).toEqual(['varaints: unknown field, did you mean variants? (got [a mapping])']);
+    const sweep = await parseSweep({ sweep: 's', base, variants: [{ name: 'a', overrides: { 'privacy.dp.clipNrom': 1 } }] }, 'sweep.yaml');
+    expect(sweep.variants[0]!.problems).toContain('privacy.dp.clipNrom: unknown field, did you mean clipNorm? (got 1)');
   });
 
   it('reports a broken base once, as the sweep’s problem', async () => {
