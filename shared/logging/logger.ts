@@ -27,7 +27,7 @@ export function createLogger(options: LoggerOptions): Logger {
   if (options.level !== 'silent') {
     const terminal = options.jsonToStderr
       ? pino.destination({ fd: 2, sync: true })
-      : pretty({ destination: 2, sync: true, colorize: process.stderr.isTTY === true, ignore: 'pid,hostname', translateTime: 'HH:MM:ss.l' });
+      : readableNumbers(pretty({ destination: 2, sync: true, colorize: process.stderr.isTTY === true, ignore: 'pid,hostname', translateTime: 'HH:MM:ss.l' }));
     streams.push({ level: options.level, stream: terminal });
   }
   const fileLevel: LogLevel = options.level === 'trace' ? 'trace' : 'debug';
@@ -39,6 +39,32 @@ export function createLogger(options: LoggerOptions): Logger {
   const levels = streams.map((s) => pino.levels.values[s.level as string] ?? Infinity);
   const lowest = levels.length > 0 ? (pino.levels.labels[Math.min(...levels)] as LogLevel) : 'silent';
   return pino({ name: options.name, level: lowest }, pino.multistream(streams));
+}
+
+/**
+ * Pretty lines are for people: `trainMs: 28579.46553500003` reads as `trainMs: 28579`. Only the
+ * terminal's copy is rounded; log files and JSON on stderr keep every digit for machines.
+ */
+export function readableNumbers(stream: { write(line: string): unknown }): { write(line: string): void } {
+  return {
+    write(line: string) {
+      let entry: unknown;
+      try {
+        entry = JSON.parse(line, (_key, value: unknown) => (typeof value === 'number' ? roundForReading(value) : value));
+      } catch {
+        stream.write(line);
+        return;
+      }
+      stream.write(`${JSON.stringify(entry)}\n`);
+    },
+  };
+}
+
+/** Every integer digit, and at least 4 significant ones: 28579.4655 → 28579, 0.00999999 → 0.01, 13.5146 → 13.51. */
+export function roundForReading(n: number): number {
+  if (Number.isInteger(n) || !Number.isFinite(n)) return n;
+  const integerDigits = Math.abs(n) >= 1 ? Math.floor(Math.log10(Math.abs(n))) + 1 : 0;
+  return Number(n.toPrecision(Math.min(Math.max(4, integerDigits), 100)));
 }
 
 /** For library callers and tests that want no output. */
