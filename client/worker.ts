@@ -85,6 +85,8 @@ export class Worker {
   private heldTask: QueuedTask | null = null;
   private controlSubscription: BusSubscription | null = null;
   private global: { round: number; weights: Float32Array } | null = null;
+  /** The round's named vectors fetched so far (a strategy's, e.g. a server control variate). */
+  private roundVectors: { round: number; vectors: Map<string, Float32Array> } | null = null;
   private finished: ((reason: string) => void) | null = null;
   private running = false;
   private stopReason: string | null = null;
@@ -276,6 +278,7 @@ export class Worker {
       return;
     }
     const global = await this.globalWeights(task.round);
+    const vectors = await this.vectorsOf(task.round, task.vectors ?? []);
     const indices = federation.data.clients[task.clientId];
     if (!indices) throw new Error(`client ${task.clientId} does not exist (${federation.data.clients.length} clients)`);
     const { dataset } = federation.data;
@@ -291,6 +294,7 @@ export class Worker {
       momentum: training.momentum,
       seed: task.seed,
       maxSteps: task.maxSteps,
+      round: { global, config: task.config ?? {}, vectors },
     });
     // Stopped while training: the task went back to the queue, and another worker answers for it.
     if (!this.running) throw new Error(`stopped (${this.stopReason}) before sending client ${task.clientId}'s update`);
@@ -339,6 +343,16 @@ export class Worker {
     let feedback = this.errorFeedback.get(clientId);
     if (!feedback) this.errorFeedback.set(clientId, (feedback = new ErrorFeedback(delta.length)));
     return { bytes: feedback.encode(delta, this.codec, rng) };
+  }
+
+  /** Fetched once per round and worker, like the global model, and shared by its clients. */
+  private async vectorsOf(round: number, names: readonly string[]): Promise<Record<string, Float32Array>> {
+    if (this.roundVectors?.round !== round) this.roundVectors = { round, vectors: new Map() };
+    const { vectors } = this.roundVectors;
+    for (const name of names) {
+      if (!vectors.has(name)) vectors.set(name, (await fetchModel(this.options.bus, this.subjects.model, round, name)).weights);
+    }
+    return Object.fromEntries(names.map((name) => [name, vectors.get(name)!]));
   }
 
   private async globalWeights(round: number): Promise<Float32Array> {

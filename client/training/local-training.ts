@@ -8,6 +8,7 @@ import { checkedFeatureSize, makeBatch } from '../../shared/models/batches.js';
 import type { DataShape } from '../../shared/data/data-shape.js';
 import { Rng } from '../../shared/random.js';
 import * as tf from '../../shared/tf.js';
+import { localObjective, type RoundContext } from './local-objective.js';
 
 export interface LocalTrainingConfig {
   epochs: number;
@@ -18,6 +19,8 @@ export interface LocalTrainingConfig {
   seed: number;
   /** Partial work (FedProx-style stragglers): stop after this many local steps. */
   maxSteps?: number;
+  /** The global model, the strategy's config record and its round vectors (e.g. FedProx's μ). */
+  round?: RoundContext;
 }
 
 export interface LocalTrainingResult {
@@ -39,6 +42,7 @@ export async function trainLocal(model: tf.LayersModel, data: DataSplit, shape: 
   // process, which includes other models (the in-process coordinator's evaluator, for one).
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const optimizer = makeOptimizer(config);
+  const objective = localObjective(model, config.round);
   const order = Array.from({ length: data.count }, (_, i) => i);
   let steps = 0;
   let firstEpochLoss = NaN;
@@ -53,9 +57,18 @@ export async function trainLocal(model: tf.LayersModel, data: DataSplit, shape: 
       for (let start = 0; start < data.count && steps < maxSteps; start += batchSize) {
         const rows = order.slice(start, start + batchSize);
         const { x, y } = makeBatch(data, rows, featureSize, shape);
-        const loss = optimizer.minimize(() => lossOf(model, x, y, shape), true, variables)!;
-        weightedLosses.push(tf.tidy(() => loss.mul(rows.length)));
-        tf.dispose([x, y, loss]);
+        // The reported loss is the data loss alone; the objective's terms only steer the steps.
+        let dataLoss: tf.Scalar | null = null;
+        const loss = optimizer.minimize(
+          () => {
+            dataLoss = tf.keep(lossOf(model, x, y, shape));
+            return objective ? tf.add(dataLoss, objective.penalty()) : dataLoss;
+          },
+          true,
+          variables,
+        )!;
+        weightedLosses.push(tf.tidy(() => dataLoss!.mul(rows.length)));
+        tf.dispose(dataLoss === loss ? [x, y, loss] : [x, y, loss, dataLoss!]);
         steps += 1;
         seen += rows.length;
       }
@@ -68,6 +81,7 @@ export async function trainLocal(model: tf.LayersModel, data: DataSplit, shape: 
     }
   } finally {
     tf.dispose(weightedLosses);
+    objective?.dispose();
     disposeOptimizer(optimizer);
   }
   return { samples: data.count, steps, meanLoss: lastEpochLoss, firstEpochLoss, trainMs: performance.now() - started };

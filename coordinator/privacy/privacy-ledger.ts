@@ -4,7 +4,6 @@
  * the rounds it took part in, without amplification by sampling; the worst client is reported.
  */
 import { computeEpsilon, RdpAccountant } from '../../shared/privacy/rdp-accountant.js';
-import type { RoundPrivacyFacts } from '../strategies/strategy.js';
 import type { DpPlan } from './dp-plan.js';
 
 export interface RoundPrivacy {
@@ -62,7 +61,7 @@ export class PrivacyLedger {
     return this.localEpsilon((this.participations.get(clientId) ?? 0) + 1) <= plan.targetEpsilon;
   }
 
-  record(clients: readonly number[], facts: RoundPrivacyFacts): RoundPrivacy {
+  record(clients: readonly number[], facts: { clipNorm: number; unclippedFraction?: number }): RoundPrivacy {
     const { plan } = this;
     let epsilon: number;
     let order: number;

@@ -20,6 +20,12 @@ export class QuantileClipNorm {
     return this.clipNorm;
   }
 
+  /** A checkpoint's clip norm. */
+  restore(clipNorm: number): void {
+    if (!(clipNorm > 0)) throw new RangeError(`QuantileClipNorm.restore: clip norm must be > 0 (got ${clipNorm})`);
+    this.clipNorm = clipNorm;
+  }
+
   /** Updates the clip norm from this round's count; returns the noised unclipped fraction. */
   update(unclippedCount: number, rng: Rng): number {
     const noisedFraction = (unclippedCount + (this.countNoiseStd > 0 ? rng.normal(0, this.countNoiseStd) : 0)) / this.expectedClients;

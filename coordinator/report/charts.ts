@@ -8,9 +8,20 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { ComparisonRecords, RoundRecord } from './run-records.js';
 
-/** What `FedsimCharts.renderRun` reads: the rounds of a run (RunRecords satisfies it). */
+/**
+ * What `FedsimCharts.renderRun` reads: the rounds of a run, and the summary and scenario the
+ * target comes from (RunRecords satisfies it).
+ */
 export interface RunChartData {
   rounds: RoundRecord[];
+  summary?: Record<string, unknown> | null;
+  scenario?: unknown;
+}
+
+/** The target the run stops at, drawn as a line on its quality chart. */
+export interface ChartTarget {
+  accuracy?: number;
+  mse?: number;
 }
 
 export interface ParetoPoint {
@@ -89,9 +100,9 @@ export const CHARTS_CSS = `
 
 /**
  * The page script. Needs uPlot loaded first; defines `window.FedsimCharts`:
- *   renderRun(container, { rounds })           → handle
+ *   renderRun(container, { rounds, summary?, scenario? }) → handle
  *   renderComparison(container, chartData)     → handle
- *   runChartSpecs(rounds), comparisonChartSpecs(chartData), mount(container, specs) → handle
+ *   runChartSpecs(rounds, target?), runTarget(run), comparisonChartSpecs(chartData), mount(container, specs) → handle
  * where handle = { update(specs), destroy() }: a dashboard re-derives specs as rounds arrive and
  * calls update, which only redraws charts whose set of series changed.
  *
@@ -126,18 +137,38 @@ export const CHARTS_JS = String.raw`
   // dropped, and a chart left without series is not drawn.
   function spec(key, title, xLabel, yLabel, x, series, yFormat) {
     var kept = series.filter(function (s) { return s.values.some(isNum); });
-    if (kept.length === 0) return null;
+    // A target line alone is no chart: there is nothing yet to compare with it.
+    if (kept.every(function (s) { return s.target; })) return null;
     return { key: key, title: title, xLabel: xLabel, yLabel: yLabel, yFormat: yFormat || null, x: x, series: kept };
   }
 
-  function runChartSpecs(rounds) {
+  // The run's target from its summary, else from its scenario; null without one.
+  function runTarget(run) {
+    var fromSummary = run.summary && run.summary.target;
+    var evaluation = run.scenario && run.scenario.evaluation;
+    var accuracy = fromSummary && isNum(fromSummary.accuracy) ? fromSummary.accuracy : evaluation && isNum(evaluation.targetAccuracy) ? evaluation.targetAccuracy : null;
+    var mse = fromSummary && isNum(fromSummary.mse) ? fromSummary.mse : evaluation && isNum(evaluation.targetMse) ? evaluation.targetMse : null;
+    if (accuracy === null && mse === null) return null;
+    var target = {};
+    if (accuracy !== null) target.accuracy = accuracy;
+    if (mse !== null) target.mse = mse;
+    return target;
+  }
+
+  function targetSeries(x, value, label) {
+    return { label: label, values: x.map(function () { return value; }), colour: '#6b7280', dash: [6, 4], target: true };
+  }
+
+  // target: { accuracy, mse } or null; drawn as a dashed level line on the quality chart.
+  function runChartSpecs(rounds, target) {
     var x = rounds.map(function (r) { return r.round; });
     var line = function (label, get, c) { return { label: label, values: column(rounds, get), colour: c }; };
     var accuracy = line('test accuracy', field('testAccuracy'), colour(0));
+    var goal = target || {};
     // Regression runs have MSE instead of accuracy.
     var quality = accuracy.values.some(isNum)
-      ? spec('quality', 'Test accuracy', 'round', 'accuracy', x, [accuracy])
-      : spec('quality', 'Test MSE', 'round', 'MSE', x, [line('test MSE', field('testMse'), colour(0))]);
+      ? spec('quality', 'Test accuracy', 'round', 'accuracy', x, [accuracy].concat(isNum(goal.accuracy) ? [targetSeries(x, goal.accuracy, 'target')] : []))
+      : spec('quality', 'Test MSE', 'round', 'MSE', x, [line('test MSE', field('testMse'), colour(0))].concat(isNum(goal.mse) ? [targetSeries(x, goal.mse, 'target')] : []));
     var clip = line('clip norm', privacyField('clipNorm'), colour(4));
     var clipValues = clip.values.filter(isNum);
     // A fixed clip norm is one number, already in the summary; only adaptive clipping gets a chart.
@@ -196,9 +227,18 @@ export const CHARTS_JS = String.raw`
     return specs.filter(Boolean);
   }
 
-  function seriesOptions(s) {
-    var o = { label: s.label, stroke: s.colour, width: 2, spanGaps: true };
+  // Legend values as the report's tables show them, not as floats print (0.8123000000000001).
+  function legendValue(yFormat) {
+    return function (u, v) {
+      if (!isNum(v)) return '--';
+      return yFormat === 'bytes' ? formatBytes(v) : String(Number(v.toPrecision(4)));
+    };
+  }
+
+  function seriesOptions(s, yFormat) {
+    var o = { label: s.label, stroke: s.colour, width: s.target ? 1.5 : 2, spanGaps: true, value: legendValue(yFormat) };
     if (s.dash) o.dash = s.dash;
+    if (s.target) o.points = { show: false };
     if (s.scatter) {
       o.paths = function () { return null; };
       o.points = { show: true, size: 10, fill: s.colour };
@@ -221,13 +261,34 @@ export const CHARTS_JS = String.raw`
         return [min - pad, max + pad];
       };
     }
+    var scatter = s.series.some(function (series) { return series.scatter; });
+    var xAxis = { label: s.xLabel };
+    // Rounds are whole: no tick at round 1.25.
+    if (s.xLabel === 'round') xAxis.incrs = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000];
     return {
       title: s.title,
       width: width,
       height: HEIGHT,
       scales: { x: xScale },
-      axes: [{ label: s.xLabel }, yAxis],
-      series: [{ label: s.xLabel }].concat(s.series.map(seriesOptions)),
+      axes: [xAxis, yAxis],
+      series: [{ label: s.xLabel, value: function (u, v) { return isNum(v) ? String(Number(v.toPrecision(4))) : ''; } }].concat(s.series.map(function (series) { return seriesOptions(series, s.yFormat); })),
+      hooks: { ready: [showFinalValues(scatter)], setLegend: [showFinalValues(scatter)] },
+    };
+  }
+
+  // A static page has no cursor, and uPlot's legend then reads "round: -- accuracy: --". With
+  // the cursor off the chart, the legend shows each series' last value instead; on a scatter
+  // every series is one point at its own x, so the x entry stays empty there.
+  function showFinalValues(scatter) {
+    return function (u) {
+      if (u.cursor.idx != null) return;
+      var idxs = u.data.map(function (values, i) {
+        if (i === 0 && scatter) return null;
+        for (var j = values.length - 1; j >= 0; j--) if (values[j] != null) return j;
+        return null;
+      });
+      // Without firing setLegend again, which would call this hook once more.
+      u.setLegend({ idxs: idxs }, false);
     };
   }
 
@@ -291,7 +352,8 @@ export const CHARTS_JS = String.raw`
     runChartSpecs: runChartSpecs,
     comparisonChartSpecs: comparisonChartSpecs,
     mount: mount,
-    renderRun: function (container, run) { return mount(container, runChartSpecs(run.rounds)); },
+    renderRun: function (container, run) { return mount(container, runChartSpecs(run.rounds, runTarget(run))); },
+    runTarget: runTarget,
     renderComparison: function (container, data) { return mount(container, comparisonChartSpecs(data)); },
     formatBytes: formatBytes,
   };

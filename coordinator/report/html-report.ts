@@ -5,7 +5,9 @@
  */
 import { stringify as toYaml } from 'yaml';
 import { CHARTS_CSS, CHARTS_JS, comparisonChartData, uplotAssets, type ComparisonChartData } from './charts.js';
+import { bytes, decimal, duration, percent } from './report-format.js';
 import type { ComparisonRecords, ComparisonVariant, RoundRecord, RunRecords } from './run-records.js';
+import { runStatusText, summarySections, type SummarySection } from './summary-sections.js';
 
 /** The id of the `<script type="application/json">` element that holds a report's data. */
 export const REPORT_DATA_ID = 'fedsim-data';
@@ -16,7 +18,7 @@ export function renderRunReport(data: RunRecords): string {
   const privacy = isObject(summary?.privacy) ? summary.privacy : {};
   const name = text(summary?.runId) ?? text(summary?.name) ?? text(scenario.name) ?? 'fedsim run';
 
-  const status = summary ? (text(summary.status) ?? 'unknown') : 'no summary.json (still running, or stopped before the end)';
+  const status = summary ? runStatusText(summary.status, summary.stopReason) : 'no summary.json (still running, or stopped before the end)';
   const planned = numberOr(summary?.roundsPlanned, scenario.rounds);
   const completed = numberOr(summary?.roundsCompleted, rounds.length);
   const accuracy = numberOr(summary?.finalTestAccuracy, lastValue(rounds, (r) => r.testAccuracy));
@@ -27,7 +29,7 @@ export function renderRunReport(data: RunRecords): string {
   const bytesUp = numberOr(summary?.bytesUp, sum(rounds, (r) => r.bytesUp)) ?? 0;
 
   const facts: [string, string][] = [
-    ['Status', status + (summary?.stopReason ? ` (${String(summary.stopReason)})` : '')],
+    ['Status', status],
     ['Rounds', planned !== null ? `${completed} / ${planned}` : String(completed)],
   ];
   if (accuracy !== null) facts.push(['Final test accuracy', percent(accuracy)]);
@@ -41,8 +43,8 @@ export function renderRunReport(data: RunRecords): string {
   const body = [
     `<header><h1>${esc(name)}</h1>${factList(facts)}${error ? `<p class="error">${esc(error)}</p>` : ''}</header>`,
     section('Charts', chartsPlaceholder()),
-    summary ? section('Summary', keyValueTable(flatten(summary))) : '',
-    attacks.length > 0 ? section('Membership inference', recordsTable(attacks)) : '',
+    summary ? section('Summary', summaryGroups(summarySections(summary, scenario, rounds))) : '',
+    attacks.length > 0 ? section('Membership inference', attacksTable(attacks)) : '',
     rounds.length > 0 ? `<details><summary>Rounds (${rounds.length})</summary>${roundsTable(rounds)}</details>` : '',
     data.scenario !== null ? `<details><summary>Scenario</summary><pre>${esc(toYaml(data.scenario))}</pre></details>` : '',
   ].join('\n');
@@ -138,17 +140,25 @@ function factList(facts: [string, string][]): string {
   return `<dl class="facts">${facts.map(([k, v]) => `<div><dt>${esc(k)}</dt><dd>${esc(v)}</dd></div>`).join('')}</dl>`;
 }
 
-function keyValueTable(rows: [string, unknown][]): string {
-  const body = rows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(formatValue(k, v))}</td></tr>`).join('');
-  return `<table class="kv"><tbody>${body}</tbody></table>`;
+function summaryGroups(sections: SummarySection[]): string {
+  const groups = sections.map(
+    (group) => `<div class="group"><h3>${esc(group.title)}</h3><table class="kv"><tbody>${group.rows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</tbody></table></div>`,
+  );
+  return `<div class="summary">${groups.join('')}</div>`;
 }
 
-/** A table of like objects (membership-inference attacks): one column per key any of them has. */
-function recordsTable(rows: Record<string, unknown>[]): string {
-  const keys = [...new Set(rows.flatMap((r) => Object.keys(r)))];
-  const head = keys.map((k) => `<th>${esc(k)}</th>`).join('');
-  const body = rows.map((r) => `<tr>${keys.map((k) => `<td>${esc(formatValue(k, r[k]))}</td>`).join('')}</tr>`).join('');
-  return `<table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
+/** The membership-inference attacks, one row each, with the figures' names in words. */
+function attacksTable(attacks: Record<string, unknown>[]): string {
+  const columns: [string, (a: Record<string, unknown>) => string][] = [
+    ['attack', (a) => (typeof a.attack === 'string' ? a.attack : '–')],
+    ['AUC', (a) => maybeNumber(a.auc, (n) => n.toFixed(3))],
+    ['TPR at 1% FPR', (a) => maybeNumber(a.tprAt1PctFpr, percent)],
+    ['TPR at 10% FPR', (a) => maybeNumber(a.tprAt10PctFpr, percent)],
+    ['advantage (max TPR − FPR)', (a) => maybeNumber(a.advantage, (n) => n.toFixed(3))],
+  ];
+  const head = columns.map(([label]) => `<th>${esc(label)}</th>`).join('');
+  const body = attacks.map((a) => `<tr>${columns.map(([, cell]) => `<td>${esc(cell(a))}</td>`).join('')}</tr>`).join('');
+  return `<table class="numbers"><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table><p class="note">AUC 0.5 and advantage 0 are what guessing gets: the attack learns nothing about who trained the model.</p>`;
 }
 
 function roundsTable(rounds: RoundRecord[]): string {
@@ -177,7 +187,7 @@ function variantTable(variants: ComparisonVariant[], chartData: ComparisonChartD
   // Cells are HTML here (badges, error lines): every value goes through esc.
   const columns: [string, (v: ComparisonVariant, i: number) => string][] = [
     ['Variant', (v, i) => `${esc(v.name)}${onFront.has(i) ? ' <span class="badge">Pareto</span>' : ''}`],
-    ['Status', (v) => `<span class="status ${v.status === 'failed' ? 'failed' : 'ok'}">${esc(v.status)}</span>${v.error ? `<div class="error">${esc(v.error)}</div>` : ''}`],
+    ['Status', (v) => `<span class="status ${v.status === 'failed' ? 'failed' : 'ok'}">${esc(runStatusText(v.status, v.stopReason === 'stopped' ? 'stopped' : null))}</span>${v.error ? `<div class="error">${esc(v.error)}</div>` : ''}`],
     ['Overrides', (v) => overridesText(v.overrides)],
   ];
   if (hasAccuracy) columns.push(['Final accuracy', (v) => esc(maybe(v.finalAccuracy, percent))]);
@@ -199,23 +209,6 @@ function variantTable(variants: ComparisonVariant[], chartData: ComparisonChartD
 function overridesText(overrides: Record<string, unknown>): string {
   const parts = Object.entries(overrides).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
   return parts.length > 0 ? `<code>${esc(parts.join(', '))}</code>` : '<span class="muted">(base)</span>';
-}
-
-/** Nested summary fields as dotted keys (`transport.kind`); lists stay as compact JSON. */
-function flatten(value: Record<string, unknown>, prefix = ''): [string, unknown][] {
-  return Object.entries(value).flatMap(([k, v]): [string, unknown][] =>
-    isObject(v) && Object.keys(v).length > 0 ? flatten(v, `${prefix}${k}.`) : [[`${prefix}${k}`, v]],
-  );
-}
-
-function formatValue(key: string, value: unknown): string {
-  if (value === null || value === undefined) return '–';
-  if (typeof value === 'number') {
-    if (/bytes/i.test(key)) return `${bytes(value)} (${value})`;
-    if (/Ms$/.test(key)) return duration(value);
-    return Number.isInteger(value) ? String(value) : decimal(value);
-  }
-  return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
 /** The attacks of a membership-inference report (summary.membershipInference), or none. */
@@ -245,32 +238,8 @@ function maybe(value: number | null, format: (n: number) => string): string {
   return value === null ? '–' : format(value);
 }
 
-function percent(n: number): string {
-  return `${(n * 100).toFixed(2)}%`;
-}
-
-/** Up to 4 significant digits; JS switches to exponents only for very small or large values. */
-function decimal(n: number): string {
-  return String(Number(n.toPrecision(4)));
-}
-
-function bytes(n: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let v = Math.abs(n);
-  let i = 0;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${n < 0 ? '-' : ''}${i === 0 ? v : Number(v.toPrecision(3))} ${units[i]}`;
-}
-
-function duration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  const s = ms / 1000;
-  if (s < 120) return `${s.toFixed(1)} s`;
-  const m = Math.floor(s / 60);
-  return m < 120 ? `${m} min ${Math.round(s - m * 60)} s` : `${Math.floor(m / 60)} h ${m % 60} min`;
+function maybeNumber(value: unknown, format: (n: number) => string): string {
+  return maybe(typeof value === 'number' && Number.isFinite(value) ? value : null, format);
 }
 
 function text(value: unknown): string | null {
@@ -298,6 +267,9 @@ table { border-collapse: collapse; background: #fff; border: 1px solid #e5e7eb; 
 th, td { padding: 5px 10px; border-bottom: 1px solid #e5e7eb; text-align: left; vertical-align: top; }
 thead th { background: #f3f4f6; font-weight: 600; white-space: nowrap; }
 table.kv th { font-weight: 500; color: #374151; }
+.summary { display: grid; grid-template-columns: repeat(auto-fit, minmax(340px, 1fr)); gap: 12px 20px; align-items: start; }
+.summary h3 { font-size: 14px; margin: 0 0 6px; }
+.summary table { width: 100%; }
 table.numbers td, table.variants td { font-variant-numeric: tabular-nums; }
 /* Names, numbers and units stay on one line; status (with its error) and overrides may wrap. */
 table.numbers td, table.variants td:nth-child(1), table.variants td:nth-child(n+4) { white-space: nowrap; }

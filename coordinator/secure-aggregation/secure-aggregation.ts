@@ -248,6 +248,7 @@ export class SecureRound {
       onMasked: (clientId, workerId, bytes) => {
         this.metrics.bytesUp += bytes.byteLength;
         const reason = this.receive(clientId, workerId, bytes, undefined, 'masked-input');
+        if (reason === null) this.maskedAwaited.delete(clientId);
         this.wake?.();
         return reason;
       },
@@ -256,6 +257,8 @@ export class SecureRound {
 
   /** The update receiver refused a client's masked input (maybe through onMasked): it will not send again. */
   refused(clientId: number): void {
+    // It will not send again: no step waits for it.
+    this.maskedAwaited.delete(clientId);
     const index = this.indexOf.get(clientId);
     if (index !== undefined) this.gone.add(index);
     if (!this.refusedIds.has(clientId)) {

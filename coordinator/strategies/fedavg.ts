@@ -1,79 +1,45 @@
 /**
- * FedAvg (McMahan et al. 2017, Algorithm 1): each round K clients are sampled uniformly without
- * replacement; the new global model is w + Σₖ nₖ·Δₖ / Σₖ nₖ over the clients that reported,
- * nₖ being each client's local sample count.
+ * FedAvg (McMahan et al. 2017, Algorithm 1): the sampled clients train from the global model;
+ * the new global model is w + the aggregate of their updates (a weighted mean by default,
+ * Σₖ nₖ·Δₖ / Σₖ nₖ). Over a DP chain this is DP-FedAvg (McMahan et al. 2018). The server keeps
+ * no state of its own.
  */
-import { Rng } from '../../shared/random.js';
-import { WeightedSum } from '../aggregation/weighted-sum.js';
-import { meanTrainLoss, type ClientUpdate, type RoundAggregation, type RoundOutcome, type RoundPlan, type SecureSum, type Strategy } from './strategy.js';
-
-export interface SelectionEligibility {
-  isAvailable(clientId: number, round: number): boolean;
-  /** Clients to select when K are wanted and `available` are online. */
-  selectionSize(target: number, available: number): number;
-}
+import { z } from 'zod';
+import type { AggregateOutput } from '../aggregation/aggregator.js';
+import { applyDelta, meanTrainLoss, type ClientPool, type EvaluateInstructions, type Strategy, type StrategyRoundOutcome, type StrategyState, type TrainFailure, type TrainInstructions, type TrainResult } from './strategy.js';
+import { strategyOptions, type StrategyEntry } from './strategy-entry.js';
 
 export class FedAvg implements Strategy {
-  readonly name = 'fedavg';
+  readonly name: string = 'fedavg';
 
-  /**
-   * `eligibility`: a simulated device population. Offline clients are never sampled, and the
-   * straggler policy may ask for more than K (over-selection).
-   */
-  constructor(
-    private readonly seed: number,
-    private readonly population: number,
-    private readonly perRound: number,
-    private readonly eligibility?: SelectionEligibility,
-  ) {
-    if (perRound > population) throw new RangeError(`FedAvg: ${perRound} clients per round but only ${population} clients`);
+  configureTrain(round: number, eligible: ClientPool): TrainInstructions {
+    return { clients: eligible.sample(round), config: {} };
   }
 
-  configureRound(round: number): RoundPlan {
-    // A stream per round: selection of round r does not depend on what earlier rounds drew.
-    const rng = new Rng(this.seed).fork(`selection:${round}`);
-    if (!this.eligibility) return { clients: rng.sampleWithoutReplacement(this.population, this.perRound).sort((a, b) => a - b) };
-    const online = Array.from({ length: this.population }, (_, id) => id).filter((id) => this.eligibility!.isAvailable(id, round));
-    const count = this.eligibility.selectionSize(this.perRound, online.length);
-    return { clients: rng.sampleWithoutReplacement(online.length, count).map((i) => online[i]!).sort((a, b) => a - b) };
+  aggregateTrain(_round: number, global: Float32Array, aggregate: AggregateOutput, results: readonly TrainResult[], _failures: readonly TrainFailure[]): StrategyRoundOutcome {
+    return { weights: aggregate.delta ? applyDelta(global, aggregate.delta) : global, trainLoss: meanTrainLoss(results) };
   }
 
-  beginAggregation(_round: number, parameterCount: number): RoundAggregation {
-    return new FedAvgAggregation(parameterCount);
+  configureEvaluate(): EvaluateInstructions | null {
+    return null;
   }
+
+  aggregateEvaluate(): Record<string, number> | null {
+    return null;
+  }
+
+  exportState(): StrategyState {
+    return { json: {}, vectors: {} };
+  }
+
+  restoreState(): void {}
 }
 
-class FedAvgAggregation implements RoundAggregation {
-  private readonly sum: WeightedSum;
-  private readonly losses: { clientId: number; loss: number; samples: number }[] = [];
+export const FEDAVG = {
+  name: 'fedavg',
+  description: 'FedAvg (McMahan et al. 2017): w ← w + mean of the clients\' updates; DP-FedAvg over a DP chain',
+  schema: strategyOptions('fedavg', {}),
+  create: () => new FedAvg(),
+} satisfies StrategyEntry;
 
-  constructor(parameterCount: number) {
-    this.sum = new WeightedSum(parameterCount);
-  }
-
-  /** Secure aggregation: the survivors' count, the divisor of their uniform mean. */
-  private secureClients = 0;
-
-  add(update: ClientUpdate): void {
-    if (!(update.samples > 0)) throw new RangeError(`client ${update.clientId} reported ${update.samples} samples`);
-    if (this.secureClients > 0) throw new Error('FedAvg: a round takes either updates or one secure sum');
-    this.sum.add(update.delta, update.samples);
-    this.losses.push({ clientId: update.clientId, loss: update.loss, samples: update.samples });
-  }
-
-  addSecureSum(secure: SecureSum): void {
-    if (this.sum.added > 0 || secure.clients.length === 0) throw new Error('FedAvg: a round takes either updates or one non-empty secure sum');
-    this.sum.add(secure.sum, 1);
-    this.secureClients = secure.clients.length;
-    this.losses.push(...secure.clients);
-  }
-
-  finish(global: Float32Array): RoundOutcome {
-    if (this.sum.added === 0) return { weights: global, trainLoss: null, clients: 0, samples: 0 };
-    const meanDelta = this.secureClients > 0 ? this.sum.result(this.secureClients) : this.sum.result();
-    const weights = new Float32Array(global.length);
-    for (let i = 0; i < global.length; i++) weights[i] = global[i]! + meanDelta[i]!;
-    const samples = this.losses.reduce((s, l) => s + l.samples, 0);
-    return { weights, trainLoss: meanTrainLoss(this.losses), clients: this.losses.length, samples };
-  }
-}
+export type FedAvgSpec = z.output<typeof FEDAVG.schema>;

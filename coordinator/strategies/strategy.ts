@@ -1,86 +1,105 @@
 /**
- * A federated strategy, in the manner of Flower's: it decides which clients train in a round,
- * what they are told, and how their updates become the next global model. The coordinator owns
- * transport, timing and bookkeeping; the strategy owns the maths.
+ * A federated strategy, in the manner of Flower's: it decides which clients train in a round and
+ * what they are told (configureTrain), turns the round's aggregate into the next global model
+ * (aggregateTrain), does the same for federated evaluation (configureEvaluate /
+ * aggregateEvaluate), and exports its server state for checkpoints. The round engine owns
+ * transport, timing and bookkeeping; the aggregator chain (coordinator/aggregation) owns how
+ * updates are combined (mean, DP noise, secure sum); the strategy owns the server-side maths.
  */
-export interface ClientUpdate {
-  clientId: number;
-  /** Local training samples: FedAvg's weight nₖ. */
-  samples: number;
-  steps: number;
-  /** Mean local training loss over the client's last epoch. */
-  loss: number;
-  /** w_local − w_global, already validated (and, in DP runs, clipped by the client). */
-  delta: Float32Array;
-  /** DP runs: the update was inside the clip norm before clipping. */
-  unclipped?: boolean;
+import type { ConfigRecord } from '../../shared/protocol/config-record.js';
+import type { AggregateOutput } from '../aggregation/aggregator.js';
+
+export type { ConfigRecord } from '../../shared/protocol/config-record.js';
+
+/** The clients a round may draw from, as the run samples them (uniform K, or Poisson q under DP). */
+export interface ClientPool {
+  readonly population: number;
+  /** The round's sample, sorted by id (may be empty under Poisson sampling). */
+  sample(round: number): number[];
 }
 
-/** What every client of a round is told besides the model: the DP clip norm and local noise. */
-export interface TaskPrivacy {
-  clipNorm: number;
-  localNoiseStd?: number;
-}
-
-export interface RoundPlan {
-  /** The sampled clients, sorted by id (may be empty under Poisson sampling). */
+/** What a round's clients are told besides the model. */
+export interface TrainInstructions {
+  /** The clients to train, sorted by id. */
   clients: number[];
-  taskPrivacy?: TaskPrivacy;
+  /** Sent in every client's task and handed to local training (e.g. a proximal μ). */
+  config: ConfigRecord;
+  /** A client's own additions to `config` (e.g. a personal-layer mask). */
+  configFor?: (clientId: number) => ConfigRecord;
+  /** Round-wide vectors the clients fetch by name beside the global model (e.g. a server control variate). */
+  vectors?: Readonly<Record<string, Float32Array>>;
 }
 
-/** A DP round's facts, for metrics (the accountant adds ε). */
-export interface RoundPrivacyFacts {
-  clipNorm: number;
-  /** The clip norm the next round will use (changes under adaptive clipping). */
-  nextClipNorm: number;
-  /** Noised fraction of clients whose update was within the clip norm (adaptive clipping). */
-  unclippedFraction?: number;
-}
-
-export interface RoundOutcome {
-  weights: Float32Array;
-  /** Sample-weighted mean of the clients' training losses; null without updates. */
-  trainLoss: number | null;
-  clients: number;
+/** A client whose update is in the round's aggregate. */
+export interface TrainResult {
+  clientId: number;
+  /** Local training samples. */
   samples: number;
-  privacy?: RoundPrivacyFacts;
+  /** The weight its update and loss carried (samples, scaled down for partial work). */
+  weight: number;
+  steps: number;
+  /** Mean local training loss over its last epoch. */
+  loss: number;
 }
 
-/**
- * What secure aggregation hands the strategy instead of updates: the unmasked sum of the
- * survivors' clipped updates, each counted once (uniform weights). Individual updates never
- * reach the coordinator, so sample weighting would need clients to pre-multiply; fedsim keeps
- * weights uniform, as DP-FedAvg does.
- */
-export interface SecureSum {
-  /** Σ Δₖ over the survivors, decoded from fixed point. */
-  sum: Float32Array;
-  /** The survivors' training facts (sent in clear with their keys), for the train loss. */
-  clients: { clientId: number; loss: number; samples: number }[];
-  /** DP adaptive clipping: survivors whose update was inside the clip norm (summed securely too). */
-  unclipped?: number;
+export interface TrainFailure {
+  clientId: number;
+  kind: 'dropped' | 'rejected';
+  reason?: string;
 }
 
-export interface RoundAggregation {
-  add(update: ClientUpdate): void;
-  /** Secure aggregation's result, once per round, in place of add(). */
-  addSecureSum(secure: SecureSum): void;
-  /** The next global model (the current one unchanged when no update arrived, except for DP noise). */
-  finish(global: Float32Array): RoundOutcome;
+export interface StrategyRoundOutcome {
+  weights: Float32Array;
+  /** Weighted mean of the clients' training losses; null without results. */
+  trainLoss: number | null;
+  /** The strategy's own figures for the round's metrics line (e.g. a server learning rate). */
+  metrics?: Record<string, number>;
+}
+
+/** Federated evaluation: clients score the global model on their own data. */
+export interface EvaluateInstructions {
+  clients: number[];
+  config: ConfigRecord;
+}
+
+export interface EvaluateResult {
+  clientId: number;
+  samples: number;
+  loss: number;
+  metrics: Record<string, number>;
+}
+
+/** Server state for a checkpoint: JSON plus named vectors (moments, control variates). */
+export interface StrategyState {
+  json: Record<string, unknown>;
+  vectors: Record<string, Float32Array>;
 }
 
 export interface Strategy {
   readonly name: string;
   /** Round `round` (1-based): who trains and with what instructions. */
-  configureRound(round: number): RoundPlan;
-  beginAggregation(round: number, parameterCount: number): RoundAggregation;
+  configureTrain(round: number, eligible: ClientPool): TrainInstructions;
+  /** The next global model from the aggregate of the round's updates (null when none arrived). */
+  aggregateTrain(round: number, global: Float32Array, aggregate: AggregateOutput, results: readonly TrainResult[], failures: readonly TrainFailure[]): StrategyRoundOutcome;
+  /** Null: this round has no federated evaluation (the server's test set still scores the model). */
+  configureEvaluate(round: number, eligible: ClientPool): EvaluateInstructions | null;
+  aggregateEvaluate(round: number, results: readonly EvaluateResult[]): Record<string, number> | null;
+  exportState(): StrategyState;
+  restoreState(state: StrategyState): void;
 }
 
-/** The sample-weighted mean training loss of the reporting clients, independent of arrival order. */
-export function meanTrainLoss(losses: readonly { clientId: number; loss: number; samples: number }[]): number | null {
-  if (losses.length === 0) return null;
+/** The weighted mean training loss of the reporting clients, independent of arrival order. */
+export function meanTrainLoss(results: readonly Pick<TrainResult, 'clientId' | 'loss' | 'weight'>[]): number | null {
+  if (results.length === 0) return null;
   // Sorted so the float sum, and so the logged loss, is the same whatever the arrival order.
-  const ordered = [...losses].sort((a, b) => a.clientId - b.clientId);
-  const samples = ordered.reduce((s, l) => s + l.samples, 0);
-  return ordered.reduce((s, l) => s + l.loss * l.samples, 0) / samples;
+  const ordered = [...results].sort((a, b) => a.clientId - b.clientId);
+  const weight = ordered.reduce((s, r) => s + r.weight, 0);
+  return ordered.reduce((s, r) => s + r.loss * r.weight, 0) / weight;
+}
+
+/** w + Δ in float32; Δ may be float64 (a DP mean), rounded once in the sum. */
+export function applyDelta(global: Float32Array, delta: Float32Array | Float64Array): Float32Array {
+  const weights = new Float32Array(global.length);
+  for (let i = 0; i < global.length; i++) weights[i] = global[i]! + delta[i]!;
+  return weights;
 }

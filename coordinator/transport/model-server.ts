@@ -1,5 +1,6 @@
 /**
- * Serves the current round's global weights to workers, chunk by chunk on request. The vector is
+ * Serves the current round's global weights to workers, chunk by chunk on request, and the
+ * round's named vectors a strategy sends beside them (a server control variate, say). Each is
  * encoded once per round; each worker pulls it once and shares it among its virtual clients.
  */
 import type { Bus, BusSubscription } from '../../shared/bus/bus.js';
@@ -11,6 +12,7 @@ export class ModelServer {
   private round = -1;
   private bytes: Uint8Array = new Uint8Array(0);
   private encoding: 'float32' | 'codec' = 'float32';
+  private vectors = new Map<string, Uint8Array>();
   private subscription: BusSubscription | null = null;
   private readonly chunkBytes: number;
   /** Bytes sent to workers since the last `takeBytesSent()`. */
@@ -28,20 +30,25 @@ export class ModelServer {
     this.subscription = this.bus.subscribe(this.subject, (message) => {
       try {
         const request = decodeFrameOf(message.data, 'model-request');
-        const { round, chunk } = request.header;
+        const { round, chunk, vector } = request.header;
         if (round !== this.round) {
           message.respond(encodeFrame('ack', { ok: false, error: `round ${round} is not being served (current round ${this.round})` }));
           return;
         }
-        const chunks = chunkCount(this.bytes.byteLength, this.chunkBytes);
+        const bytes = vector === undefined ? this.bytes : this.vectors.get(vector);
+        if (!bytes) {
+          message.respond(encodeFrame('ack', { ok: false, error: `round ${round} has no vector "${vector}" (it has ${[...this.vectors.keys()].join(', ') || 'none'})` }));
+          return;
+        }
+        const chunks = chunkCount(bytes.byteLength, this.chunkBytes);
         if (chunk >= chunks) {
           message.respond(encodeFrame('ack', { ok: false, error: `chunk ${chunk} out of range (${chunks} chunks)` }));
           return;
         }
         const reply = encodeFrame(
           'model-chunk',
-          { round, chunk, chunks, totalBytes: this.bytes.byteLength, encoding: this.encoding },
-          chunkSlice(this.bytes, chunk, this.chunkBytes),
+          { round, chunk, chunks, totalBytes: bytes.byteLength, encoding: vector === undefined ? this.encoding : 'float32' },
+          chunkSlice(bytes, chunk, this.chunkBytes),
         );
         this.bytesSent += reply.byteLength;
         message.respond(reply);
@@ -53,11 +60,12 @@ export class ModelServer {
   }
 
   /** `encoded`: the broadcast codec's bytes for this round's weights, when broadcast compression is on. */
-  serve(round: number, weights: Float32Array, encoded?: Uint8Array): void {
+  serve(round: number, weights: Float32Array, encoded?: Uint8Array, vectors: Readonly<Record<string, Float32Array>> = {}): void {
     this.round = round;
-    // A copy: the coordinator replaces its global vector while stragglers may still be fetching.
+    // Copies: the coordinator replaces its global vector while stragglers may still be fetching.
     this.bytes = encoded ?? float32Bytes(weights).slice();
     this.encoding = encoded ? 'codec' : 'float32';
+    this.vectors = new Map(Object.entries(vectors).map(([name, vector]) => [name, float32Bytes(vector).slice()]));
   }
 
   /** Bytes one worker downloads for this round's model (the simulated clock's download size). */

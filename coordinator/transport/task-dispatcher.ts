@@ -14,9 +14,10 @@ import type { Bus, BusSubscription } from '../../shared/bus/bus.js';
 import type { TaskQueue, TaskQueueSettings } from '../../shared/bus/task-queue.js';
 import { decodeFrameOf, encodeFrame } from '../../shared/protocol/frame.js';
 import { subjects as runSubjects, type MessageHeader } from '../../shared/protocol/messages.js';
-import type { TaskPrivacy } from '../strategies/strategy.js';
-
 export type TaskSecureAggregation = NonNullable<MessageHeader<'task'>['secureAggregation']>;
+
+/** One client's task, less what every task has (round, client, deadline). */
+export type TaskFields = Omit<MessageHeader<'task'>, 'round' | 'clientId' | 'deadline'>;
 
 export interface Assignment {
   clientId: number;
@@ -29,10 +30,10 @@ export interface RoundTasks {
   round: number;
   clients: readonly number[];
   deadline: number;
-  seedFor: (clientId: number) => number;
-  privacy?: TaskPrivacy;
-  maxStepsFor?: (clientId: number) => number | undefined;
-  secureAggregationFor?: (clientId: number) => TaskSecureAggregation | undefined;
+  /** What the client's task carries: seed, config, DP instructions, partial work, secure-aggregation role. */
+  taskFor: (clientId: number) => TaskFields;
+  /** Secure aggregation binds a client's keys to the worker that took it: no second worker may. */
+  exclusive: boolean;
   /** Whether the client's update is still awaited (not yet in, not given up on). */
   wanted: (clientId: number) => boolean;
   onAssigned: (assignment: Assignment) => void;
@@ -89,23 +90,13 @@ export class TaskDispatcher {
         tasks,
         unclaimed: new Set(tasks.clients),
         assignedTo: new Map(),
-        exclusive: tasks.secureAggregationFor !== undefined,
+        exclusive: tasks.exclusive,
         settle: resolve,
       };
     });
     const round = this.current!;
     const encoded = tasks.clients.map((clientId) => {
-      const maxSteps = tasks.maxStepsFor?.(clientId);
-      const secureAggregation = tasks.secureAggregationFor?.(clientId);
-      const task = encodeFrame('task', {
-        round: tasks.round,
-        clientId,
-        seed: tasks.seedFor(clientId),
-        deadline: tasks.deadline,
-        ...(tasks.privacy ? { privacy: tasks.privacy } : {}),
-        ...(maxSteps !== undefined ? { maxSteps } : {}),
-        ...(secureAggregation ? { secureAggregation } : {}),
-      });
+      const task = encodeFrame('task', { round: tasks.round, clientId, deadline: tasks.deadline, ...tasks.taskFor(clientId) });
       return { data: task, id: `${this.runId}:${tasks.round}:${clientId}` };
     });
     await queue.enqueue(encoded);

@@ -19,9 +19,10 @@ export interface ReceivedUpdate {
 
 export interface RoundIntake {
   round: number;
-  /** Clients whose update is still awaited; others are refused as unexpected or duplicate. */
-  awaited: Set<number>;
+  /** Whether the client's update is still awaited; others are refused as unexpected or duplicate. */
+  isAwaited(clientId: number): boolean;
   rules: UpdateRules;
+  /** The client is done (no longer awaited) from here on, as is a refused one. */
   onAccepted(update: ReceivedUpdate): void;
   onRejected(clientId: number, workerId: string, reason: string): void;
   /**
@@ -35,6 +36,7 @@ export interface RoundIntake {
 export interface MaskedIntake {
   /** The largest masked-input message of the round (4 bytes per word plus its header). */
   maxBytes: number;
+  /** Takes the message (the client is then no longer awaited) or returns why it is refused. */
   onMasked(clientId: number, workerId: string, message: Uint8Array): string | null;
 }
 
@@ -120,7 +122,7 @@ export class UpdateReceiver {
     if (!intake || header.round !== intake.round) {
       return encodeFrame('ack', { ok: false, error: `round ${header.round} is closed` });
     }
-    if (!intake.awaited.has(header.clientId)) {
+    if (!intake.isAwaited(header.clientId)) {
       return encodeFrame('ack', { ok: false, error: `client ${header.clientId} is not awaited in round ${header.round}` });
     }
     let transfer = this.transfers.get(header.transferId);
@@ -185,7 +187,6 @@ export class UpdateReceiver {
     if (transfer.masked) {
       const reason = intake.masked!.onMasked(transfer.clientId, transfer.workerId, transfer.bytes);
       if (reason) return this.refuse(intake, transfer.clientId, transfer.workerId, reason);
-      intake.awaited.delete(transfer.clientId);
       return encodeFrame('ack', { ok: true });
     }
     let delta: Float32Array;
@@ -196,14 +197,12 @@ export class UpdateReceiver {
     }
     const reason = rejectReason(delta, intake.rules);
     if (reason) return this.refuse(intake, transfer.clientId, transfer.workerId, reason);
-    intake.awaited.delete(transfer.clientId);
     intake.onAccepted({ clientId: transfer.clientId, workerId: transfer.workerId, report: transfer.report!, delta });
     return encodeFrame('ack', { ok: true });
   }
 
   private refuse(intake: RoundIntake, clientId: number, workerId: string, reason: string): Uint8Array {
     // A refused client will not report again this round: it is done, as rejected.
-    intake.awaited.delete(clientId);
     intake.onRejected(clientId, workerId, reason);
     return encodeFrame('ack', { ok: false, error: reason });
   }

@@ -24,9 +24,13 @@
  */
 import { z } from 'zod';
 import { RoundConfigSchema } from '../secure-aggregation/parameters.js';
+import { CONFIG_RECORD, VECTOR_NAME } from './config-record.js';
 
-/** 2: tasks moved from a core-NATS queue group to a JetStream work queue with claims. */
-export const PROTOCOL_VERSION = 2;
+/**
+ * 2: tasks moved from a core-NATS queue group to a JetStream work queue with claims.
+ * 3: tasks carry the strategy's config record and names of round vectors; model requests name a vector.
+ */
+export const PROTOCOL_VERSION = 3;
 
 const id = z.string().min(1).max(200);
 const count = z.number().int().min(0);
@@ -64,6 +68,10 @@ export const MESSAGE_SCHEMAS = {
     privacy: z.strictObject({ clipNorm: z.number().gt(0), localNoiseStd: z.number().min(0).optional() }).optional(),
     /** Partial work (straggler policy): stop local training after this many steps. */
     maxSteps: z.number().int().min(1).optional(),
+    /** The strategy's instructions to local training (Flower's config record), e.g. a proximal μ. */
+    config: CONFIG_RECORD.optional(),
+    /** Round vectors to fetch beside the global model (model-request `vector`), e.g. a server control variate. */
+    vectors: z.array(VECTOR_NAME).max(16).optional(),
     /**
      * Secure aggregation: the round's protocol parameters, this client's index in the cohort,
      * and the fixed-point encoding (clip range c, bits; the cohort size is config.clients).
@@ -74,7 +82,8 @@ export const MESSAGE_SCHEMAS = {
       .optional(),
   }),
   'task-claim': z.strictObject({ workerId: id, round: count, clientId: count, delivery: z.number().int().min(1) }),
-  'model-request': z.strictObject({ round: count, chunk: count }),
+  /** `vector`: one of the round's named vectors instead of the global model. */
+  'model-request': z.strictObject({ round: count, chunk: count, vector: VECTOR_NAME.optional() }),
   'model-chunk': z.strictObject({ round: count, chunk: count, chunks: count, totalBytes: count, encoding: VECTOR_ENCODING }),
   'result-chunk': z.strictObject({
     transferId: id,

@@ -26,15 +26,16 @@ export function chunkSlice(bytes: Uint8Array, index: number, chunkBytes: number)
 }
 
 /** Worker side: fetch the global weights of `round`. Returns the vector and the bytes received. */
-export async function fetchModel(bus: Bus, subject: string, round: number): Promise<{ weights: Float32Array; bytes: number }> {
-  const first = await requestChunk(bus, subject, round, 0);
+/** `vector`: one of the round's named vectors (a strategy's) instead of the global model. */
+export async function fetchModel(bus: Bus, subject: string, round: number, vector?: string): Promise<{ weights: Float32Array; bytes: number }> {
+  const first = await requestChunk(bus, subject, round, 0, vector);
   const { chunks, totalBytes } = first.header;
   const assembled = new Uint8Array(totalBytes);
   assembled.set(first.payload, 0);
   let offset = first.payload.byteLength;
   let received = first.bytes;
   for (let chunk = 1; chunk < chunks; chunk++) {
-    const next = await requestChunk(bus, subject, round, chunk);
+    const next = await requestChunk(bus, subject, round, chunk, vector);
     if (next.header.totalBytes !== totalBytes || next.header.chunks !== chunks) {
       throw new FrameError(`model chunk ${chunk} of round ${round} disagrees with chunk 0 about the model size`);
     }
@@ -47,8 +48,8 @@ export async function fetchModel(bus: Bus, subject: string, round: number): Prom
   return { weights, bytes: received };
 }
 
-async function requestChunk(bus: Bus, subject: string, round: number, chunk: number) {
-  const reply = await bus.request(subject, encodeFrame('model-request', { round, chunk }), CHUNK_TIMEOUT_MS);
+async function requestChunk(bus: Bus, subject: string, round: number, chunk: number, vector?: string) {
+  const reply = await bus.request(subject, encodeFrame('model-request', { round, chunk, ...(vector !== undefined ? { vector } : {}) }), CHUNK_TIMEOUT_MS);
   const any = decodeFrame(reply);
   if (any.type === 'ack') {
     throw new FrameError(`model chunk ${chunk} of round ${round} refused: ${(any.header as { error?: string }).error ?? 'no reason given'}`);

@@ -11,6 +11,9 @@ export interface RegistryEntry {
   readonly description: string;
 }
 
+/** A scenario block that passed its entry's schema (the entry reads it as its own spec type). */
+export type ValidatedOptions = { name: string } & Record<string, unknown>;
+
 export class Registry<E extends RegistryEntry> {
   private readonly byName: ReadonlyMap<string, E>;
 

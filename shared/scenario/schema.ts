@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { COMPRESSION_SPEC } from '../compression/compression-spec.js';
 import { DEFAULT_STRAGGLER_SPEC, STRAGGLER_SPEC } from '../compute/straggler-spec.js';
 import { DEVICES_SPEC } from '../devices/device-profiles.js';
+import { STRATEGY_SPEC } from '../../coordinator/strategies/registry.js';
 
 const positiveInt = z.number().int().min(1);
 const probability = z.number().gt(0).lt(1);
@@ -72,15 +73,6 @@ export const TRAINING_SPEC = z.strictObject({
   optimizer: z.enum(['sgd', 'momentum', 'adam']).default('sgd'),
   learningRate: z.number().gt(0),
   momentum: z.number().min(0).lt(1).optional(),
-});
-
-export const STRATEGY_SPEC = z.strictObject({
-  name: z.literal('fedavg').default('fedavg'),
-  /**
-   * Updates whose L2 norm exceeds this are refused and counted as rejected (a guard against
-   * broken or hostile clients, not a privacy clip).
-   */
-  maxUpdateNorm: z.number().gt(0).optional(),
 });
 
 export const EVALUATION_SPEC = z.strictObject({
@@ -187,7 +179,7 @@ export const SCENARIO_SPEC = z
     /** …or C, the fraction of all clients: K = max(round(C·N), 1) as in McMahan et al. */
     clientFraction: z.number().gt(0).max(1).optional(),
     training: TRAINING_SPEC,
-    strategy: STRATEGY_SPEC.default({ name: 'fedavg' }),
+    strategy: STRATEGY_SPEC.default({ name: 'fedavg', aggregator: { name: 'weighted-mean' } }),
     evaluation: EVALUATION_SPEC.default({ every: 1 }),
     system: SYSTEM_SPEC.default({ workers: 'auto', backend: 'auto', transport: 'auto', roundTimeoutSeconds: 600, taskAckWaitSeconds: 30, stragglers: DEFAULT_STRAGGLER_SPEC }),
     output: OUTPUT_SPEC.default({ dir: 'runs', saveModel: true }),

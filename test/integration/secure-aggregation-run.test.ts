@@ -264,7 +264,7 @@ describe('secure aggregation transport: tampering and forgery', () => {
     const rejected: string[] = [];
     receiver.open({
       round: 1,
-      awaited: round.maskedAwaited,
+      isAwaited: (clientId) => round.maskedAwaited.has(clientId),
       rules: { expectedLength: L },
       masked: round.maskedIntake,
       onAccepted: () => {},

@@ -10,10 +10,26 @@ import { computeEpsilon } from '../../shared/privacy/rdp-accountant.js';
 import { Rng } from '../../shared/random.js';
 import { l2Norm } from '../../shared/vector/vector-math.js';
 import { resolveDpPlan, type DpPlan } from '../../coordinator/privacy/dp-plan.js';
-import { poissonSample } from '../../coordinator/privacy/poisson-sampling.js';
+import { buildAggregation } from '../../coordinator/aggregation/build-aggregation.js';
+import { PoissonSample, poissonSample } from '../../coordinator/selection/poisson-sample.js';
+import { FedAvg } from '../../coordinator/strategies/fedavg.js';
 import { PrivacyLedger } from '../../coordinator/privacy/privacy-ledger.js';
 import { QuantileClipNorm } from '../../coordinator/privacy/quantile-clip-norm.js';
-import { DpFedAvg } from '../../coordinator/strategies/dp-fedavg.js';
+
+/** DP-FedAvg as the engine composes it: FedAvg over the DP chain, Poisson sampling. */
+function dpFedAvg(seed: number, population: number, dp: DpPlan, mayParticipate?: (clientId: number) => boolean) {
+  const chain = buildAggregation({ seed, dp, secure: false, aggregator: { name: 'weighted-mean' } });
+  const pool = new PoissonSample(seed, population, dp.q, mayParticipate);
+  return {
+    configureRound: (round: number) => ({ clients: new FedAvg().configureTrain(round, pool).clients, taskPrivacy: chain.rules(round).clientPrivacy }),
+    round: (round: number, global: Float32Array, updates: { clientId: number; samples: number; delta: Float32Array }[]) => {
+      const aggregator = chain.create(round, global.length);
+      for (const u of updates) aggregator.accept({ clientId: u.clientId, delta: u.delta, weight: u.samples });
+      const aggregate = aggregator.finish();
+      return { weights: new FedAvg().aggregateTrain(round, global, aggregate, [], []).weights, privacy: aggregate.measurements };
+    },
+  };
+}
 import { tinyMnistScenario } from '../support/scenarios.js';
 
 function randomVector(n: number, seed: number, scale = 1): Float32Array {
@@ -119,27 +135,25 @@ describe('adaptive clipping (QuantileClipNorm)', () => {
 
 describe('DP-FedAvg', () => {
   it('samples by Poisson and tells clients the clip norm (and local noise under local DP)', () => {
-    const central = new DpFedAvg(1, 1000, plan({ q: 0.05, expectedClients: 50 })).configureRound(1);
+    const central = dpFedAvg(1, 1000, plan({ q: 0.05, expectedClients: 50 })).configureRound(1);
     expect(central.clients.length).toBeGreaterThan(25);
     expect(central.clients.length).toBeLessThan(75);
-    expect(central.taskPrivacy).toEqual({ clipNorm: 1, localNoiseStd: undefined });
-    const local = new DpFedAvg(1, 1000, plan({ mode: 'local', updateNoiseMultiplier: 3, initialClipNorm: 0.5 })).configureRound(1);
+    expect(central.taskPrivacy).toEqual({ clipNorm: 1 });
+    const local = dpFedAvg(1, 1000, plan({ mode: 'local', updateNoiseMultiplier: 3, initialClipNorm: 0.5 })).configureRound(1);
     expect(local.taskPrivacy).toEqual({ clipNorm: 0.5, localNoiseStd: 1.5 });
   });
 
   it('without noise divides the sum by the expected cohort, not the realised one', () => {
-    const strategy = new DpFedAvg(1, 100, plan({ noiseMultiplier: 0, updateNoiseMultiplier: 0, expectedClients: 4 }));
-    const aggregation = strategy.beginAggregation(1, 3);
-    aggregation.add({ clientId: 0, samples: 10, steps: 1, loss: 1, delta: Float32Array.of(0.2, 0, 0) });
-    aggregation.add({ clientId: 1, samples: 99, steps: 1, loss: 1, delta: Float32Array.of(0.2, 0.4, 0) });
-    const outcome = aggregation.finish(Float32Array.of(1, 1, 1));
+    const outcome = dpFedAvg(1, 100, plan({ noiseMultiplier: 0, updateNoiseMultiplier: 0, expectedClients: 4 })).round(1, Float32Array.of(1, 1, 1), [
+      { clientId: 0, samples: 10, delta: Float32Array.of(0.2, 0, 0) },
+      { clientId: 1, samples: 99, delta: Float32Array.of(0.2, 0.4, 0) },
+    ]);
     expect([...outcome.weights]).toEqual([1.1, 1.1, 1].map(Math.fround));
-    expect(outcome.privacy).toMatchObject({ clipNorm: 1, nextClipNorm: 1 });
+    expect(outcome.privacy).toMatchObject({ clipNorm: 1 });
   });
 
   it('adds noise of standard deviation z·S/(qN) to the average', () => {
-    const strategy = new DpFedAvg(1, 100, plan({ noiseMultiplier: 2, updateNoiseMultiplier: 2, initialClipNorm: 0.5, expectedClients: 5 }));
-    const outcome = strategy.beginAggregation(1, 200_000).finish(new Float32Array(200_000));
+    const outcome = dpFedAvg(1, 100, plan({ noiseMultiplier: 2, updateNoiseMultiplier: 2, initialClipNorm: 0.5, expectedClients: 5 })).round(1, new Float32Array(200_000), []);
     const values = outcome.weights;
     const std = Math.sqrt(values.reduce((s, x) => s + x * x, 0) / values.length);
     expect(std).toBeCloseTo((2 * 0.5) / 5, 3);
@@ -181,7 +195,7 @@ describe('the privacy ledger', () => {
     const ledger = new PrivacyLedger(plan({ q: 0.1, noiseMultiplier: 1.1 }));
     let last = 0;
     for (let round = 1; round <= 5; round++) {
-      const record = ledger.record([1, 2, 3], { clipNorm: 1, nextClipNorm: 1 });
+      const record = ledger.record([1, 2, 3], { clipNorm: 1 });
       expect(record.epsilon).toBeCloseTo(computeEpsilon({ q: 0.1, noiseMultiplier: 1.1, steps: round, delta: 1e-5 }).epsilon, 12);
       expect(record.epsilon).toBeGreaterThan(last);
       expect(record.cohortSize).toBe(3);
@@ -194,7 +208,7 @@ describe('the privacy ledger', () => {
     const ledger = new PrivacyLedger(plan({ targetEpsilon: perRound * 1.0001 }));
     for (let i = 0; i < 3; i++) {
       expect(ledger.wouldExceedBudget([0])).toBe(false);
-      ledger.record([0], { clipNorm: 1, nextClipNorm: 1 });
+      ledger.record([0], { clipNorm: 1 });
     }
     expect(ledger.wouldExceedBudget([0])).toBe(true);
   });
@@ -203,8 +217,8 @@ describe('the privacy ledger', () => {
     const ledger = new PrivacyLedger(plan({ mode: 'local', noiseMultiplier: 4, updateNoiseMultiplier: 4 }));
     const single = computeEpsilon({ q: 1, noiseMultiplier: 2, steps: 1, delta: 1e-5 }).epsilon;
     expect(ledger.epsilonPerRelease).toBeCloseTo(single, 12);
-    ledger.record([1, 2], { clipNorm: 1, nextClipNorm: 1 });
-    expect(ledger.record([2, 3], { clipNorm: 1, nextClipNorm: 1 }).epsilon).toBeCloseTo(
+    ledger.record([1, 2], { clipNorm: 1 });
+    expect(ledger.record([2, 3], { clipNorm: 1 }).epsilon).toBeCloseTo(
       computeEpsilon({ q: 1, noiseMultiplier: 2, steps: 2, delta: 1e-5 }).epsilon,
       12,
     );
@@ -213,11 +227,11 @@ describe('the privacy ledger', () => {
   it('under local DP with a budget, lets a client sit out once its next release would exceed it', () => {
     const twoReleases = computeEpsilon({ q: 1, noiseMultiplier: 2, steps: 2, delta: 1e-5 }).epsilon;
     const ledger = new PrivacyLedger(plan({ mode: 'local', noiseMultiplier: 4, updateNoiseMultiplier: 4, targetEpsilon: twoReleases * 1.0001 }));
-    ledger.record([1, 2], { clipNorm: 1, nextClipNorm: 1 });
-    ledger.record([2], { clipNorm: 1, nextClipNorm: 1 });
+    ledger.record([1, 2], { clipNorm: 1 });
+    ledger.record([2], { clipNorm: 1 });
     expect([1, 2, 3].map((c) => ledger.mayParticipate(c))).toEqual([true, false, true]);
     expect(ledger.wouldExceedBudget([2])).toBe(false);
-    const strategy = new DpFedAvg(1, 4, plan({ mode: 'local', q: 1, expectedClients: 4 }), (c) => ledger.mayParticipate(c));
+    const strategy = dpFedAvg(1, 4, plan({ mode: 'local', q: 1, expectedClients: 4 }), (c) => ledger.mayParticipate(c));
     expect(strategy.configureRound(1).clients).toEqual([0, 1, 3]);
   });
 });

@@ -1,17 +1,35 @@
 import { describe, expect, it } from 'vitest';
 import { WeightedSum } from '../../coordinator/aggregation/weighted-sum.js';
 import { rejectReason } from '../../coordinator/aggregation/update-validator.js';
+import { weightedMean } from '../../coordinator/aggregation/weighted-mean.js';
+import { UniformSample } from '../../coordinator/selection/uniform-sample.js';
 import { FedAvg } from '../../coordinator/strategies/fedavg.js';
 import { Rng } from '../../shared/random.js';
 
+interface TestUpdate {
+  clientId: number;
+  samples: number;
+  steps: number;
+  loss: number;
+  delta: Float32Array;
+}
+
+/** One FedAvg round over the weighted-mean aggregator, as the round engine runs it. */
+function fedAvgRound(global: Float32Array, updates: readonly TestUpdate[]) {
+  const aggregator = weightedMean().create(1, global.length);
+  for (const u of updates) aggregator.accept({ clientId: u.clientId, delta: u.delta, weight: u.samples });
+  const results = updates.map((u) => ({ clientId: u.clientId, samples: u.samples, weight: u.samples, steps: u.steps, loss: u.loss }));
+  const outcome = new FedAvg().aggregateTrain(1, global, aggregator.finish(), results, []);
+  return { ...outcome, clients: results.length, samples: results.reduce((s, r) => s + r.samples, 0) };
+}
+
 describe('FedAvg aggregation', () => {
   it('is the exact sample-weighted mean of the deltas, added to the global model', () => {
-    const strategy = new FedAvg(1, 10, 3);
-    const aggregation = strategy.beginAggregation(1, 3);
-    aggregation.add({ clientId: 4, samples: 100, steps: 10, loss: 1.0, delta: new Float32Array([1, 2, 3]) });
-    aggregation.add({ clientId: 1, samples: 300, steps: 30, loss: 0.5, delta: new Float32Array([-1, 0, 1]) });
-    aggregation.add({ clientId: 7, samples: 600, steps: 60, loss: 0.25, delta: new Float32Array([0.5, 0.5, -2]) });
-    const outcome = aggregation.finish(new Float32Array([10, 20, 30]));
+    const outcome = fedAvgRound(new Float32Array([10, 20, 30]), [
+      { clientId: 4, samples: 100, steps: 10, loss: 1.0, delta: new Float32Array([1, 2, 3]) },
+      { clientId: 1, samples: 300, steps: 30, loss: 0.5, delta: new Float32Array([-1, 0, 1]) },
+      { clientId: 7, samples: 600, steps: 60, loss: 0.25, delta: new Float32Array([0.5, 0.5, -2]) },
+    ]);
     // Σ n·Δ / Σ n with n = 100, 300, 600 (total 1000), worked by hand:
     //   x: (100·1 + 300·(−1) + 600·0.5) / 1000 = 0.1
     //   y: (100·2 + 0 + 600·0.5) / 1000 = 0.5
@@ -24,7 +42,7 @@ describe('FedAvg aggregation', () => {
 
   it('leaves the model unchanged when no update arrived', () => {
     const global = new Float32Array([1, 2]);
-    const outcome = new FedAvg(1, 5, 2).beginAggregation(1, 2).finish(global);
+    const outcome = fedAvgRound(global, []);
     expect(outcome.weights).toBe(global);
     expect(outcome.trainLoss).toBeNull();
   });
@@ -40,11 +58,7 @@ describe('FedAvg aggregation', () => {
       delta: Float32Array.from({ length }, () => rng.normal(0, 10 ** rng.uniform(-8, 1))),
     }));
     const global = Float32Array.from({ length }, () => rng.normal());
-    const run = (order: typeof updates) => {
-      const aggregation = new FedAvg(1, 12, 12).beginAggregation(1, length);
-      for (const u of order) aggregation.add(u);
-      return aggregation.finish(global);
-    };
+    const run = (order: typeof updates) => fedAvgRound(global, order);
     const forward = run(updates);
     const shuffled = run(new Rng(3).shuffle([...updates]));
     const reversed = run([...updates].reverse());
@@ -54,16 +68,17 @@ describe('FedAvg aggregation', () => {
   });
 
   it('samples clients without replacement, deterministically per seed and round', () => {
-    const a = new FedAvg(42, 100, 10);
-    const b = new FedAvg(42, 100, 10);
+    const a = new UniformSample(42, 100, 10);
+    const b = new UniformSample(42, 100, 10);
+    const configure = (pool: UniformSample, round: number) => new FedAvg().configureTrain(round, pool);
     for (let round = 1; round <= 5; round++) {
-      const picked = a.configureRound(round).clients;
-      expect(picked).toEqual(b.configureRound(round).clients);
+      const picked = configure(a, round).clients;
+      expect(picked).toEqual(configure(b, round).clients);
       expect(new Set(picked).size).toBe(10);
       expect(picked.every((id) => id >= 0 && id < 100)).toBe(true);
     }
-    expect(a.configureRound(1).clients).not.toEqual(a.configureRound(2).clients);
-    expect(new FedAvg(43, 100, 10).configureRound(1).clients).not.toEqual(a.configureRound(1).clients);
+    expect(configure(a, 1).clients).not.toEqual(configure(a, 2).clients);
+    expect(configure(new UniformSample(43, 100, 10), 1).clients).not.toEqual(configure(a, 1).clients);
   });
 });
 

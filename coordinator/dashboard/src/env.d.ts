@@ -12,6 +12,13 @@ declare module 'virtual:fedsim-charts' {
     scatter?: boolean;
     step?: boolean;
     dash?: number[];
+    /** A level line (the run's target), not data. */
+    target?: boolean;
+  }
+
+  export interface ChartTarget {
+    accuracy?: number;
+    mse?: number;
   }
 
   export interface ChartSpec {
@@ -32,7 +39,9 @@ declare module 'virtual:fedsim-charts' {
   }
 
   export const FedsimCharts: {
-    runChartSpecs(rounds: readonly object[]): ChartSpec[];
+    runChartSpecs(rounds: readonly object[], target?: ChartTarget | null): ChartSpec[];
+    /** The target of a run, from its summary or else its scenario; null without one. */
+    runTarget(run: { summary?: Record<string, unknown> | null; scenario?: unknown }): ChartTarget | null;
     mount(container: HTMLElement, specs: ChartSpec[]): ChartsHandle;
     formatBytes(n: number): string;
   };

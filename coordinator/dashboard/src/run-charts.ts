@@ -3,11 +3,15 @@
  * re-derived as rounds arrive, plus the charts only a live run may have.
  */
 import { FedsimCharts, type ChartSpec, type ChartsHandle } from 'virtual:fedsim-charts';
-import type { RoundMetricsView } from '../../api/api-types.js';
+import type { RoundMetricsView, RunState } from '../../api/api-types.js';
 import { numberOrNull } from './run-state.js';
 
-export function runSpecs(rounds: readonly RoundMetricsView[]): ChartSpec[] {
-  const specs = FedsimCharts.runChartSpecs(rounds);
+/** The run's rounds, and the scenario and summary its target line comes from. */
+export type ChartedRun = Pick<RunState, 'rounds' | 'scenario' | 'summary'>;
+
+export function runSpecs(run: ChartedRun): ChartSpec[] {
+  const rounds: readonly RoundMetricsView[] = run.rounds;
+  const specs = FedsimCharts.runChartSpecs(rounds, FedsimCharts.runTarget(run));
   const simulated = rounds.map((r) => numberOrNull(r.simulatedSeconds));
   // Runs on simulated devices report how long each round would have taken on them.
   if (simulated.some((v) => v !== null)) {
@@ -28,8 +32,8 @@ export class RunCharts {
 
   constructor(private readonly container: HTMLElement) {}
 
-  update(rounds: readonly RoundMetricsView[]): void {
-    const specs = runSpecs(rounds);
+  update(run: ChartedRun): void {
+    const specs = runSpecs(run);
     if (this.handle) this.handle.update(specs);
     else this.handle = FedsimCharts.mount(this.container, specs);
     this.label(specs);

@@ -110,7 +110,7 @@ export function runView(root: HTMLElement, runId: string): View {
     entries.push(['Bytes', `${bytes(sum('bytesDown'))} down, ${bytes(sum('bytesUp'))} up`], ['Started', dateTime(run.startedAt)]);
     replaceChildren(facts, ...entries.map(([k, v]) => h('div', {}, h('dt', {}, k), h('dd', {}, v))));
 
-    charts.update(run.rounds);
+    charts.update(run);
     renderClients(run);
     replaceChildren(
       workers,

@@ -1,0 +1,10 @@
+/** What an aggregator file registers: its scenario options (`strategy.aggregator`) and factory. */
+import type { z } from 'zod';
+import type { RegistryEntry, ValidatedOptions } from '../../shared/registry/registry.js';
+import type { AggregatorFactory } from './aggregator.js';
+
+export interface AggregatorEntry extends RegistryEntry {
+  readonly schema: z.ZodObject;
+  /** `spec`: the scenario's `strategy.aggregator` block, already validated against `schema`. */
+  create(spec: ValidatedOptions): AggregatorFactory;
+}

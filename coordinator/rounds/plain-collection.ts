@@ -1,0 +1,42 @@
+/**
+ * Plain collection: every update arrives on its own, is checked by the update receiver (length,
+ * finite values, norm bound) and goes straight into the aggregator, weighted by its samples.
+ */
+import type { UpdateReceiver } from '../transport/update-receiver.js';
+import type { CollectionRound, OpenCollection, Settlement, UpdateCollection } from './update-collection.js';
+
+export class PlainCollection implements UpdateCollection {
+  constructor(private readonly receiver: UpdateReceiver) {}
+
+  start(): void {}
+  stop(): void {}
+
+  open(round: CollectionRound): OpenCollection {
+    const { state, aggregator, plannedSteps } = round;
+    this.receiver.open({
+      round: round.round,
+      isAwaited: state.isAwaited,
+      rules: { expectedLength: round.parameterCount, maxNorm: round.rules.maxNorm },
+      onAccepted: ({ clientId, workerId, report, delta }) => {
+        // Partial work: an update from fewer steps counts for less (FedProx-style weighting).
+        const weight = report.samples * Math.min(1, report.steps / Math.max(plannedSteps(clientId), 1));
+        aggregator.accept({ clientId, delta, weight, ...(report.unclipped !== undefined ? { unclipped: report.unclipped } : {}) });
+        state.results.push({ clientId, samples: report.samples, weight, steps: report.steps, loss: report.loss });
+        state.workers.add(workerId);
+        state.reportTrained(clientId, workerId, report);
+      },
+      onRejected: (clientId, workerId, reason) => state.reportRejected(clientId, workerId, reason),
+    });
+    return {
+      abortBeforeStart: null,
+      exclusive: false,
+      taskFields: () => ({}),
+      assigned: () => {},
+      settle: async (): Promise<Settlement> => {
+        const dropped = state.dropAwaited();
+        this.receiver.close();
+        return { ok: true, dropped, rejected: state.rejected, extraBytesDown: 0, extraBytesUp: 0 };
+      },
+    };
+  }
+}

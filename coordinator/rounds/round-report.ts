@@ -1,0 +1,51 @@
+/**
+ * What a round leaves behind: its metrics.jsonl line and the live client events.
+ */
+import type { RoundCompute } from '../simulation/federation-clock.js';
+import type { RoundPrivacy } from '../privacy/privacy-ledger.js';
+import type { SecAggRoundMetrics } from '../secure-aggregation/secure-aggregation.js';
+
+/** One metrics.jsonl line. The compute figures (simulated time, FLOPs, energy, stragglers) are RoundCompute's. */
+export interface RoundMetrics extends RoundCompute {
+  round: number;
+  selected: number;
+  /** Ids of the sampled clients, sorted. */
+  selectedClients: number[];
+  completed: number;
+  dropped: number;
+  rejected: number;
+  /** Sample-weighted mean local training loss of the clients that reported. */
+  trainLoss: number | null;
+  testLoss: number | null;
+  testAccuracy: number | null;
+  testMse: number | null;
+  wallMs: number;
+  /** Time spent evaluating the global model (included in wallMs). */
+  evalMs: number;
+  /** Sum of the reporting clients' local training times, as measured in the workers. */
+  clientTrainMs: number;
+  bytesDown: number;
+  bytesUp: number;
+  /** Workers that delivered accepted updates this round (a dead worker stops counting). */
+  workers: number;
+  /** Tasks claimed again after the worker holding one died or left (the queue redelivered them). */
+  redelivered: number;
+  /** DP runs: ε so far, clip norm, realised cohort. */
+  privacy?: RoundPrivacy;
+  /** Bytes down + up of the run so far. */
+  bytesTotal: number;
+  /** Secure-aggregation runs: the protocol's parameters, survivors, dropouts per step, abort, cost. */
+  secureAggregation?: SecAggRoundMetrics;
+}
+
+/** One client's progress through a round, for live views. */
+export interface ClientEvent {
+  round: number;
+  clientId: number;
+  state: 'selected' | 'training' | 'done' | 'dropped' | 'straggler' | 'rejected';
+  workerId?: string;
+  reason?: string;
+  /** 'done': the client's local samples × epochs trained, and how long it took in the worker. */
+  samplesTrained?: number;
+  trainMs?: number;
+}

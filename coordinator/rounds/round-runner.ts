@@ -1,0 +1,188 @@
+/**
+ * One federated round, phase by phase: select, broadcast, dispatch and collect, settle,
+ * aggregate, account, record. The strategy decides who trains and how the aggregate becomes the
+ * next model; the aggregator chain combines the updates; the collection (plain or secure) gets
+ * them from the workers; the clock simulates devices; the ledger spends the privacy budget.
+ */
+import type { Logger } from 'pino';
+import type { VectorCodec } from '../../shared/compression/codec.js';
+import { Rng } from '../../shared/random.js';
+import type { Scenario } from '../../shared/scenario/schema.js';
+import type { AggregateOutput, AggregatorFactory, RoundRules } from '../aggregation/aggregator.js';
+import type { PrivacyLedger } from '../privacy/privacy-ledger.js';
+import type { FederationClock } from '../simulation/federation-clock.js';
+import type { ClientPool, Strategy, TrainInstructions } from '../strategies/strategy.js';
+import type { ModelServer } from '../transport/model-server.js';
+import type { TaskDispatcher, TaskFields } from '../transport/task-dispatcher.js';
+import type { UpdateReceiver } from '../transport/update-receiver.js';
+import type { ClientEvent, RoundMetrics } from './round-report.js';
+import { RoundState } from './round-state.js';
+import type { OpenCollection, Settlement, UpdateCollection } from './update-collection.js';
+
+export interface RoundEngine {
+  scenario: Scenario;
+  /** K: the clients a round wants (the straggler policy's target). */
+  clientsPerRound: number;
+  strategy: Strategy;
+  pool: ClientPool;
+  aggregation: AggregatorFactory;
+  collection: UpdateCollection;
+  clock: FederationClock;
+  ledger: PrivacyLedger | null;
+  modelServer: ModelServer;
+  receiver: UpdateReceiver;
+  dispatcher: TaskDispatcher;
+  broadcastCodec: VectorCodec | null;
+  log: Logger;
+  onClientEvent: (event: ClientEvent) => void;
+}
+
+/** The round's clients after selection, availability and the straggler policy. */
+interface RoundPlan {
+  round: number;
+  instructions: TrainInstructions;
+  rules: RoundRules;
+  /** Sampled and online. */
+  selected: number[];
+  /** Sent a task (selected, less stragglers the policy dropped). */
+  cohort: number[];
+  maxSteps: Map<number, number>;
+}
+
+export type RoundOutcome = { stop: 'privacy budget reached' } | { weights: Float32Array; metrics: RoundMetrics };
+
+export class RoundRunner {
+  private bytesTotal = 0;
+
+  constructor(private readonly engine: RoundEngine) {}
+
+  async run(round: number, global: Float32Array): Promise<RoundOutcome> {
+    const instructions = this.engine.strategy.configureTrain(round, this.engine.pool);
+    if (this.exceedsBudget(round, instructions.clients)) return { stop: 'privacy budget reached' };
+    const plan = this.plan(round, instructions, global);
+    const state = new RoundState(round, this.engine.scenario.training.epochs, this.engine.onClientEvent, this.engine.log, () => this.engine.dispatcher.progress());
+    const aggregator = this.engine.aggregation.create(round, global.length);
+    const collection = this.engine.collection.open({ round, cohort: plan.cohort, parameterCount: global.length, rules: plan.rules, state, aggregator, plannedSteps: (id) => this.engine.clock.plannedSteps(id) });
+    state.expect(collection.abortBeforeStart === null ? plan.cohort : []);
+    await this.dispatchAndCollect(plan, state, collection);
+    const settlement = await collection.settle();
+    // An aborted secure round leaves the model as it was: nothing was learned from it.
+    const aggregate: AggregateOutput | null = settlement.ok ? aggregator.finish() : null;
+    const next = aggregate
+      ? this.engine.strategy.aggregateTrain(round, global, aggregate, state.results, state.failures)
+      : { weights: global, trainLoss: null };
+    const metrics = this.record(plan, state, settlement, next.trainLoss, next.metrics);
+    this.account(plan, metrics, aggregate);
+    return { weights: next.weights, metrics };
+  }
+
+  private exceedsBudget(round: number, clients: readonly number[]): boolean {
+    const { ledger, log } = this.engine;
+    if (!ledger?.wouldExceedBudget(clients)) return false;
+    log.info({ round, projectedEpsilon: ledger.projectedEpsilon(clients), targetEpsilon: ledger.plan.targetEpsilon }, 'another round would exceed the privacy budget; run stops before it');
+    return true;
+  }
+
+  /** Select (offline clients drop out: Poisson sampling does not know about devices), serve the model, apply the straggler policy. */
+  private plan(round: number, instructions: TrainInstructions, global: Float32Array): RoundPlan {
+    const { clock, scenario, modelServer, onClientEvent } = this.engine;
+    const selected = instructions.clients.filter((id) => clock.isAvailable(id, round));
+    for (const clientId of selected) onClientEvent({ round, clientId, state: 'selected' });
+    const broadcast = this.engine.broadcastCodec?.encode(global, new Rng(scenario.seed).fork(`broadcast:${round}`));
+    modelServer.serve(round, global, broadcast, instructions.vectors);
+    const { dispatch, stragglers } = clock.planRound(selected, this.engine.clientsPerRound, modelServer.modelBytes);
+    for (const clientId of stragglers) onClientEvent({ round, clientId, state: 'straggler' });
+    const maxSteps = new Map(dispatch.filter((d) => d.maxSteps !== undefined).map((d) => [d.clientId, d.maxSteps!]));
+    return { round, instructions, rules: this.engine.aggregation.rules(round), selected, cohort: dispatch.map((d) => d.clientId), maxSteps };
+  }
+
+  /** Tasks go out through the queue; resolves once every update is in, or at the round deadline. */
+  private async dispatchAndCollect(plan: RoundPlan, state: RoundState, collection: OpenCollection): Promise<void> {
+    const { dispatcher, log, scenario } = this.engine;
+    const deadline = Date.now() + scenario.system.roundTimeoutSeconds * 1000;
+    const taskFor = this.taskFields(plan, collection);
+    const undispatched = await dispatcher.dispatch({
+      round: plan.round,
+      clients: collection.abortBeforeStart === null ? plan.cohort : [],
+      deadline,
+      taskFor,
+      exclusive: collection.exclusive,
+      wanted: state.isAwaited,
+      onAssigned: (assignment) => {
+        log.debug({ round: plan.round, ...assignment }, 'client assigned');
+        if (assignment.delivery > 1) state.redelivered += 1;
+        collection.assigned(assignment.clientId, assignment.workerId);
+        state.event({ clientId: assignment.clientId, state: 'training', workerId: assignment.workerId });
+      },
+    });
+    if (undispatched.length > 0) log.warn({ round: plan.round, clients: undispatched.length }, 'no worker took these clients before the deadline');
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([state.allIn, new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))))]);
+    clearTimeout(timer);
+    await dispatcher.endRound();
+  }
+
+  private taskFields(plan: RoundPlan, collection: OpenCollection): (clientId: number) => TaskFields {
+    const { instructions, rules } = plan;
+    // Seeds are drawn for every selected client in order, so a client's seed does not depend on who straggles.
+    const seedRng = new Rng(this.engine.scenario.seed).fork(`client-seeds:${plan.round}`);
+    const seeds = new Map(plan.selected.map((clientId) => [clientId, seedRng.nextUint32()]));
+    const vectors = Object.keys(instructions.vectors ?? {});
+    return (clientId) => {
+      const config = { ...instructions.config, ...instructions.configFor?.(clientId) };
+      const maxSteps = plan.maxSteps.get(clientId);
+      return {
+        seed: seeds.get(clientId)!,
+        ...(rules.clientPrivacy ? { privacy: rules.clientPrivacy } : {}),
+        ...(maxSteps !== undefined ? { maxSteps } : {}),
+        ...(Object.keys(config).length > 0 ? { config } : {}),
+        ...(vectors.length > 0 ? { vectors } : {}),
+        ...collection.taskFields(clientId),
+      };
+    };
+  }
+
+  private record(plan: RoundPlan, state: RoundState, settlement: Settlement, trainLoss: number | null, strategyMetrics?: Record<string, number>): RoundMetrics {
+    const { modelServer, receiver, clock } = this.engine;
+    const metrics: RoundMetrics = {
+      round: plan.round,
+      selected: plan.selected.length,
+      selectedClients: plan.selected,
+      completed: settlement.ok ? state.results.length : 0,
+      dropped: settlement.dropped,
+      rejected: settlement.rejected,
+      trainLoss,
+      testLoss: null,
+      testAccuracy: null,
+      testMse: null,
+      wallMs: 0,
+      evalMs: 0,
+      clientTrainMs: state.clientTrainMs,
+      bytesDown: modelServer.takeBytesSent() + settlement.extraBytesDown,
+      bytesUp: receiver.takeBytesReceived() + settlement.extraBytesUp,
+      workers: state.workers.size,
+      redelivered: state.redelivered,
+      ...clock.finishRound(plan.round, state.trained),
+      bytesTotal: 0,
+      ...(settlement.secureAggregation ? { secureAggregation: settlement.secureAggregation } : {}),
+      ...(strategyMetrics && Object.keys(strategyMetrics).length > 0 ? { strategy: strategyMetrics } : {}),
+    };
+    this.bytesTotal += metrics.bytesDown + metrics.bytesUp;
+    metrics.bytesTotal = this.bytesTotal;
+    return metrics;
+  }
+
+  /**
+   * Only clients that were sent a task released anything; stragglers and offline clients did not.
+   * An aborted secure round released nothing, but is charged as if it had: a dropout may depend
+   * on a client's data (a crash on it), and over-counting ε is the safe side.
+   */
+  private account(plan: RoundPlan, metrics: RoundMetrics, aggregate: AggregateOutput | null): void {
+    const { ledger, log } = this.engine;
+    const clipNorm = aggregate ? aggregate.measurements.clipNorm : plan.rules.clientPrivacy?.clipNorm;
+    if (!ledger || clipNorm === undefined) return;
+    const unclippedFraction = aggregate?.measurements.unclippedFraction;
+    metrics.privacy = ledger.record(plan.cohort, { clipNorm, ...(unclippedFraction !== undefined ? { unclippedFraction } : {}) });
+    log.info({ round: plan.round, epsilon: metrics.privacy.epsilon, cohort: plan.cohort.length, clipNorm }, 'privacy spent');
+  }
+}
