@@ -22,6 +22,7 @@ import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { stringify } from 'yaml';
 import { TASK_STREAM, workerConsumer } from '../shared/bus/task-queue.js';
+import { subjects, WORKER_HEARS, WORKER_SENDS } from '../shared/protocol/messages.js';
 
 export { TASK_STREAM, workerConsumer } from '../shared/bus/task-queue.js';
 export const NATS_ROLES = ['coordinator', 'worker'] as const;
@@ -56,23 +57,18 @@ const RUN_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
  */
 export function rolePermissions(role: NatsRole, run: string): SubjectPermissions {
   assertRunName(run);
-  const base = `fedsim.${run}`;
+  const runSubjects = subjects(run);
   if (role === 'coordinator') {
     return {
-      publish: { allow: [`${base}.>`, '$JS.API.>', '_INBOX.>'] },
-      subscribe: { allow: [`${base}.>`, '_INBOX.>'] },
+      publish: { allow: [runSubjects.everything, '$JS.API.>', '_INBOX.>'] },
+      subscribe: { allow: [runSubjects.everything, '_INBOX.>'] },
     };
   }
   const consumer = workerConsumer(run);
   return {
     publish: {
       allow: [
-        `${base}.join`,
-        `${base}.ready`,
-        `${base}.model`,
-        `${base}.claim`,
-        `${base}.results`,
-        `${base}.secagg`,
+        ...WORKER_SENDS.map((name) => runSubjects[name]),
         `$JS.API.CONSUMER.INFO.${TASK_STREAM}.${consumer}`,
         `$JS.API.CONSUMER.MSG.NEXT.${TASK_STREAM}.${consumer}`,
         // Narrower than $JS.ACK.FEDSIM_TASKS.>: an ack removes a message from a work queue, so a
@@ -80,7 +76,7 @@ export function rolePermissions(role: NatsRole, run: string): SubjectPermissions
         `$JS.ACK.${TASK_STREAM}.${consumer}.>`,
       ],
     },
-    subscribe: { allow: ['_INBOX.>', `${base}.control`, `${base}.secagg.*`] },
+    subscribe: { allow: ['_INBOX.>', ...WORKER_HEARS.map((name) => runSubjects[name])] },
     // The coordinator's secure-aggregation batches are requests the worker acknowledges.
     allow_responses: true,
   };

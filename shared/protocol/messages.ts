@@ -140,5 +140,19 @@ export function subjects(runName: string) {
     secAgg: `${base}.secagg`,
     /** One worker's secure-aggregation inbox; characters that are not safe in a subject token become "_". */
     secAggWorker: (workerId: string) => `${base}.secagg.${workerId.replace(/[^A-Za-z0-9_-]/g, '_')}`,
+    /** Every worker's secure-aggregation inbox (a subscription wildcard). */
+    secAggWorkers: `${base}.secagg.*`,
+    /** Everything of the run (a subscription wildcard). */
+    everything: `${base}.>`,
   };
 }
+
+export type RunSubjects = ReturnType<typeof subjects>;
+type SubjectName = { [K in keyof RunSubjects]: RunSubjects[K] extends string ? K : never }[keyof RunSubjects];
+
+/**
+ * Which subjects of the header above a worker sends on and listens to; the NATS permissions
+ * `fedsim deploy creds` writes are derived from these lists, so the two cannot drift apart.
+ */
+export const WORKER_SENDS: readonly SubjectName[] = ['join', 'ready', 'model', 'claim', 'results', 'secAgg'];
+export const WORKER_HEARS: readonly SubjectName[] = ['control', 'secAggWorkers'];
