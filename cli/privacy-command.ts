@@ -3,23 +3,30 @@
  * RDP accountant, without starting a run. Pure arithmetic: nothing here loads TensorFlow.js or NATS.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { calibrateNoiseMultiplier, computeEpsilon, DEFAULT_ORDERS, type EpsilonConversion } from '../shared/privacy/rdp-accountant.js';
+import { calibrateNoiseMultiplier, computeEpsilon, DEFAULT_ORDERS, DEFAULT_ORDERS_SUMMARY, type EpsilonConversion } from '../shared/privacy/rdp-accountant.js';
 
 const CONVERSIONS: EpsilonConversion[] = ['tight', 'classic'];
 const TABLE_Q = [0.01, 0.1, 1];
 const TABLE_NOISE = [0.5, 1, 2, 4];
 const TABLE_STEPS = [1, 100, 1000, 10000];
+const ORDERS_HELP = `\n${wrap(
+  `Rényi orders: ε is the smallest over ${DEFAULT_ORDERS.length} orders α: ${DEFAULT_ORDERS_SUMMARY}. ` +
+    'The α that gives it is printed as the best RDP order (`order` in JSON).',
+  80,
+)}`;
 
 export function privacyCommand(): Command {
   // Subcommands made with .command() inherit this, unlike commands added to the program with
   // addCommand(), so set it here for the whole group.
   const privacy = new Command('privacy')
     .description('differential-privacy budget (ε, δ) of Poisson-subsampled Gaussian noise, by Rényi-DP accounting')
-    .showHelpAfterError();
+    .showHelpAfterError()
+    .addHelpText('after', ORDERS_HELP);
 
   privacy
     .command('epsilon')
     .description('ε spent after T steps with sampling rate q and noise multiplier z')
+    .addHelpText('after', ORDERS_HELP)
     .requiredOption('--q <q>', 'sampling rate: probability that an example (or client) takes part in a step', parseProbability)
     .requiredOption('--noise <z>', 'noise multiplier: noise standard deviation / clipping norm', parseNoise)
     .requiredOption('--steps <T>', 'number of noisy steps (or rounds)', parseSteps)
@@ -41,6 +48,7 @@ export function privacyCommand(): Command {
   privacy
     .command('calibrate')
     .description('smallest noise multiplier z that keeps ε within a budget after T steps')
+    .addHelpText('after', ORDERS_HELP)
     .requiredOption('--q <q>', 'sampling rate: probability that an example (or client) takes part in a step', parseProbability)
     .requiredOption('--steps <T>', 'number of noisy steps (or rounds)', parseSteps)
     .requiredOption('--delta <δ>', 'target δ', parseDelta)
@@ -72,6 +80,7 @@ export function privacyCommand(): Command {
   privacy
     .command('table')
     .description(`ε for q ∈ {${TABLE_Q.join(', ')}}, z ∈ {${TABLE_NOISE.join(', ')}}, T ∈ {${TABLE_STEPS.join(', ')}}, both conversions (Markdown)`)
+    .addHelpText('after', ORDERS_HELP)
     .option('--delta <δ>', 'target δ', parseDelta, 1e-5)
     .option('--json', 'print the table as one JSON line instead of Markdown')
     .action((opts: { delta: number; json?: boolean }) => {
@@ -137,6 +146,21 @@ function formatNumber(x: number, significantDigits = 3): string {
 /** 1e-5 rather than 0.00001: δ is read as a power of ten. */
 function formatDelta(delta: number): string {
   return delta < 1e-3 ? delta.toExponential() : String(delta);
+}
+
+/** Commander wraps option descriptions but not added help text. */
+function wrap(text: string, width: number): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line !== '' && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line === '' ? word : `${line} ${word}`;
+    }
+  }
+  return [...lines, line].join('\n');
 }
 
 function markdownTable(header: string[], body: string[][]): string {
