@@ -152,17 +152,8 @@ export function toRoundRecord(value: unknown, where: string): RoundRecord {
 /** comparison.json of a `fedsim compare` folder, and the rounds of each variant whose run folder is there. */
 export async function readComparisonRecords(dir: string): Promise<ComparisonRecords> {
   const file = join(dir, 'comparison.json');
-  const raw = asObject(await readJson(file), file);
-  if (!Array.isArray(raw.variants)) throw new Error(`${file}: expected a "variants" list (got ${describe(raw.variants)})`);
-  const variants = raw.variants.map((v, i) => toVariant(v, `${file} variants[${i}]`));
-  const comparison: Comparison = {
-    sweep: str(raw.sweep) ?? '',
-    base: str(raw.base) ?? '',
-    description: str(raw.description),
-    createdAt: str(raw.createdAt) ?? '',
-    delta: num(raw.delta),
-    variants,
-  };
+  const comparison = toComparison(await readJson(file), file);
+  const variants = comparison.variants;
   // A failed variant may have no folder, or one without metrics (it failed before round 1).
   const variantRounds = await Promise.all(
     variants.map(async (v) => {
@@ -171,6 +162,20 @@ export async function readComparisonRecords(dir: string): Promise<ComparisonReco
     }),
   );
   return { comparison, variantRounds };
+}
+
+/** A parsed comparison.json; `file` names it in errors. */
+export function toComparison(value: unknown, file: string): Comparison {
+  const raw = asObject(value, file);
+  if (!Array.isArray(raw.variants)) throw new Error(`${file}: expected a "variants" list (got ${describe(raw.variants)})`);
+  return {
+    sweep: str(raw.sweep) ?? '',
+    base: str(raw.base) ?? '',
+    description: str(raw.description),
+    createdAt: str(raw.createdAt) ?? '',
+    delta: num(raw.delta),
+    variants: raw.variants.map((v, i) => toVariant(v, `${file} variants[${i}]`)),
+  };
 }
 
 function toVariant(value: unknown, where: string): ComparisonVariant {

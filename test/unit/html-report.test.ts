@@ -213,13 +213,16 @@ describe('run report', () => {
     expect(html).not.toContain('<script>alert(1)');
   });
 
-  it('shows the header facts, the summary and the membership-inference table', () => {
+  it('shows the header facts, the grouped summary and the membership-inference table', () => {
     expect(html).toContain('<h1>dp-run-2025</h1>');
     expect(html).toContain('81.00%');
     expect(html).toContain('ε = 1.7, δ = 0.00001');
-    expect(html).toContain('<th>transport.kind</th><td>nats</td>');
-    expect(html).toContain('<td>likelihood-ratio</td><td>0.58</td><td>0.03</td>');
-    expect(html).toContain('<th>privacy.clipping</th><td>adaptive</td>');
+    expect(html).toContain('<h3>Run</h3>');
+    expect(html).toContain('<th>Transport</th><td>nats</td>');
+    expect(html).toContain('<h3>Privacy</h3>');
+    expect(html).toContain('<th>Differential privacy</th><td>central, adaptive clipping</td>');
+    expect(html).toContain('<thead><tr><th>attack</th><th>AUC</th><th>TPR at 1% FPR</th><th>TPR at 10% FPR</th><th>advantage (max TPR − FPR)</th></tr></thead>');
+    expect(html).toContain('<td>likelihood-ratio</td><td>0.580</td><td>3.00%</td><td>–</td><td>–</td>');
     expect(html).toContain('worker said &#60;/script&#62;');
   });
 
@@ -244,6 +247,86 @@ describe('run report', () => {
 
     const fixedClip = writeRunFixture(join(fixtures, 'fixed-clip'), 'fixed-clip', [1, 2].map((r) => roundLine(r, 0.5, { epsilon: r, clipNorm: 1 })));
     expect(drawPage(renderRunReport(await readRunRecords(fixedClip))).charts.map((c) => c.opts.title)).not.toContain('Clip norm');
+  });
+});
+
+/** summary.json as `fedsim run` writes it, float noise and all (a DP run on simulated phones). */
+const realisticSummary = {
+  name: 'tiny', runId: 'tiny-2026', runDir: '/tmp/runs/tiny-2026', status: 'completed', stopReason: 'target reached', roundsCompleted: 3, roundsPlanned: 15,
+  clients: 10, clientsPerRound: 4, finalTestAccuracy: 0.9230000000000001, finalTestLoss: 0.30079394531250004, finalTestMse: null,
+  target: { accuracy: 0.92 }, roundsToTarget: 3, totalWallMs: 4503.992305, meanRoundMs: 774.8721429999999, backend: 'cpu (pure JS)',
+  transport: { kind: 'nats', origin: 'NATS_URL', address: 'nats://127.0.0.1:4222' }, workers: { count: 2, backends: { w1: 'wasm', w2: 'wasm' } },
+  bytesDown: 101887, bytesUp: 102061, parameters: 25450, clientsDropped: 0, updatesRejected: 1,
+  privacy: { mode: 'central', clipping: 'fixed', q: 0.4, expectedClients: 4, initialClipNorm: 1, noiseMultiplier: 0.5, updateNoiseMultiplier: 0.5, countNoiseStd: 0, delta: 0.00001, conversion: 'tight', calibrated: false, targetQuantile: 0.5, clipLearningRate: 0.2, epsilon: 16.60523638249615, epsilonPerRelease: null },
+  membershipInference: { members: 300, nonMembers: 500, referenceSamples: 500, attacks: [{ attack: 'loss-threshold', auc: 0.4853733333333333, tprAt1PctFpr: 0.006666666666666667, tprAt10PctFpr: 0.07, advantage: 0.009999999999999953 }] },
+  compute: { flops: 45846000, wastedFlops: 0, simulatedSeconds: 0.563922, energyJoules: 7200.5, emissionsGrams: 0.0001343792, stragglers: 0 },
+  costToTarget: { flops: 45846000, wastedFlops: 0, simulatedSeconds: 0.563922, energyJoules: 1.007844, emissionsGrams: 0.0001343792, stragglers: 0, rounds: 3, bytes: 203948, wallMs: 2324.6164289999997 },
+  secureAggregation: null,
+};
+
+/** What a reader sees: the page without the embedded data and scripts. */
+function visibleText(html: string): string {
+  return html.replace(/<script[\s\S]*?<\/script>/g, '').replace(/<style[\s\S]*?<\/style>/g, '');
+}
+
+describe('run report summary', () => {
+  let html: string;
+  beforeAll(async () => {
+    const dir = writeRunFixture(join(fixtures, 'realistic'), 'tiny', [roundLine(1, 0.8), roundLine(2, 0.9), roundLine(3, 0.923)], realisticSummary);
+    writeFileSync(join(dir, 'scenario.yaml'), stringify({ name: 'tiny', dataset: { name: 'mnist', trainLimit: 3000 }, partition: { kind: 'dirichlet', clients: 10, alpha: 0.5 }, model: { name: 'mlp', hidden: [32] }, training: { epochs: 1, batchSize: 10, optimizer: 'sgd', learningRate: 0.1 }, evaluation: { every: 1, targetAccuracy: 0.92 } }));
+    html = renderRunReport(await readRunRecords(dir));
+  });
+
+  it('groups the summary into run, data and model, privacy, compute and cost to target', () => {
+    expect([...html.matchAll(/<h3>([^<]+)<\/h3>/g)].map((m) => m[1])).toEqual(['Run', 'Data and model', 'Privacy', 'Compute', 'Cost to target']);
+  });
+
+  it('gives every figure its unit and rounding, with no raw JSON or float noise', () => {
+    const groups = Object.fromEntries(
+      [...html.matchAll(/<h3>([^<]+)<\/h3><table class="kv"><tbody>(.*?)<\/tbody>/g)].map((g) => [g[1], Object.fromEntries([...g[2]!.matchAll(/<tr><th>([^<]+)<\/th><td>([^<]*)<\/td><\/tr>/g)].map((m) => [m[1], m[2]]))]),
+    );
+    const rows = { ...groups['Run'], ...groups['Data and model'], ...groups['Privacy'], ...groups['Compute'] };
+    expect(groups['Cost to target']).toEqual({ Rounds: '3', 'Wall time': '2.3 s', Bytes: '204 kB', 'Training FLOPs': '45.8 MFLOP', 'Simulated time': '564 ms', 'Device energy': '1.01 J', Emissions: '0.134 mg CO2e' });
+    expect(rows).toMatchObject({
+      Status: 'completed (target reached)',
+      Target: 'test accuracy 92.00%, reached in round 3',
+      'Final test loss': '0.3008',
+      'Mean round': '775 ms',
+      Transport: 'nats at nats://127.0.0.1:4222 (NATS_URL)',
+      Workers: '2 (wasm)',
+      Dataset: 'mnist (trainLimit 3000)',
+      Partition: 'dirichlet over 10 clients (alpha 0.5)',
+      Model: 'mlp (hidden 32)',
+      Parameters: '25,450',
+      'Local training': 'E = 1, B = 10, sgd at learning rate 0.1',
+      'ε spent': '16.61 at δ = 0.00001 (tight conversion)',
+      Sampling: 'Poisson, q = 0.4 (4 clients expected per round)',
+      'Training FLOPs': '45.8 MFLOP',
+      'Device energy': '7.2 kJ (2 Wh)',
+      Emissions: '0.134 mg CO2e',
+      'Updates rejected': '1',
+    });
+    expect(rows['Wall time']).toBe('4.5 s');
+    const text = visibleText(html);
+    expect(text).toContain('<td>loss-threshold</td><td>0.485</td><td>0.67%</td><td>7.00%</td><td>0.010</td>');
+    expect(text).not.toMatch(/\d\.\d{6,}/);
+    expect(text).not.toMatch(/[{[]&#34;|&#34;[a-zA-Z]+&#34;:/);
+    expect(text).not.toMatch(/<th>[a-z]+[A-Z][A-Za-z]*<\/th>/);
+  });
+
+  it('draws the target as a dashed line on the accuracy chart', () => {
+    const { charts } = drawPage(html);
+    expect(charts[0]!.opts.title).toBe('Test accuracy');
+    expect(charts[0]!.opts.series.map((s) => s.label)).toEqual(['round', 'test accuracy', 'target']);
+    expect(charts[0]!.data[2]).toEqual([0.92, 0.92, 0.92]);
+  });
+
+  it('says a run stopped by hand stopped, not completed', async () => {
+    const dir = writeRunFixture(join(fixtures, 'stopped'), 'stopped', [roundLine(1, 0.5)], { stopReason: 'stopped', roundsPlanned: 50 });
+    const stopped = renderRunReport(await readRunRecords(dir));
+    expect(stopped).toContain('<dt>Status</dt><dd>stopped</dd>');
+    expect(stopped).toContain('<tr><th>Status</th><td>stopped</td></tr>');
+    expect(visibleText(stopped)).not.toMatch(/<(dd|td)>completed/);
   });
 });
 
