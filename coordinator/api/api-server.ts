@@ -40,12 +40,17 @@ export interface ApiServer {
 
 const ERROR_SCHEMA = { type: 'object', properties: { error: { type: 'string' }, problems: { type: 'array', items: { type: 'string' } } }, required: ['error'] } as const;
 const RUN_ID_PARAMS = { type: 'object', properties: { id: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.=-]*$' } }, required: ['id'] } as const;
+const VARIANT_PARAMS = {
+  type: 'object',
+  properties: { id: RUN_ID_PARAMS.properties.id, variant: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.=-]*$' } },
+  required: ['id', 'variant'],
+} as const;
 const LIST_ITEM_SCHEMA = {
   type: 'object',
   properties: {
     id: { type: 'string' },
     name: { type: 'string' },
-    status: { type: 'string', enum: ['starting', 'running', 'stopping', 'completed', 'failed'] },
+    status: { type: 'string', enum: ['starting', 'running', 'stopping', 'completed', 'stopped', 'failed'] },
     live: { type: 'boolean' },
     startedAt: { type: ['string', 'null'] },
     roundsCompleted: { type: 'integer' },
@@ -124,6 +129,21 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   app.get<{ Params: { id: string } }>('/api/runs/:id/report', { schema: { params: RUN_ID_PARAMS } }, async (request, reply) => {
     const path = registry.reportPath(request.params.id);
     if (!path) return reply.code(404).send({ error: `no report for run ${request.params.id} (yet)` });
+    return reply.type('text/html; charset=utf-8').send(readFileSync(path));
+  });
+
+  app.get('/api/comparisons', async () => ({ comparisons: registry.comparisons() }));
+
+  app.get<{ Params: { id: string } }>('/api/comparisons/:id/report', { schema: { params: RUN_ID_PARAMS } }, async (request, reply) => {
+    const path = registry.comparisonReportPath(request.params.id);
+    if (!path) return reply.code(404).send({ error: `no report for comparison ${request.params.id} (yet)` });
+    return reply.type('text/html; charset=utf-8').send(readFileSync(path));
+  });
+
+  app.get<{ Params: { id: string; variant: string } }>('/api/comparisons/:id/variants/:variant/report', { schema: { params: VARIANT_PARAMS } }, async (request, reply) => {
+    const { id, variant } = request.params;
+    const path = registry.comparisonReportPath(id, variant);
+    if (!path) return reply.code(404).send({ error: `no report for variant ${variant} of comparison ${id}` });
     return reply.type('text/html; charset=utf-8').send(readFileSync(path));
   });
 

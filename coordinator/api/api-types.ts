@@ -13,6 +13,9 @@
  *   POST /api/runs/:id/stop              → 202 { id, status: 'stopping' }; 404; 409 when it is not running
  *   GET  /api/runs/:id/report            the run's report.html (404 until written)
  *   GET  /api/scenarios                  { scenarios: string[] } names in scenarios/
+ *   GET  /api/comparisons                { comparisons: ComparisonListItem[] }, newest first: the `fedsim compare` folders in the runs folder
+ *   GET  /api/comparisons/:id/report     the comparison's report.html (404 until written)
+ *   GET  /api/comparisons/:id/variants/:variant/report   one variant's run report
  *
  * socket.io (default namespace):
  *   server → all:   'runs'        RunListItem[]                 whenever a run starts, changes status or ends
@@ -28,7 +31,8 @@
  *   client → server: 'unsubscribe' runId
  */
 
-export type RunStatus = 'starting' | 'running' | 'stopping' | 'completed' | 'failed';
+/** `stopped`: ended without error because someone stopped it (summary.json: completed, stopReason "stopped"). */
+export type RunStatus = 'starting' | 'running' | 'stopping' | 'completed' | 'stopped' | 'failed';
 
 export interface RunListItem {
   id: string;
@@ -75,5 +79,24 @@ export interface RunState extends RunListItem {
   clients: { round: number; states: Record<string, ClientState> };
   /** The last log lines (JSON, pino). */
   logTail: string[];
+  hasReport: boolean;
+}
+
+/** A `fedsim compare` folder: the sweep and how each variant ended. */
+export interface ComparisonListItem {
+  id: string;
+  sweep: string;
+  description: string | null;
+  createdAt: string | null;
+  hasReport: boolean;
+  variants: ComparisonVariantItem[];
+}
+
+export interface ComparisonVariantItem {
+  name: string;
+  status: 'completed' | 'stopped' | 'failed';
+  error: string | null;
+  finalAccuracy: number | null;
+  epsilon: number | null;
   hasReport: boolean;
 }

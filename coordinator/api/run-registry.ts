@@ -11,7 +11,8 @@ import type { LogLevel } from '../../shared/logging/logger.js';
 import type { Scenario } from '../../shared/scenario/schema.js';
 import type { ClientEvent, Coordinator, RoundMetrics, WorkerInfo } from '../coordinator.js';
 import { runSimulation, type RunSummary } from '../run-simulation.js';
-import type { ClientEventView, ClientState, RoundMetricsView, RunListItem, RunState, RunStatus, WorkerView } from './api-types.js';
+import { toComparison, type Comparison } from '../report/run-records.js';
+import type { ClientEventView, ClientState, ComparisonListItem, ComparisonVariantItem, RoundMetricsView, RunListItem, RunState, RunStatus, WorkerView } from './api-types.js';
 
 const LOG_TAIL_LINES = 200;
 /**
@@ -139,9 +140,31 @@ export class RunRegistry extends EventEmitter<RegistryEvents> {
   }
 
   reportPath(id: string): string | null {
-    if (!/^[A-Za-z0-9][A-Za-z0-9_.=-]*$/.test(id)) return null;
+    if (!isFolderName(id)) return null;
     const path = join(this.runsDir, id, 'report.html');
     return existsSync(path) ? path : null;
+  }
+
+  /** The `fedsim compare` folders in the runs folder, newest first; unreadable ones are skipped. */
+  comparisons(): ComparisonListItem[] {
+    if (!existsSync(this.runsDir)) return [];
+    const items: ComparisonListItem[] = [];
+    for (const entry of readdirSync(this.runsDir, { withFileTypes: true })) {
+      if (!entry.isDirectory()) continue;
+      const item = readComparisonItem(join(this.runsDir, entry.name), entry.name);
+      if (item) items.push(item);
+    }
+    return items.sort((a, b) => (b.createdAt ?? '').localeCompare(a.createdAt ?? ''));
+  }
+
+  /** A comparison's report.html, or with `variant` that variant's run report. */
+  comparisonReportPath(id: string, variant?: string): string | null {
+    if (!isFolderName(id) || (variant !== undefined && !isFolderName(variant))) return null;
+    const dir = join(this.runsDir, id);
+    const comparison = readComparison(dir);
+    if (!comparison) return null;
+    const path = variant === undefined ? join(dir, 'report.html') : variantReportPath(dir, comparison.variants.find((v) => v.name === variant)?.runDir ?? null);
+    return path !== null && existsSync(path) ? path : null;
   }
 
   private async execute(run: LiveRun): Promise<RunSummary> {
@@ -174,7 +197,7 @@ export class RunRegistry extends EventEmitter<RegistryEvents> {
     this.flush(run, true);
     run.summary = summary;
     run.error ??= summary?.error;
-    this.setStatus(run, summary?.status === 'completed' ? 'completed' : 'failed');
+    this.setStatus(run, endStatusOf(summary?.status, summary?.stopReason));
     this.emitRuns();
     return summary!;
   }
@@ -249,6 +272,52 @@ export class RunRegistry extends EventEmitter<RegistryEvents> {
   }
 }
 
+/** How a run that has ended reads in the list: a run stopped by hand is not "completed". */
+function endStatusOf(status: unknown, stopReason: unknown): 'completed' | 'stopped' | 'failed' {
+  if (status !== 'completed') return 'failed';
+  return stopReason === 'stopped' ? 'stopped' : 'completed';
+}
+
+function isFolderName(name: string): boolean {
+  return /^[A-Za-z0-9][A-Za-z0-9_.=-]*$/.test(name);
+}
+
+function readComparison(dir: string): Comparison | null {
+  const file = join(dir, 'comparison.json');
+  const raw = readJson(file);
+  if (!raw) return null;
+  try {
+    return toComparison(raw, file);
+  } catch {
+    return null;
+  }
+}
+
+function readComparisonItem(dir: string, id: string): ComparisonListItem | null {
+  const comparison = readComparison(dir);
+  if (!comparison) return null;
+  const variants = comparison.variants.map((v): ComparisonVariantItem => {
+    const report = variantReportPath(dir, v.runDir);
+    return {
+      name: v.name,
+      status: endStatusOf(v.status, v.stopReason),
+      error: v.error,
+      finalAccuracy: v.finalAccuracy,
+      epsilon: v.epsilon,
+      hasReport: report !== null && existsSync(report),
+    };
+  });
+  return { id, sweep: comparison.sweep || id, description: comparison.description, createdAt: comparison.createdAt || null, hasReport: existsSync(join(dir, 'report.html')), variants };
+}
+
+/** A variant's run report, in the folder comparison.json names, which must lie inside the comparison. */
+function variantReportPath(dir: string, runDir: string | null): string | null {
+  if (!runDir) return null;
+  const path = resolve(dir, runDir, 'report.html');
+  // comparison.json is data: a runDir of "../../etc" must not reach outside the comparison.
+  return path.startsWith(`${resolve(dir)}/`) ? path : null;
+}
+
 function isActive(status: RunStatus): boolean {
   return status === 'starting' || status === 'running' || status === 'stopping';
 }
@@ -292,7 +361,7 @@ function listItemOfSummary(id: string, summary: Record<string, unknown>): RunLis
   return {
     id,
     name: String(summary.name ?? id),
-    status: summary.status === 'completed' ? 'completed' : 'failed',
+    status: endStatusOf(summary.status, summary.stopReason),
     live: false,
     startedAt: startedAtOf(id),
     roundsCompleted: Number(summary.roundsCompleted ?? 0),
@@ -309,7 +378,7 @@ function startedAtOf(id: string): string | null {
 }
 
 function readRunFromDisk(dir: string, id: string): RunState | null {
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.=-]*$/.test(id) || !existsSync(dir)) return null;
+  if (!isFolderName(id) || !existsSync(dir)) return null;
   const summary = readJson(join(dir, 'summary.json'));
   const metricsFile = join(dir, 'metrics.jsonl');
   if (!summary && !existsSync(metricsFile)) return null;

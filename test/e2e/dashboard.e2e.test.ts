@@ -1,12 +1,13 @@
 /**
  * The dashboard in a real browser against a real API server: a run started over REST shows up in
  * the list, its page follows it live (round counter, accuracy chart, client grid) in two browser
- * pages at once, the Stop button ends a run, and the finished run's report draws its charts.
+ * pages at once, the Stop button ends a run, the finished run's report draws its charts with
+ * legends that show final values, and `fedsim compare` folders are listed beside the runs.
  *
  * Needs Debian's chromium (apt-get install chromium), or FEDSIM_CHROMIUM pointing at a Chromium.
  * Without it the test fails: the dashboard is only tested here.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiServer } from '../../coordinator/api/api-server.js';
 import type { RunListItem, RunState } from '../../coordinator/api/api-types.js';
 import { ensureDashboardBuilt } from '../../coordinator/dashboard/build-dashboard.js';
+import { writeReport } from '../../coordinator/report/write-report.js';
 
 const CHROMIUM = process.env.FEDSIM_CHROMIUM ?? '/usr/bin/chromium';
 const ARTIFACTS = fileURLToPath(new URL('artifacts/', import.meta.url));
@@ -31,7 +33,8 @@ function tinyScenario(name: string, rounds = ROUNDS): Record<string, unknown> {
     rounds,
     clientsPerRound: 4,
     training: { epochs: 1, batchSize: 10, optimizer: 'sgd', learningRate: 0.1 },
-    evaluation: { every: 1 },
+    // Out of reach in these few rounds: the run goes on, and its charts draw the target line.
+    evaluation: { every: 1, targetAccuracy: 0.99 },
     system: { backend: 'cpu', transport: 'in-process', workers: 1, roundTimeoutSeconds: 60 },
     output: { saveModel: false },
     privacy: { membershipInference: false },
@@ -80,6 +83,15 @@ async function progressOf(page: Page): Promise<{ rounds: number[]; points: numbe
   return page.evaluate(() => (window as unknown as { progress: { rounds: number[]; points: number[] } }).progress);
 }
 
+/** Per chart, its legend's [label, value] pairs, the x axis first. */
+async function legendEntries(page: Page): Promise<[string, string][][]> {
+  return page.$$eval('#charts .u-legend', (legends) =>
+    legends.map((legend) =>
+      [...legend.querySelectorAll('tr')].map((row): [string, string] => [row.querySelector('.u-label')?.textContent?.trim() ?? '', row.querySelector('.u-value')?.textContent?.trim() ?? '']),
+    ),
+  );
+}
+
 /** Pixels that are not fully transparent: the canvas has been drawn on. */
 async function drawnCanvases(page: Page, selector: string): Promise<number[]> {
   return page.$$eval(selector, (canvases) =>
@@ -90,6 +102,37 @@ async function drawnCanvases(page: Page, selector: string): Promise<number[]> {
       return painted;
     }),
   );
+}
+
+/** A `fedsim compare` folder as it leaves one: comparison.json, a run folder per variant, the reports. */
+async function writeComparisonFixture(): Promise<string> {
+  const id = 'noise-2025-01-01_00-00-00-000';
+  const dir = join(runsDir, id);
+  const variants = [
+    { name: 'z-1', stopReason: 'rounds completed', finalAccuracy: 0.82, epsilon: 2.5 },
+    { name: 'z-2', stopReason: 'stopped', finalAccuracy: 0.7, epsilon: 1.2 },
+  ];
+  for (const [i, v] of variants.entries()) {
+    const runDir = join(dir, v.name);
+    mkdirSync(runDir, { recursive: true });
+    const rounds = [1, 2].map((round) => ({ round, testAccuracy: (v.finalAccuracy * round) / 2, trainLoss: 1 / round, privacy: { epsilon: (v.epsilon * round) / 2, delta: 1e-5 } }));
+    writeFileSync(join(runDir, 'metrics.jsonl'), rounds.map((r) => JSON.stringify(r)).join('\n'));
+    writeFileSync(join(runDir, 'summary.json'), JSON.stringify({ name: 'noise', runId: `noise-${v.name}`, status: 'completed', stopReason: v.stopReason, roundsCompleted: 2, roundsPlanned: 2 + i, finalTestAccuracy: v.finalAccuracy }));
+    await writeReport(runDir);
+  }
+  writeFileSync(
+    join(dir, 'comparison.json'),
+    JSON.stringify({
+      sweep: 'noise',
+      base: 'scenarios/privacy-sweep.yaml',
+      description: 'noise multiplier against accuracy',
+      createdAt: '2025-01-01T00:00:00.000Z',
+      delta: 1e-5,
+      variants: variants.map((v) => ({ ...v, status: 'completed', error: null, runDir: v.name, overrides: {}, finalMse: null, rounds: 2, miaAuc: null, wallMs: 1000, bytes: 1000 })),
+    }),
+  );
+  await writeReport(dir);
+  return id;
 }
 
 beforeAll(async () => {
@@ -188,6 +231,21 @@ describe('the dashboard', () => {
     const painted = await drawnCanvases(page, '#charts canvas');
     expect(painted.length).toBeGreaterThanOrEqual(3);
     expect(Math.min(...painted)).toBeGreaterThan(0);
+    // With no cursor on a static page, every legend shows the final values, never "--".
+    const legends = await legendEntries(page);
+    expect(legends.length).toBe(painted.length);
+    for (const legend of legends) {
+      expect(legend[0]).toEqual(['round', String(ROUNDS)]);
+      for (const [label, value] of legend) expect(value, label).toMatch(/^\d/);
+    }
+    expect(legends[0]!.map(([label]) => label)).toEqual(['round', 'test accuracy', 'target']);
+    expect(legends[0]![2]).toEqual(['target', '0.99']);
+    // Hovering a round shows that round; leaving the chart shows the final values again.
+    const over = (await page.locator('#charts .chart').first().locator('.u-over').boundingBox())!;
+    await page.mouse.move(over.x + 2, over.y + over.height / 2);
+    await expect.poll(async () => (await legendEntries(page))[0]![0]).toEqual(['round', '1']);
+    await page.mouse.move(1, 1);
+    await expect.poll(async () => (await legendEntries(page))[0]).toEqual(legends[0]);
     await screenshot(page, 'report');
     await page.close();
   }, 60_000);
@@ -207,7 +265,9 @@ describe('the dashboard', () => {
     await expect.poll(async () => Number(await page.getByTestId('round-counter').getAttribute('data-rounds-completed'))).toBeGreaterThan(before);
 
     await page.getByTestId('stop-button').click();
-    await page.locator('[data-testid="run-status"][data-status="completed"]').waitFor({ timeout: 60_000 });
+    // It ended without error, but cut short: the page says "stopped", not "completed".
+    await page.locator('[data-testid="run-status"][data-status="stopped"]').waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('run-status').textContent()).toBe('stopped');
     const state = (await api<RunState>(`/api/runs/${encodeURIComponent(run.id)}`)).body;
     expect(state.summary).toMatchObject({ stopReason: 'stopped' });
     expect(state.roundsCompleted).toBeLessThan(200);
@@ -217,4 +277,29 @@ describe('the dashboard', () => {
     await screenshot(page, 'run-stopped');
     await page.close();
   }, 180_000);
+
+  it('lists the comparison folders beside the runs, with each variant and the reports', async () => {
+    const id = await writeComparisonFixture();
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    await page.goto(`${server.url}/`);
+    const row = page.locator(`[data-testid="comparison-row"][data-comparison-id="${id}"]`);
+    await row.waitFor();
+    expect(await row.locator('[data-testid="comparison-variant"]').evaluateAll((els) => els.map((el) => [el.getAttribute('data-variant'), el.getAttribute('data-status')]))).toEqual([
+      ['z-1', 'completed'],
+      ['z-2', 'stopped'],
+    ]);
+    expect(await row.textContent()).toContain('noise multiplier against accuracy');
+    // Its folder is not a run.
+    expect(await page.locator(`[data-testid="run-row"][data-run-id="${id}"]`).count()).toBe(0);
+    await screenshot(page, 'run-list-comparisons');
+
+    const report = await page.request.get(`${server.url}${await row.getByTestId('comparison-report').getAttribute('href')}`);
+    expect(report.status()).toBe(200);
+    expect(await report.text()).toContain('Comparison: noise');
+    const variantHref = await row.locator('[data-variant="z-1"] a').getAttribute('href');
+    const variantReport = await page.request.get(`${server.url}${variantHref}`);
+    expect(variantReport.status()).toBe(200);
+    expect(await variantReport.text()).toContain('<h1>noise-z-1</h1>');
+    await page.close();
+  }, 60_000);
 });

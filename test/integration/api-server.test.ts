@@ -3,7 +3,7 @@
  * errors, starting, watching and stopping runs, finished runs read back from disk, reports, and
  * a reconnecting client that gets the full state.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io as connect, type Socket } from 'socket.io-client';
@@ -120,7 +120,52 @@ describe('HTTP API', () => {
     socket.close();
     expect(summary).toMatchObject({ status: 'completed', stopReason: 'stopped' });
     expect(summary!.roundsCompleted).toBeLessThan(50);
+    // It ended without error, but it was cut short: the API says so.
+    expect((await api(`/api/runs/${run.id}`)).body.status).toBe('stopped');
+    expect(((await api('/api/runs')).body.runs as RunListItem[]).find((r) => r.id === run.id)?.status).toBe('stopped');
   }, 120_000);
+
+  it('lists the comparison folders with their variants and serves their reports', async () => {
+    const dir = join(runsDir, 'noise-2025-01-01_00-00-00-000');
+    mkdirSync(join(dir, 'z1'), { recursive: true });
+    writeFileSync(join(dir, 'z1', 'report.html'), '<html>z1</html>');
+    writeFileSync(join(dir, 'report.html'), '<html>comparison</html>');
+    mkdirSync(join(runsDir, 'elsewhere'));
+    writeFileSync(join(runsDir, 'elsewhere', 'report.html'), '<html>not a variant</html>');
+    const variants = [
+      { name: 'z1', status: 'completed', stopReason: 'rounds completed', runDir: 'z1', finalAccuracy: 0.9, epsilon: 2.5, error: null },
+      { name: 'cut', status: 'completed', stopReason: 'stopped', runDir: 'cut', finalAccuracy: 0.5, epsilon: null, error: null },
+      // comparison.json is only data: a folder outside the comparison is never served.
+      { name: 'escape', status: 'failed', error: 'no memory', runDir: '../elsewhere', finalAccuracy: null, epsilon: null },
+      { name: 'outside', status: 'completed', runDir: '../..', finalAccuracy: null, epsilon: null },
+    ];
+    writeFileSync(join(dir, 'comparison.json'), JSON.stringify({ sweep: 'noise', base: 'b.yaml', description: 'z against accuracy', createdAt: '2025-01-01T00:00:00.000Z', delta: 1e-5, variants }));
+
+    const { body } = await api('/api/comparisons');
+    expect(body.comparisons).toEqual([
+      {
+        id: 'noise-2025-01-01_00-00-00-000',
+        sweep: 'noise',
+        description: 'z against accuracy',
+        createdAt: '2025-01-01T00:00:00.000Z',
+        hasReport: true,
+        variants: [
+          { name: 'z1', status: 'completed', error: null, finalAccuracy: 0.9, epsilon: 2.5, hasReport: true },
+          { name: 'cut', status: 'stopped', error: null, finalAccuracy: 0.5, epsilon: null, hasReport: false },
+          { name: 'escape', status: 'failed', error: 'no memory', finalAccuracy: null, epsilon: null, hasReport: false },
+          { name: 'outside', status: 'completed', error: null, finalAccuracy: null, epsilon: null, hasReport: false },
+        ],
+      },
+    ]);
+    // A comparison folder is not a run.
+    expect(((await api('/api/runs')).body.runs as RunListItem[]).map((r) => r.id)).not.toContain('noise-2025-01-01_00-00-00-000');
+    expect(await api('/api/comparisons/noise-2025-01-01_00-00-00-000/report')).toEqual({ status: 200, body: '<html>comparison</html>' });
+    expect(await api('/api/comparisons/noise-2025-01-01_00-00-00-000/variants/z1/report')).toEqual({ status: 200, body: '<html>z1</html>' });
+    for (const variant of ['cut', 'escape', 'outside', 'nope']) {
+      expect((await api(`/api/comparisons/noise-2025-01-01_00-00-00-000/variants/${variant}/report`)).status, variant).toBe(404);
+    }
+    expect((await api('/api/comparisons/nope/report')).status).toBe(404);
+  });
 
   it('lists finished runs from disk and gives a reconnecting client the full state', async () => {
     const { body } = await api('/api/runs');

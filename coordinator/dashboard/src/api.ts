@@ -1,5 +1,5 @@
 /** REST calls of the dashboard (see coordinator/api/api-types.ts for the contract). */
-import type { RunListItem, RunState } from '../../api/api-types.js';
+import type { ComparisonListItem, RunListItem, RunState } from '../../api/api-types.js';
 
 export class ApiError extends Error {
   constructor(
@@ -38,4 +38,7 @@ export const api = {
   startRun: (scenarioName: string) => request<RunListItem>('/api/runs', { method: 'POST', body: JSON.stringify({ scenarioName }) }),
   stopRun: (id: string) => request<{ id: string; status: string }>(`/api/runs/${encodeURIComponent(id)}/stop`, { method: 'POST', body: '{}' }),
   reportUrl: (id: string) => `/api/runs/${encodeURIComponent(id)}/report`,
+  comparisons: () => request<{ comparisons: ComparisonListItem[] }>('/api/comparisons').then((r) => r.comparisons),
+  comparisonReportUrl: (id: string) => `/api/comparisons/${encodeURIComponent(id)}/report`,
+  variantReportUrl: (id: string, variant: string) => `/api/comparisons/${encodeURIComponent(id)}/variants/${encodeURIComponent(variant)}/report`,
 };

@@ -6,7 +6,7 @@
  */
 import { io, type Socket } from 'socket.io-client';
 import type { ClientEventView, RoundMetricsView, RunListItem, RunState, RunStatus, WorkerView } from '../../api/api-types.js';
-import { applyClients, applyLog, applyRound, applyStatus, applyWorker } from './run-state.js';
+import { applyClients, applyLog, applyRound, applyStatus, applyWorker, isActive } from './run-state.js';
 
 interface ServerEvents {
   runs: (runs: RunListItem[]) => void;
@@ -94,14 +94,14 @@ export function subscribeRun(runId: string, listener: RunListener, reload: (id: 
   const onLog = handler<{ runId: string; lines: string[] }>((st, m) => applyLog(st, m.lines));
   const onStatus = handler<Parameters<ServerEvents['run:status']>[0]>((st, m) => {
     applyStatus(st, m.status, m.summary, m.error);
-    if (m.status === 'completed' || m.status === 'failed') void reloadEnded(3);
+    if (!isActive(m.status)) void reloadEnded(3);
   });
   const reloadEnded = async (tries: number): Promise<void> => {
     try {
       const full = await reload(runId);
       replace(full);
       // A server may write the report a moment after it reports the end.
-      if (!full.hasReport && full.status === 'completed' && tries > 1) setTimeout(() => void reloadEnded(tries - 1), 1000);
+      if (!full.hasReport && full.status !== 'failed' && tries > 1) setTimeout(() => void reloadEnded(tries - 1), 1000);
     } catch {
       // The live state stays; only the report link may be missing.
     }

@@ -1,5 +1,8 @@
-/** #/ — the runs this server runs or has on disk, and a form to start one from a scenario file. */
-import type { RunListItem } from '../../api/api-types.js';
+/**
+ * #/ — the runs this server runs or has on disk, the `fedsim compare` folders beside them, and a
+ * form to start a run from a scenario file.
+ */
+import type { ComparisonListItem, RunListItem } from '../../api/api-types.js';
 import { api, ApiError } from './api.js';
 import { h, replaceChildren } from './dom.js';
 import { dateTime, decimal, percent } from './format.js';
@@ -56,8 +59,51 @@ export function runListView(root: HTMLElement): View {
   };
   const stopWatching = watchRuns(api.runs, render, (error) => replaceChildren(listNote, `Runs could not be read: ${error.message}`));
 
-  replaceChildren(root, h('h1', {}, 'Runs'), table, listNote, h('h2', {}, 'Start a run'), form);
+  const comparisons = comparisonList();
+  replaceChildren(root, h('h1', {}, 'Runs'), table, listNote, h('h2', {}, 'Comparisons'), comparisons, h('h2', {}, 'Start a run'), form);
   return { destroy: stopWatching };
+}
+
+/** Comparisons are written by `fedsim compare`, not by this server: read once when the list opens. */
+function comparisonList(): HTMLElement {
+  const rows = h('tbody');
+  const note = h('p', { class: 'note' }, 'Loading comparisons…');
+  const table = h(
+    'table',
+    { class: 'comparisons', 'data-testid': 'comparison-list', hidden: true },
+    h('thead', {}, h('tr', {}, ...['Comparison', 'Variants', 'Created', ''].map((c) => h('th', {}, c)))),
+    rows,
+  );
+  api.comparisons().then(
+    (items) => {
+      table.hidden = items.length === 0;
+      replaceChildren(note, items.length === 0 ? 'No comparisons in the runs folder: `fedsim compare <sweep.yaml>` writes them there.' : null);
+      replaceChildren(rows, ...items.map(comparisonRow));
+    },
+    (error: Error) => replaceChildren(note, `Comparisons could not be read: ${error.message}`),
+  );
+  return h('div', {}, table, note);
+}
+
+function comparisonRow(item: ComparisonListItem): HTMLTableRowElement {
+  const variants = item.variants.map((v) =>
+    h(
+      'li',
+      { 'data-testid': 'comparison-variant', 'data-variant': v.name, 'data-status': v.status },
+      v.hasReport ? h('a', { href: api.variantReportUrl(item.id, v.name), target: '_blank', rel: 'noopener' }, v.name) : v.name,
+      ' ',
+      statusBadge(v.status),
+      h('span', { class: 'muted small' }, ` ${percent(v.finalAccuracy)}${v.epsilon !== null ? `, ε ${decimal(v.epsilon)}` : ''}`),
+    ),
+  );
+  return h(
+    'tr',
+    { 'data-testid': 'comparison-row', 'data-comparison-id': item.id },
+    h('td', {}, item.sweep, h('div', { class: 'muted small' }, item.id), item.description ? h('div', { class: 'small' }, item.description) : null),
+    h('td', {}, h('ul', { class: 'variants' }, ...variants)),
+    h('td', {}, dateTime(item.createdAt)),
+    h('td', {}, item.hasReport ? h('a', { href: api.comparisonReportUrl(item.id), target: '_blank', rel: 'noopener', 'data-testid': 'comparison-report' }, 'Report') : h('span', { class: 'muted' }, 'no report')),
+  );
 }
 
 function runRow(run: RunListItem): HTMLTableRowElement {
