@@ -23,7 +23,7 @@ const models: [string, ModelSpec][] = [
 const backends: BackendPreference[] = ['cpu', 'wasm', 'tensorflow'];
 const batchSizes = [10, 50];
 
-const mnist = await loadDataset({ name: 'mnist', trainLimit: 6000, testLimit: 10 }, 1);
+const mnist = await loadDataset({ name: 'mnist', trainLimit: 6000, testLimit: 10 }, { clients: 1 }, 1);
 const shape: DataShape = { task: mnist.task, featureShape: mnist.featureShape, numClasses: mnist.numClasses };
 const rows: Record<string, string | number | null>[] = [];
 

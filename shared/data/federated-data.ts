@@ -6,7 +6,7 @@
 import type { Scenario } from '../scenario/schema.js';
 import { partitionDataset } from '../partition/index.js';
 import type { Dataset } from './dataset.js';
-import { loadDataset, type DatasetSpec as LoaderSpec } from './load-dataset.js';
+import { loadDataset } from './load-dataset.js';
 
 export interface FederatedData {
   dataset: Dataset;
@@ -15,29 +15,7 @@ export interface FederatedData {
 }
 
 export async function loadFederatedData(scenario: Scenario): Promise<FederatedData> {
-  const dataset = await loadDataset(loaderSpec(scenario), scenario.seed);
+  const dataset = await loadDataset(scenario.dataset, { clients: scenario.partition.clients }, scenario.seed);
   const clients = partitionDataset(dataset, scenario.partition, scenario.seed);
   return { dataset, clients };
-}
-
-function loaderSpec(scenario: Scenario): LoaderSpec {
-  const spec = scenario.dataset;
-  switch (spec.name) {
-    case 'mnist':
-      return { name: 'mnist', trainLimit: spec.trainLimit, testLimit: spec.testLimit };
-    case 'boston-housing':
-      return { name: 'boston-housing', testFraction: spec.testFraction };
-    case 'synthetic':
-      // The synthetic generator is federated by construction: one generator per client.
-      return {
-        name: 'synthetic',
-        alpha: spec.alpha,
-        beta: spec.beta,
-        clients: scenario.partition.clients,
-        featureSize: spec.featureSize,
-        numClasses: spec.numClasses,
-        meanSamples: spec.meanSamples,
-        testFraction: spec.testFraction,
-      };
-  }
 }

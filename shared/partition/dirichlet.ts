@@ -7,11 +7,36 @@
  * Small α can leave a client with nothing, so whole draws are repeated until every client has at
  * least `minSamples`. Only the per-client counts are drawn in the loop; indices are dealt once.
  */
+import { z } from 'zod';
+import { indicesByClass } from '../data/dataset.js';
 import type { Rng } from '../random.js';
+import { positiveInt } from '../scenario/spec-fields.js';
 import { apportion } from './apportion.js';
-import { partitionError } from './parameter-checks.js';
+import { checkClassification, checkEnoughSamples, checkPositiveInteger, checkPositiveNumber, partitionError } from './parameter-checks.js';
+import { partitionOptions, type PartitionerEntry } from './partitioner-entry.js';
 
 export const DIRICHLET_MAX_DRAWS = 1000;
+
+const SPEC = partitionOptions('dirichlet', {
+  alpha: z.number().gt(0),
+  /** Defaults to 1: no client is ever empty. */
+  minSamples: positiveInt.optional(),
+});
+export type DirichletSpec = z.output<typeof SPEC>;
+
+export const DIRICHLET = {
+  name: 'dirichlet',
+  description: 'label skew: each class dealt out in Dirichlet(α) proportions (small α: a few classes per client)',
+  schema: SPEC,
+  partition: (dataset, spec, rng) => {
+    checkClassification(spec.kind, dataset);
+    checkPositiveNumber('alpha', spec.alpha);
+    const minSamples = spec.minSamples ?? 1;
+    checkPositiveInteger('minSamples', minSamples);
+    checkEnoughSamples(spec.clients, minSamples, dataset.train.count);
+    return partitionDirichlet(indicesByClass(dataset.train, dataset.numClasses), spec.clients, spec.alpha, minSamples, rng);
+  },
+} satisfies PartitionerEntry<DirichletSpec>;
 
 export function partitionDirichlet(byClass: number[][], clients: number, alpha: number, minSamples: number, rng: Rng): number[][] {
   let counts: number[][] | undefined;

@@ -3,8 +3,21 @@
  * outside the partitioner, so it is checked as strictly as the other kinds guarantee by
  * construction: indices in range, none used twice.
  */
+import type { z } from 'zod';
 import type { Dataset } from '../data/dataset.js';
 import { partitionError } from './parameter-checks.js';
+import { partitionOptions, type PartitionerEntry } from './partitioner-entry.js';
+
+const SPEC = partitionOptions('natural', {});
+export type NaturalSpec = z.output<typeof SPEC>;
+
+export const NATURAL = {
+  name: 'natural',
+  description: 'the clients a dataset comes with (synthetic: one per generator)',
+  schema: SPEC,
+  // The dataset's own split: nothing is drawn.
+  partition: (dataset, spec) => partitionNatural(dataset, spec.clients),
+} satisfies PartitionerEntry<NaturalSpec>;
 
 export function partitionNatural(dataset: Dataset, clients: number): number[][] {
   const natural = dataset.naturalPartition;

@@ -3,6 +3,7 @@
  * validation problem: `partition.<field>: <what is wrong> (got X, expected Y)`, so a user can fix
  * the scenario file from the message alone.
  */
+import type { Dataset } from '../data/dataset.js';
 
 export function partitionError(field: string, problem: string, got: unknown, expected: string): Error {
   return new Error(`partition.${field}: ${problem} (got ${typeof got === 'string' ? got : JSON.stringify(got)}, expected ${expected})`);
@@ -28,5 +29,12 @@ export function checkEnoughSamples(clients: number, minSamples: number, total: n
       `${clients} clients × ${minSamples} = ${clients * minSamples} samples, of ${total}`,
       `at most ${Math.floor(total / clients)}`,
     );
+  }
+}
+
+/** Label-based kinds (dirichlet, shards) split by class. */
+export function checkClassification(kind: string, dataset: Dataset): void {
+  if (dataset.task !== 'classification') {
+    throw new Error(`partition.kind: '${kind}' needs a classification dataset (got ${dataset.task} dataset ${dataset.name})`);
   }
 }

@@ -7,7 +7,36 @@
  * clients × shardsPerClient samples) is left out of every client. Those samples are drawn at
  * random before sorting, so the loss is spread over the classes instead of falling on the last.
  */
+import { z } from 'zod';
+import { indicesByClass } from '../data/dataset.js';
 import type { Rng } from '../random.js';
+import { positiveInt } from '../scenario/spec-fields.js';
+import { checkClassification, checkPositiveInteger, partitionError } from './parameter-checks.js';
+import { partitionOptions, type PartitionerEntry } from './partitioner-entry.js';
+
+const SPEC = partitionOptions('shards', { shardsPerClient: positiveInt.default(2) });
+export type ShardsSpec = z.output<typeof SPEC>;
+
+export const SHARDS = {
+  name: 'shards',
+  description: "the FedAvg paper's pathological non-IID split: label-sorted shards, shardsPerClient per client",
+  schema: SPEC,
+  partition: (dataset, spec, rng) => {
+    checkClassification(spec.kind, dataset);
+    checkPositiveInteger('shardsPerClient', spec.shardsPerClient);
+    const total = dataset.train.count;
+    const shards = spec.clients * spec.shardsPerClient;
+    if (shards > total) {
+      throw partitionError(
+        'shardsPerClient',
+        'more shards than training samples',
+        `${spec.clients} clients × ${spec.shardsPerClient} = ${shards} shards over ${total} samples`,
+        `clients × shardsPerClient ≤ ${total}`,
+      );
+    }
+    return partitionShards(indicesByClass(dataset.train, dataset.numClasses), total, spec.clients, spec.shardsPerClient, rng);
+  },
+} satisfies PartitionerEntry<ShardsSpec>;
 
 export function partitionShards(byClass: number[][], sampleCount: number, clients: number, shardsPerClient: number, rng: Rng): number[][] {
   const shardCount = clients * shardsPerClient;

@@ -5,8 +5,8 @@
 import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { dataShapeOf } from '../data/data-shape.js';
-import { checkModelFitsData } from '../models/model-requirements.js';
+import { dataShapeOf } from '../data/registry.js';
+import { checkModelFitsData } from '../models/registry.js';
 import { closestField, fieldsAt } from './field-suggestions.js';
 import {
   DATASET_NAMES,
@@ -169,9 +169,6 @@ function crossFieldProblems(s: Scenario): string[] {
     problems.push(`partition.kind: 'natural' needs a dataset that comes federated (got ${s.dataset.name}, expected synthetic)`);
   }
   problems.push(...checkModelFitsData(s.model, shape, s.dataset.name));
-  if (s.model.name === 'mlp' && s.model.preset === '2nn' && s.model.hidden !== undefined) {
-    problems.push(`model.hidden: the 2nn preset fixes the hidden layers at [200, 200] (got [${s.model.hidden.join(', ')}], expected no hidden with preset: 2nn)`);
-  }
   problems.push(...dpProblems(s));
   problems.push(...computeProblems(s));
   problems.push(...secureAggregationProblems(s));

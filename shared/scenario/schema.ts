@@ -6,65 +6,16 @@
 import { z } from 'zod';
 import { COMPRESSION_SPEC } from '../compression/compression-spec.js';
 import { DEFAULT_STRAGGLER_SPEC, STRAGGLER_SPEC } from '../compute/straggler-spec.js';
+import { DATASET_FRAGMENTS } from '../data/registry.js';
 import { DEVICES_SPEC } from '../devices/device-profiles.js';
+import { MODEL_FRAGMENTS } from '../models/registry.js';
+import { PARTITION_FRAGMENTS } from '../partition/registry.js';
+import { positiveInt } from './spec-fields.js';
 import { STRATEGY_SPEC } from '../../coordinator/strategies/registry.js';
 
-const positiveInt = z.number().int().min(1);
-const probability = z.number().gt(0).lt(1);
-
-export const DATASET_SPEC = z.discriminatedUnion('name', [
-  z.strictObject({
-    name: z.literal('mnist'),
-    /** Use only the first n training / test images: for quick tests, never for results. */
-    trainLimit: positiveInt.max(60_000).optional(),
-    testLimit: positiveInt.max(10_000).optional(),
-  }),
-  z.strictObject({
-    name: z.literal('boston-housing'),
-    testFraction: probability.default(0.2),
-  }),
-  z.strictObject({
-    name: z.literal('synthetic'),
-    alpha: z.number().min(0).default(1),
-    beta: z.number().min(0).default(1),
-    featureSize: positiveInt.default(60),
-    numClasses: z.number().int().min(2).default(10),
-    /** Scales the FedProx lognormal client sizes down; omit for the paper's sizes. */
-    meanSamples: positiveInt.optional(),
-    testFraction: probability.default(0.2),
-  }),
-]);
-
-export const PARTITION_SPEC = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('iid'), clients: positiveInt }),
-  z.strictObject({
-    kind: z.literal('dirichlet'),
-    clients: positiveInt,
-    alpha: z.number().gt(0),
-    minSamples: positiveInt.optional(),
-  }),
-  z.strictObject({ kind: z.literal('shards'), clients: positiveInt, shardsPerClient: positiveInt.default(2) }),
-  z.strictObject({
-    kind: z.literal('quantity-skew'),
-    clients: positiveInt,
-    sigma: z.number().gt(0).default(1),
-    minSamples: positiveInt.optional(),
-  }),
-  z.strictObject({ kind: z.literal('natural'), clients: positiveInt }),
-]);
-
-export const MODEL_SPEC = z.discriminatedUnion('name', [
-  z.strictObject({ name: z.literal('linear-regression') }),
-  z.strictObject({ name: z.literal('logistic-regression') }),
-  z.strictObject({
-    name: z.literal('mlp'),
-    preset: z.literal('2nn').optional(),
-    hidden: z.array(positiveInt).min(1).optional(),
-    activation: z.enum(['relu', 'tanh', 'sigmoid']).optional(),
-  }),
-  z.strictObject({ name: z.literal('cnn') }),
-  z.strictObject({ name: z.literal('cnn-small') }),
-]);
+export const DATASET_SPEC = z.discriminatedUnion('name', DATASET_FRAGMENTS);
+export const PARTITION_SPEC = z.discriminatedUnion('kind', PARTITION_FRAGMENTS);
+export const MODEL_SPEC = z.discriminatedUnion('name', MODEL_FRAGMENTS);
 
 export const TRAINING_SPEC = z.strictObject({
   epochs: positiveInt,
@@ -190,15 +141,12 @@ export const SCENARIO_SPEC = z
 
 export type Scenario = z.output<typeof SCENARIO_SPEC>;
 export type ScenarioInput = z.input<typeof SCENARIO_SPEC>;
-export type DatasetSpec = Scenario['dataset'];
-export type PartitionSpec = Scenario['partition'];
-export type ModelSpec = Scenario['model'];
 export type TrainingSpec = Scenario['training'];
 export type SystemSpec = Scenario['system'];
 export type DpSpec = z.output<typeof DP_SPEC>;
 export type SecureAggregationSpec = z.output<typeof SECURE_AGGREGATION_SPEC>;
 
-/** The discriminators, listed in errors when a name is unknown; owned by the modules that implement them. */
-export { DATASET_NAMES } from '../data/load-dataset.js';
-export { PARTITION_KINDS } from '../partition/index.js';
-export { MODEL_NAMES } from '../models/model-requirements.js';
+/** The dataset, partition and model sections: unions of their registries' entries, and the entries' names for errors. */
+export { DATASET_NAMES, type DatasetSpec } from '../data/registry.js';
+export { PARTITION_KINDS, type PartitionSpec } from '../partition/registry.js';
+export { MODEL_NAMES, type ModelSpec } from '../models/registry.js';

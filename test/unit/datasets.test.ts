@@ -3,6 +3,9 @@ import { indicesByClass, subset } from '../../shared/data/dataset.js';
 import { loadDataset } from '../../shared/data/load-dataset.js';
 import type { Dataset } from '../../shared/data/dataset.js';
 
+/** Only synthetic data depends on the partition's client count. */
+const ANY_FEDERATION = { clients: 1 };
+
 function columnStats(features: Float32Array, count: number, d: number, j: number): { mean: number; std: number } {
   let sum = 0;
   for (let i = 0; i < count; i++) sum += features[i * d + j]!;
@@ -14,7 +17,7 @@ function columnStats(features: Float32Array, count: number, d: number, j: number
 
 describe('mnist', () => {
   it('loads 60,000 train and 10,000 test images with pixels in [0, 1]', async () => {
-    const mnist = await loadDataset({ name: 'mnist' }, 1);
+    const mnist = await loadDataset({ name: 'mnist' }, ANY_FEDERATION, 1);
     expect(mnist.task).toBe('classification');
     expect(mnist.featureShape).toEqual([28, 28, 1]);
     expect(mnist.featureSize).toBe(784);
@@ -40,9 +43,9 @@ describe('mnist', () => {
   });
 
   it('keeps the first rows under limits and reads the files once per process', async () => {
-    const full = await loadDataset({ name: 'mnist' }, 1);
+    const full = await loadDataset({ name: 'mnist' }, ANY_FEDERATION, 1);
     const started = performance.now();
-    const small = await loadDataset({ name: 'mnist', trainLimit: 600, testLimit: 100 }, 2);
+    const small = await loadDataset({ name: 'mnist', trainLimit: 600, testLimit: 100 }, ANY_FEDERATION, 2);
     expect(performance.now() - started).toBeLessThan(50);
     expect(small.train.count).toBe(600);
     expect(small.test.count).toBe(100);
@@ -52,16 +55,16 @@ describe('mnist', () => {
   });
 
   it('rejects limits beyond the data', async () => {
-    await expect(loadDataset({ name: 'mnist', trainLimit: 60_001 }, 1)).rejects.toThrow(
+    await expect(loadDataset({ name: 'mnist', trainLimit: 60_001 }, ANY_FEDERATION, 1)).rejects.toThrow(
       'dataset.trainLimit: out of range (got 60001, expected an integer from 1 to 60000)',
     );
-    await expect(loadDataset({ name: 'mnist', testLimit: 0 }, 1)).rejects.toThrow(/dataset\.testLimit/);
+    await expect(loadDataset({ name: 'mnist', testLimit: 0 }, ANY_FEDERATION, 1)).rejects.toThrow(/dataset\.testLimit/);
   });
 });
 
 describe('boston-housing', () => {
   it('splits the 506 rows by testFraction and standardises features on the train split', async () => {
-    const boston = await loadDataset({ name: 'boston-housing', testFraction: 0.2 }, 7);
+    const boston = await loadDataset({ name: 'boston-housing', testFraction: 0.2 }, ANY_FEDERATION, 7);
     expect(boston.task).toBe('regression');
     expect(boston.numClasses).toBe(0);
     expect(boston.featureShape).toEqual([13]);
@@ -80,9 +83,9 @@ describe('boston-housing', () => {
   });
 
   it('is deterministic by seed, and another seed gives another split', async () => {
-    const a = await loadDataset({ name: 'boston-housing', testFraction: 0.25 }, 3);
-    const b = await loadDataset({ name: 'boston-housing', testFraction: 0.25 }, 3);
-    const c = await loadDataset({ name: 'boston-housing', testFraction: 0.25 }, 4);
+    const a = await loadDataset({ name: 'boston-housing', testFraction: 0.25 }, ANY_FEDERATION, 3);
+    const b = await loadDataset({ name: 'boston-housing', testFraction: 0.25 }, ANY_FEDERATION, 3);
+    const c = await loadDataset({ name: 'boston-housing', testFraction: 0.25 }, ANY_FEDERATION, 4);
     expect(a.test.count).toBe(Math.round(506 * 0.25));
     expect(Array.from(b.train.features)).toEqual(Array.from(a.train.features));
     expect(Array.from(b.test.labels)).toEqual(Array.from(a.test.labels));
@@ -90,15 +93,16 @@ describe('boston-housing', () => {
   });
 
   it('rejects a testFraction outside (0, 1)', async () => {
-    await expect(loadDataset({ name: 'boston-housing', testFraction: 1.5 }, 1)).rejects.toThrow(/^dataset\.testFraction: .*got 1\.5/);
+    await expect(loadDataset({ name: 'boston-housing', testFraction: 1.5 }, ANY_FEDERATION, 1)).rejects.toThrow(/^dataset\.testFraction: .*got 1\.5/);
   });
 });
 
 describe('synthetic (FedProx)', () => {
-  const spec = { name: 'synthetic', alpha: 1, beta: 1, clients: 20, meanSamples: 50, testFraction: 0.2 } as const;
+  const spec = { name: 'synthetic', alpha: 1, beta: 1, featureSize: 60, numClasses: 10, meanSamples: 50, testFraction: 0.2 } as const;
+  const clients = { clients: 20 };
 
   it('generates one natural client per generator, labels in [0, 10), 60 features', async () => {
-    const data = await loadDataset(spec, 5);
+    const data = await loadDataset(spec, clients, 5);
     expect(data.featureShape).toEqual([60]);
     expect(data.numClasses).toBe(10);
     expect(data.naturalPartition).toHaveLength(20);
@@ -118,9 +122,9 @@ describe('synthetic (FedProx)', () => {
   });
 
   it('is deterministic by seed', async () => {
-    const a = await loadDataset(spec, 5);
-    const b = await loadDataset(spec, 5);
-    const c = await loadDataset(spec, 6);
+    const a = await loadDataset(spec, clients, 5);
+    const b = await loadDataset(spec, clients, 5);
+    const c = await loadDataset(spec, clients, 6);
     expect(Array.from(b.train.features)).toEqual(Array.from(a.train.features));
     expect(Array.from(b.test.labels)).toEqual(Array.from(a.test.labels));
     expect(b.naturalPartition).toEqual(a.naturalPartition);
@@ -128,7 +132,7 @@ describe('synthetic (FedProx)', () => {
   });
 
   it('has heavy-tailed client sizes without meanSamples, as in the paper', async () => {
-    const data = await loadDataset({ name: 'synthetic', alpha: 0, beta: 0, clients: 30, testFraction: 0.1 }, 1);
+    const data = await loadDataset({ name: 'synthetic', alpha: 0, beta: 0, featureSize: 60, numClasses: 10, testFraction: 0.1 }, { clients: 30 }, 1);
     const sizes = data.naturalPartition!.map((p) => p.length);
     expect(Math.min(...sizes)).toBeGreaterThanOrEqual(45); // 50 + lognormal, less the 10 % held out
     expect(Math.max(...sizes)).toBeGreaterThan(5 * Math.min(...sizes));
@@ -137,7 +141,7 @@ describe('synthetic (FedProx)', () => {
   it('spreads the clients’ inputs further apart as β grows', async () => {
     // Spread across clients of each client's average feature value: v_k ~ N(B_k, 1), B_k ~ N(0, β²).
     const spread = async (beta: number) => {
-      const data = await loadDataset({ ...spec, alpha: 0, beta, clients: 40 }, 9);
+      const data = await loadDataset({ ...spec, alpha: 0, beta }, { clients: 40 }, 9);
       const means = data.naturalPartition!.map((part) => {
         let sum = 0;
         for (const i of part) for (let j = 0; j < 60; j++) sum += data.train.features[i * 60 + j]!;
@@ -152,15 +156,15 @@ describe('synthetic (FedProx)', () => {
   });
 
   it('leaves labels unchanged when only α changes (u_k shifts every logit equally, as in the paper’s generator)', async () => {
-    const a = await loadDataset({ ...spec, alpha: 0 }, 5);
-    const b = await loadDataset({ ...spec, alpha: 3 }, 5);
+    const a = await loadDataset({ ...spec, alpha: 0 }, clients, 5);
+    const b = await loadDataset({ ...spec, alpha: 3 }, clients, 5);
     expect(Array.from(b.train.labels)).toEqual(Array.from(a.train.labels));
     expect(Array.from(b.train.features)).toEqual(Array.from(a.train.features));
   });
 
   it('rejects bad parameters with the field name', async () => {
-    await expect(loadDataset({ ...spec, alpha: -1 }, 1)).rejects.toThrow('dataset.alpha: invalid (got -1, expected a finite number ≥ 0)');
-    await expect(loadDataset({ ...spec, clients: 0 }, 1)).rejects.toThrow(/^dataset\.clients/);
+    await expect(loadDataset({ ...spec, alpha: -1 }, clients, 1)).rejects.toThrow('dataset.alpha: invalid (got -1, expected a finite number ≥ 0)');
+    await expect(loadDataset(spec, { clients: 0 }, 1)).rejects.toThrow(/^dataset\.clients/);
   });
 });
 
@@ -177,7 +181,7 @@ describe('subset', () => {
   });
 
   it('works on a loaded dataset', async () => {
-    const data: Dataset = await loadDataset({ name: 'boston-housing', testFraction: 0.2 }, 1);
+    const data: Dataset = await loadDataset({ name: 'boston-housing', testFraction: 0.2 }, ANY_FEDERATION, 1);
     const part = subset(data.train, data.featureSize, [4]);
     expect(Array.from(part.features)).toEqual(Array.from(data.train.features.subarray(4 * 13, 5 * 13)));
     expect(part.labels[0]).toBe(data.train.labels[4]);

@@ -15,9 +15,9 @@ let boston: Dataset;
 let synthetic: Dataset;
 
 beforeAll(async () => {
-  mnist = await loadDataset({ name: 'mnist', trainLimit: 6000, testLimit: 100 }, 1);
-  boston = await loadDataset({ name: 'boston-housing', testFraction: 0.2 }, 1);
-  synthetic = await loadDataset({ name: 'synthetic', alpha: 1, beta: 1, clients: 12, meanSamples: 40, testFraction: 0.2 }, 1);
+  mnist = await loadDataset({ name: 'mnist', trainLimit: 6000, testLimit: 100 }, { clients: 1 }, 1);
+  boston = await loadDataset({ name: 'boston-housing', testFraction: 0.2 }, { clients: 1 }, 1);
+  synthetic = await loadDataset({ name: 'synthetic', alpha: 1, beta: 1, featureSize: 60, numClasses: 10, meanSamples: 40, testFraction: 0.2 }, { clients: 12 }, 1);
 });
 
 /** Every index in range and used at most once; returns how many were used. */

@@ -1,0 +1,22 @@
+/** Logistic regression: one dense softmax layer on the flattened features, cross-entropy. */
+import { z } from 'zod';
+import { classifierProblems, sizeWords } from '../fit-checks.js';
+import { flattenInput } from '../flatten-input.js';
+import type { ModelEntry } from '../model-entry.js';
+
+const SPEC = z.strictObject({ name: z.literal('logistic-regression') });
+export type LogisticRegressionSpec = z.output<typeof SPEC>;
+
+export const LOGISTIC_REGRESSION = {
+  name: 'logistic-regression',
+  description: 'logistic regression: one dense softmax layer on the flattened features, cross-entropy',
+  schema: SPEC,
+  suits: 'mnist',
+  build: (tf, spec, shape) =>
+    tf.sequential({ name: spec.name, layers: [flattenInput(tf, shape), tf.layers.dense({ units: shape.numClasses, activation: 'softmax', name: 'softmax' })] }),
+  problems: (spec, shape, datasetName) => classifierProblems(spec.name, shape, datasetName),
+  describe: (_spec, shape) => {
+    const { inputs, classes } = sizeWords(shape);
+    return `logistic regression (dense ${inputs}→${classes} softmax, cross-entropy)`;
+  },
+} satisfies ModelEntry<LogisticRegressionSpec>;

@@ -1,0 +1,49 @@
+/** Multilayer perceptron: dense hidden layers, softmax output; preset 2nn is the FedAvg paper's. */
+import { z } from 'zod';
+import { positiveInt } from '../../scenario/spec-fields.js';
+import { classifierProblems, sizeWords } from '../fit-checks.js';
+import { flattenInput } from '../flatten-input.js';
+import type { ModelEntry } from '../model-entry.js';
+
+const SPEC = z.strictObject({
+  name: z.literal('mlp'),
+  preset: z.literal('2nn').optional(),
+  hidden: z.array(positiveInt).min(1).optional(),
+  activation: z.enum(['relu', 'tanh', 'sigmoid']).optional(),
+});
+export type MlpSpec = z.output<typeof SPEC>;
+
+/** McMahan et al. 2017's 2NN: two hidden layers of 200 ReLU units; also the default. */
+const TWO_NN = [200, 200];
+
+function hiddenLayers(spec: MlpSpec): number[] {
+  return spec.preset === '2nn' ? TWO_NN : (spec.hidden ?? TWO_NN);
+}
+
+export const MLP = {
+  name: 'mlp',
+  description: "multilayer perceptron: dense hidden layers (default 200-200 ReLU; preset 2nn is McMahan et al. 2017's 2NN), softmax output",
+  schema: SPEC,
+  suits: 'mnist',
+  build: (tf, spec, shape) =>
+    tf.sequential({
+      name: spec.name,
+      layers: [
+        flattenInput(tf, shape),
+        ...hiddenLayers(spec).map((units, i) => tf.layers.dense({ units, activation: spec.activation ?? 'relu', name: `hidden${i + 1}` })),
+        tf.layers.dense({ units: shape.numClasses, activation: 'softmax', name: 'softmax' }),
+      ],
+    }),
+  problems: (spec, shape, datasetName) => {
+    const problems = classifierProblems(spec.name, shape, datasetName);
+    if (spec.preset === '2nn' && spec.hidden !== undefined) {
+      problems.push(`model.hidden: the 2nn preset fixes the hidden layers at [200, 200] (got [${spec.hidden.join(', ')}], expected no hidden with preset: 2nn)`);
+    }
+    return problems;
+  },
+  describe: (spec, shape) => {
+    const { inputs, classes } = sizeWords(shape);
+    const name = spec.preset === '2nn' ? 'MLP 2NN (McMahan et al. 2017)' : 'MLP';
+    return `${name} ${[inputs, ...hiddenLayers(spec), classes].join('-')}, ${spec.activation ?? 'relu'} hidden, softmax output`;
+  },
+} satisfies ModelEntry<MlpSpec>;

@@ -1,0 +1,31 @@
+/**
+ * What a model file registers: its scenario options (a zod fragment, `model.name` its
+ * discriminator), how to build it, what data it can take, and how to describe it.
+ *
+ * Scenario validation and `fedsim models` read the catalogue, and importing TensorFlow.js alone
+ * takes over a second, so a model file never imports tfjs: `build` is handed it.
+ */
+import type { z } from 'zod';
+import type { DataShape } from '../data/data-shape.js';
+import type { RegistryEntry } from '../registry/registry.js';
+import type * as tfjs from '../tf.js';
+
+export type Tf = typeof tfjs;
+
+export interface ModelEntry<Spec extends { name: string } = { name: string }> extends RegistryEntry {
+  readonly schema: z.ZodObject;
+  /** The dataset this model is meant for by default; `fedsim models` counts its parameters on it. */
+  readonly suits: string;
+  /**
+   * Layers are named explicitly: tfjs' automatic names carry process-wide counters, and two builds
+   * of one model must have the same parameter layout in every process.
+   */
+  build(tf: Tf, spec: Spec, shape: DataShape): tfjs.LayersModel;
+  /**
+   * Why the model cannot take this data (or this spec), as `model.<field>: problem (got X,
+   * expected Y)` lines; [] when it can. Shared by scenario validation and buildModel.
+   */
+  problems(spec: Spec, shape: DataShape, datasetName: string): string[];
+  /** One line for logs and summaries: the architecture, with layer sizes when the shape is known. */
+  describe(spec: Spec, shape?: DataShape): string;
+}

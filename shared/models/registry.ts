@@ -1,0 +1,28 @@
+/** The models a scenario can name (`model.name`): one file each in catalog/, one line here. */
+import type { z } from 'zod';
+import type { DataShape } from '../data/data-shape.js';
+import { Registry } from '../registry/registry.js';
+import { fragmentsOf } from '../registry/schema-fragments.js';
+import { CNN_SMALL } from './catalog/cnn-small.js';
+import { CNN } from './catalog/cnn.js';
+import { LINEAR_REGRESSION } from './catalog/linear-regression.js';
+import { LOGISTIC_REGRESSION } from './catalog/logistic-regression.js';
+import { MLP } from './catalog/mlp.js';
+import type { ModelEntry } from './model-entry.js';
+
+const ENTRIES = [LINEAR_REGRESSION, LOGISTIC_REGRESSION, MLP, CNN, CNN_SMALL] as const;
+
+export const MODELS = new Registry<ModelEntry>('model.name', ENTRIES);
+/** Each model's `model:` options, for the scenario schema's union. */
+export const MODEL_FRAGMENTS = fragmentsOf(ENTRIES);
+export type ModelSpec = z.output<(typeof MODEL_FRAGMENTS)[number]>;
+export const MODEL_NAMES: readonly string[] = MODELS.names();
+
+/** Why the model cannot take this data, as `model.<field>: problem (got X, expected Y)` lines. */
+export function checkModelFitsData(spec: ModelSpec, shape: DataShape, datasetName = 'this dataset'): string[] {
+  return MODELS.get(spec.name).problems(spec, shape, datasetName);
+}
+
+export function describeModel(spec: ModelSpec, shape?: DataShape): string {
+  return MODELS.get(spec.name).describe(spec, shape);
+}
