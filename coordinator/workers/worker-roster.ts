@@ -85,7 +85,8 @@ export class WorkerRoster {
     if (!info) return { ok: false, error: `worker ${ready.workerId} has not joined` };
     info.backend = ready.backend;
     info.backendDetail = ready.detail;
-    this.log.info({ workerId: info.workerId, backend: info.backendDetail, ready: this.readyCount() }, 'worker ready');
+    // Debug: the worker says it on its own terminal; in-process both would print it.
+    this.log.debug({ workerId: info.workerId, backend: info.backendDetail, ready: this.readyCount() }, 'worker ready');
     this.onWorkerReady?.(info);
     for (const wake of this.readyWaiters.splice(0)) wake();
     return { ok: true };

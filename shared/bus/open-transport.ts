@@ -21,9 +21,12 @@ export async function openTransport(system: SystemSpec, log: Logger, env = proce
   if (system.transport === 'in-process') return inProcess(log, 'system.transport is in-process');
   const given = env.NATS_URL ? { url: env.NATS_URL, origin: 'NATS_URL' as const } : system.natsUrl ? { url: system.natsUrl, origin: 'scenario' as const } : undefined;
   if (given) {
+    const from = given.origin === 'NATS_URL' ? 'NATS_URL in the environment' : "the scenario's system.natsUrl";
     const bus = await NatsBus.connect(given.url, 'fedsim-coordinator', (message) =>
       log.error({ err: message }, 'NATS refused an operation: check the coordinator user\'s permissions (fedsim deploy creds)'),
-    );
+    ).catch((error: Error) => {
+      throw new Error(`${error.message} (the URL came from ${from})`);
+    });
     log.info({ url: given.url, from: given.origin, maxPayload: bus.maxPayload }, 'transport: NATS');
     return { bus, natsUrl: given.url, origin: given.origin, close: () => bus.close() };
   }

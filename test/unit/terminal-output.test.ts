@@ -90,3 +90,13 @@ describe('the run summary line', () => {
     expect(summaryLine(summary({ status: 'failed', error: 'no worker' }))).toMatch(/^FAILED tiny-2026: .*\n {2}error: no worker$/);
   });
 });
+
+describe('a failed connection to NATS', () => {
+  it('says where its URL came from', async () => {
+    const { openTransport } = await import('../../shared/bus/open-transport.js');
+    const { pino } = await import('pino');
+    const system = { transport: 'nats', natsUrl: 'nats://127.0.0.1:1' } as Parameters<typeof openTransport>[0];
+    await expect(openTransport(system, pino({ level: 'silent' }), { NATS_URL: 'nats://127.0.0.1:2' })).rejects.toThrow(/127\.0\.0\.1:2.*\(the URL came from NATS_URL in the environment\)$/s);
+    await expect(openTransport(system, pino({ level: 'silent' }), {})).rejects.toThrow(/\(the URL came from the scenario's system\.natsUrl\)$/);
+  }, 30_000);
+});
