@@ -12,7 +12,7 @@ import { subjects } from '../shared/protocol/messages.js';
 import type { SecAggMessage } from '../shared/secure-aggregation/index.js';
 import { clientsPerRound } from '../shared/scenario/load-scenario.js';
 import type { Scenario } from '../shared/scenario/schema.js';
-import { aggregationSettings, buildAggregation } from './aggregation/build-aggregation.js';
+import { aggregationSettings, buildAggregation, checkBufferedMemory } from './aggregation/build-aggregation.js';
 import type { Evaluation, GlobalEvaluator } from './evaluation/global-evaluator.js';
 import { resolveDpPlan, type DpPlan } from './privacy/dp-plan.js';
 import { PrivacyLedger, type RoundPrivacy } from './privacy/privacy-ledger.js';
@@ -43,8 +43,8 @@ export interface CoordinatorOptions {
   scenario: Scenario;
   /** Training samples per client id (simulated time and FLOPs). */
   clientSizes: readonly number[];
-  /** Forward + backward FLOPs of one training sample of this model. */
-  flopsPerSample: number;
+  /** Forward + backward FLOPs of one training sample of this model; null when FLOP counting does not know one of its layers. */
+  flopsPerSample: number | null;
   bus: Bus;
   runId: string;
   log: Logger;
@@ -111,6 +111,7 @@ export class Coordinator {
       log,
       onClientEvent: options.onClientEvent ?? (() => {}),
     };
+    checkBufferedMemory(this.engine.aggregation, this.engine.pool.largestSample, options.initialWeights.length, scenario.system.aggregationMemoryMB);
     this.rounds = new RoundRunner(this.engine);
     this.roster = new WorkerRoster(bus, runSubjects, { scenario, runId: options.runId }, log, options.onWorkerReady);
   }

@@ -55,7 +55,16 @@ function baseAggregator({ dp, seed, aggregator }: AggregationSettings, schedule:
   return AGGREGATORS.get(aggregator.name).create(aggregator);
 }
 
-/** Bytes the chain will hold at once when it buffers every update: checked before round 1. */
-export function bufferedBytes(chain: AggregatorFactory, cohort: number, parameterCount: number): number {
-  return chain.buffersUpdates ? cohort * parameterCount * 4 : 0;
+/**
+ * An aggregator that needs every update of a round (a median, Krum) holds them all at once:
+ * refuse, before round 1, a run whose largest round would not fit the memory it may take.
+ */
+export function checkBufferedMemory(chain: AggregatorFactory, largestCohort: number, parameterCount: number, limitMB: number): void {
+  if (!chain.buffersUpdates) return;
+  const megabytes = (largestCohort * parameterCount * 4) / 2 ** 20;
+  if (megabytes > limitMB) {
+    throw new Error(
+      `strategy.aggregator: ${chain.name} keeps every update of a round: up to ${largestCohort} × ${parameterCount} float32 = ${megabytes.toFixed(0)} MiB (got system.aggregationMemoryMB ${limitMB}, expected at least that; or fewer clients per round)`,
+    );
+  }
 }

@@ -28,6 +28,11 @@ export class PoissonSample implements ClientPool {
     private readonly mayParticipate: (clientId: number) => boolean = () => true,
   ) {}
 
+  /** Any number of clients may join a Poisson round. */
+  get largestSample(): number {
+    return this.population;
+  }
+
   sample(round: number): number[] {
     return poissonSample(this.population, this.q, new Rng(this.seed).fork(`poisson-selection:${round}`)).filter((c) => this.mayParticipate(c));
   }

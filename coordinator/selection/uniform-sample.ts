@@ -22,6 +22,10 @@ export class UniformSample implements ClientPool {
     if (perRound > population) throw new RangeError(`client sampling: ${perRound} clients per round but only ${population} clients`);
   }
 
+  get largestSample(): number {
+    return Math.min(this.population, this.eligibility ? this.eligibility.selectionSize(this.perRound, this.population) : this.perRound);
+  }
+
   sample(round: number): number[] {
     // A stream per round: selection of round r does not depend on what earlier rounds drew.
     const rng = new Rng(this.seed).fork(`selection:${round}`);

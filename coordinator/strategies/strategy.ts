@@ -14,6 +14,8 @@ export type { ConfigRecord } from '../../shared/protocol/config-record.js';
 /** The clients a round may draw from, as the run samples them (uniform K, or Poisson q under DP). */
 export interface ClientPool {
   readonly population: number;
+  /** The most clients one round's sample can hold (sizes what an aggregator buffering every update may need). */
+  readonly largestSample: number;
   /** The round's sample, sorted by id (may be empty under Poisson sampling). */
   sample(round: number): number[];
 }

@@ -49,6 +49,8 @@ export const SYSTEM_SPEC = z.strictObject({
    * another worker: the first one is presumed dead. Working workers extend it every third of it.
    */
   taskAckWaitSeconds: z.number().gt(0).max(3600).default(30),
+  /** What an aggregator that keeps every update of a round (a median, Krum) may hold, in MiB. */
+  aggregationMemoryMB: z.number().gt(0).default(2048),
   /** Simulated devices: speed, bandwidth, power and availability per share of the population. */
   devices: DEVICES_SPEC.optional(),
   /** What happens to clients that are slow in simulated time (needs devices). */
@@ -132,7 +134,7 @@ export const SCENARIO_SPEC = z
     training: TRAINING_SPEC,
     strategy: STRATEGY_SPEC.default({ name: 'fedavg', aggregator: { name: 'weighted-mean' } }),
     evaluation: EVALUATION_SPEC.default({ every: 1 }),
-    system: SYSTEM_SPEC.default({ workers: 'auto', backend: 'auto', transport: 'auto', roundTimeoutSeconds: 600, taskAckWaitSeconds: 30, stragglers: DEFAULT_STRAGGLER_SPEC }),
+    system: SYSTEM_SPEC.default({ workers: 'auto', backend: 'auto', transport: 'auto', roundTimeoutSeconds: 600, taskAckWaitSeconds: 30, aggregationMemoryMB: 2048, stragglers: DEFAULT_STRAGGLER_SPEC }),
     output: OUTPUT_SPEC.default({ dir: 'runs', saveModel: true }),
     privacy: PRIVACY_SPEC.default({ membershipInference: true }),
     /** Update (client → coordinator) and broadcast (coordinator → client) codecs. */

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { selectBackend } from '../../client/backend/select-backend.js';
 import { trainLocal } from '../../client/training/local-training.js';
-import { buildAggregation } from '../../coordinator/aggregation/build-aggregation.js';
+import { buildAggregation, checkBufferedMemory } from '../../coordinator/aggregation/build-aggregation.js';
 import { ClipNormSchedule } from '../../coordinator/aggregation/clip-norm-schedule.js';
 import { secureSum } from '../../coordinator/aggregation/secure-sum.js';
 import { weightedMean } from '../../coordinator/aggregation/weighted-mean.js';
@@ -140,5 +140,16 @@ describe('aggregators compose', () => {
     const schedule = new ClipNormSchedule(dpPlan({ clipping: 'fixed' }), 1);
     schedule.restoreState({ clipNorm: 0.3 });
     expect(schedule.current).toBe(0.3);
+  });
+
+  it('checks up front that an aggregator keeping every update fits its memory limit', () => {
+    const buffering: AggregatorFactory = { ...weightedMean(), name: 'median', buffersUpdates: true };
+    // 100 clients × 1,663,370 parameters × 4 bytes ≈ 635 MiB.
+    expect(() => checkBufferedMemory(buffering, 100, 1_663_370, 512)).toThrow(
+      'strategy.aggregator: median keeps every update of a round: up to 100 × 1663370 float32 = 635 MiB (got system.aggregationMemoryMB 512, expected at least that; or fewer clients per round)',
+    );
+    expect(() => checkBufferedMemory(buffering, 100, 1_663_370, 1024)).not.toThrow();
+    expect(() => checkBufferedMemory(weightedMean(), 10_000, 1_663_370, 1)).not.toThrow();
+    expect(new UniformSample(1, 50, 10).largestSample).toBe(10);
   });
 });
