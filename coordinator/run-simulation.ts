@@ -106,8 +106,9 @@ export interface SecureAggregationTotals {
 }
 
 export interface ComputeTotals {
-  flops: number;
-  wastedFlops: number;
+  /** Null when the model's FLOPs are unknown (a layer FLOP counting does not know). */
+  flops: number | null;
+  wastedFlops: number | null;
   simulatedSeconds: number | null;
   energyJoules: number | null;
   emissionsGrams: number | null;
@@ -171,7 +172,7 @@ export async function runSimulation(scenario: Scenario, options: RunOptions): Pr
     coordinator = new Coordinator({
       scenario,
       clientSizes: data.clients.map((indices) => indices.length),
-      flopsPerSample: trainingFlopsPerSample(evaluator.model),
+      flopsPerSample: trainingFlopsPerSample(evaluator.model, log),
       bus: transport.bus,
       runId: runDir.runId,
       log,
@@ -304,8 +305,8 @@ function secureAggregationTotals(rounds: readonly RoundMetrics[]): SecureAggrega
 function computeTotals(rounds: readonly RoundMetrics[]): ComputeTotals {
   const last = rounds.at(-1);
   return {
-    flops: last?.flopsTotal ?? 0,
-    wastedFlops: rounds.reduce((s, r) => s + r.wastedFlops, 0),
+    flops: last ? last.flopsTotal : 0,
+    wastedFlops: rounds.reduce<number | null>((s, r) => (s === null || r.wastedFlops === null ? null : s + r.wastedFlops), 0),
     simulatedSeconds: last?.simulatedSecondsTotal ?? null,
     energyJoules: last?.energyJoulesTotal ?? null,
     emissionsGrams: last?.emissionsGramsTotal ?? null,

@@ -33,7 +33,7 @@ export interface ComparisonRow {
   stragglers: number | null;
   /** Cost to reach the scenario's target (null when not reached or no target). */
   roundsToTarget: number | null;
-  toTarget: { bytes: number; flops: number; simulatedSeconds: number | null; energyJoules: number | null } | null;
+  toTarget: { bytes: number; flops: number | null; simulatedSeconds: number | null; energyJoules: number | null } | null;
 }
 
 export function rowOf(name: string, overrides: Record<string, unknown>, runDir: string, summary: RunSummary): ComparisonRow {

@@ -18,8 +18,8 @@ export interface ClockSettings {
   clientSizes: readonly number[];
   epochs: number;
   batchSize: number | 'all';
-  /** Forward + backward FLOPs of one training sample. */
-  flopsPerSample: number;
+  /** Forward + backward FLOPs of one training sample; null when the model has a layer FLOP counting does not know (FLOP figures are then null). */
+  flopsPerSample: number | null;
   /** Bytes one client uploads (the update codec's encoded size). */
   updateBytes: number;
 }
@@ -40,11 +40,11 @@ export interface RoundCompute {
   /** Simulated seconds of this round / of the run so far. */
   simulatedSeconds: number | null;
   simulatedSecondsTotal: number | null;
-  /** Training FLOPs (forward + backward), stragglers' wasted work included; and the run's total. */
-  flops: number;
-  flopsTotal: number;
+  /** Training FLOPs (forward + backward), stragglers' wasted work included; and the run's total. Null: the model's FLOPs are unknown. */
+  flops: number | null;
+  flopsTotal: number | null;
   flopsPerClient: number | null;
-  wastedFlops: number;
+  wastedFlops: number | null;
   energyJoules: number | null;
   energyJoulesTotal: number | null;
   wastedJoules: number | null;
@@ -59,6 +59,8 @@ export class FederationClock {
 
   constructor(private readonly settings: ClockSettings) {
     this.profiles = settings.devices ? assignProfiles(settings.clientSizes.length, settings.devices.population, settings.seed) : null;
+    // Simulated training time is FLOPs over device speed: without a FLOP count there is none to simulate.
+    if (settings.devices && settings.flopsPerSample === null) throw new Error("system.devices: simulated device time needs the model's training FLOPs, which are unknown (see the FLOPs warning)");
   }
 
   get simulatesDevices(): boolean {
@@ -126,13 +128,14 @@ export class FederationClock {
     const wastedFlops = outcome?.wastedFlops ?? 0;
     const flops = usefulFlops + wastedFlops;
     this.totals.flops += flops;
+    const counted = this.settings.flopsPerSample !== null;
     const base = {
       available: this.availableCount(round),
       stragglers: outcome?.droppedIds.length ?? 0,
-      flops,
-      flopsTotal: this.totals.flops,
-      flopsPerClient: reported.length > 0 ? usefulFlops / reported.length : null,
-      wastedFlops,
+      flops: counted ? flops : null,
+      flopsTotal: counted ? this.totals.flops : null,
+      flopsPerClient: counted && reported.length > 0 ? usefulFlops / reported.length : null,
+      wastedFlops: counted ? wastedFlops : null,
     };
     if (!outcome || !this.settings.devices) {
       return { ...base, simulatedSeconds: null, simulatedSecondsTotal: null, energyJoules: null, energyJoulesTotal: null, wastedJoules: null, emissionsGrams: null, emissionsGramsTotal: null };
@@ -155,6 +158,6 @@ export class FederationClock {
   }
 
   private clientFlops(clientId: number): number {
-    return this.settings.flopsPerSample * (this.settings.clientSizes[clientId] ?? 0) * this.settings.epochs;
+    return (this.settings.flopsPerSample ?? 0) * (this.settings.clientSizes[clientId] ?? 0) * this.settings.epochs;
   }
 }

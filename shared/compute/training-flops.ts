@@ -22,10 +22,19 @@
  *   during training is left out, like the loss and the optimizer step, ≈ 2N per batch for SGD,
  *   a few percent at FedAvg's batch sizes; Kaplan et al. leave them out too).
  *
- * Unknown layer classes and activations throw rather than count 0, so that a new model cannot be
- * silently under-counted.
+ * A layer class or activation this file does not know is not counted as 0, which would silently
+ * under-count a new model, nor fatal, which would stop every run of it before round 1: the
+ * layer's FLOPs are null, so are the model's, and one warning names the layer and its class.
  */
 import type * as tf from '../tf.js';
+
+/** Where the warning about uncounted layers goes: a run's logger, or Node's process warnings. */
+export interface FlopsLog {
+  warn(message: string): void;
+}
+
+/** For callers without a logger; Node prints these on stderr, as it does its own warnings. */
+const PROCESS_WARNINGS: FlopsLog = { warn: (message) => process.emitWarning(message, 'FedsimFlopsWarning') };
 
 /** Forward FLOPs per output element of each activation, in the counting above. */
 export const ACTIVATION_FLOPS: Readonly<Record<string, number>> = {
@@ -62,61 +71,101 @@ const PARAMETER_FREE: Readonly<Record<string, (layer: tf.layers.Layer) => number
 /** Layers whose kernel is applied at every output position: dense (1 position) and convolutions. */
 const WEIGHTED = new Set(['Dense', 'Conv1D', 'Conv2D']);
 
-export interface LayerFlops {
-  name: string;
-  className: string;
-  /** Per sample. */
-  forward: number;
-  /** Per sample. */
-  backward: number;
-}
+export type LayerFlops =
+  | {
+      name: string;
+      className: string;
+      /** Per sample. */
+      forward: number;
+      /** Per sample. */
+      backward: number;
+    }
+  | { name: string; className: string; forward: null; backward: null; /** Why the layer has no count. */ uncounted: string };
 
-/** Per-sample FLOPs of every layer, in model order. */
+/** A layer this file cannot count, thrown only inside it and turned into a null count per layer. */
+class UncountedLayer extends Error {}
+
+/** Per-sample FLOPs of every layer, in model order; null for a layer that cannot be counted. */
 export function layerFlops(model: tf.LayersModel): LayerFlops[] {
   return model.layers.map((layer) => {
     const className = layer.getClassName();
-    if (className === 'InputLayer') return { name: layer.name, className, forward: 0, backward: 0 };
-    const outputs = outputElements(layer);
-    if (WEIGHTED.has(className)) {
-      const forward = weightedLayerForward(layer, outputs);
-      return { name: layer.name, className, forward, backward: 2 * forward };
+    try {
+      return { name: layer.name, className, ...countedLayer(layer, className) };
+    } catch (error) {
+      if (!(error instanceof UncountedLayer)) throw error;
+      return { name: layer.name, className, forward: null, backward: null, uncounted: error.message };
     }
-    const perElement = PARAMETER_FREE[className];
-    if (perElement === undefined) {
-      throw new Error(`training FLOPs: layer ${layer.name} (${className}) has no FLOP count yet (known: ${[...WEIGHTED, ...Object.keys(PARAMETER_FREE)].join(', ')})`);
-    }
-    const forward = perElement(layer) * outputs;
-    return { name: layer.name, className, forward, backward: forward };
   });
 }
 
-/** Forward FLOPs of one sample through the model. */
-export function forwardFlopsPerSample(model: tf.LayersModel): number {
-  return layerFlops(model).reduce((sum, l) => sum + l.forward, 0);
+function countedLayer(layer: tf.layers.Layer, className: string): { forward: number; backward: number } {
+  if (className === 'InputLayer') return { forward: 0, backward: 0 };
+  const outputs = outputElements(layer);
+  if (WEIGHTED.has(className)) {
+    const forward = weightedLayerForward(layer, outputs);
+    return { forward, backward: 2 * forward };
+  }
+  const perElement = PARAMETER_FREE[className];
+  if (perElement === undefined) throw new UncountedLayer(`layer ${layer.name} (${className}) has no FLOP count yet`);
+  const forward = perElement(layer) * outputs;
+  return { forward, backward: forward };
 }
 
-/** Forward + backward FLOPs of one training sample. */
-export function trainingFlopsPerSample(model: tf.LayersModel): number {
-  return layerFlops(model).reduce((sum, l) => sum + l.forward + l.backward, 0);
+/** Forward FLOPs of one sample through the model; null (and one warning) if a layer cannot be counted. */
+export function forwardFlopsPerSample(model: tf.LayersModel, log: FlopsLog = PROCESS_WARNINGS): number | null {
+  return totalOf(model, log, (l) => l.forward);
+}
+
+/** Forward + backward FLOPs of one training sample; null (and one warning) if a layer cannot be counted. */
+export function trainingFlopsPerSample(model: tf.LayersModel, log: FlopsLog = PROCESS_WARNINGS): number | null {
+  return totalOf(model, log, (l) => l.forward + l.backward);
 }
 
 /** FLOPs of `epochs` passes over `samples` training samples (each sample: forward + backward). */
-export function trainingFlops(model: tf.LayersModel, samples: number, epochs: number): number {
+export function trainingFlops(model: tf.LayersModel, samples: number, epochs: number, log: FlopsLog = PROCESS_WARNINGS): number | null {
   checkCount('samples', samples);
   checkCount('epochs', epochs);
-  return trainingFlopsPerSample(model) * samples * epochs;
+  const perSample = trainingFlopsPerSample(model, log);
+  return perSample === null ? null : perSample * samples * epochs;
 }
 
 /** FLOPs of predicting `samples` samples (forward only). */
-export function evaluationFlops(model: tf.LayersModel, samples: number): number {
+export function evaluationFlops(model: tf.LayersModel, samples: number, log: FlopsLog = PROCESS_WARNINGS): number | null {
   checkCount('samples', samples);
-  return forwardFlopsPerSample(model) * samples;
+  const perSample = forwardFlopsPerSample(model, log);
+  return perSample === null ? null : perSample * samples;
+}
+
+type CountedLayer = Extract<LayerFlops, { forward: number }>;
+
+function totalOf(model: tf.LayersModel, log: FlopsLog, cost: (layer: CountedLayer) => number): number | null {
+  const layers = layerFlops(model);
+  const counted = layers.filter((l): l is CountedLayer => l.forward !== null);
+  if (counted.length < layers.length) {
+    const why = layers.flatMap((l) => ('uncounted' in l ? [l.uncounted] : []));
+    warnOnce(log, `training FLOPs of model ${model.name} are unknown (reported as null): ${why.join('; ')} (known layers: ${KNOWN_LAYERS}; activations: ${Object.keys(ACTIVATION_FLOPS).join(', ')})`);
+    return null;
+  }
+  return counted.reduce((sum, l) => sum + cost(l), 0);
+}
+
+const KNOWN_LAYERS = [...WEIGHTED, ...Object.keys(PARAMETER_FREE)].join(', ');
+
+/** Each message once per log: callers may count a model's FLOPs again and again. */
+const warned = new WeakMap<FlopsLog, Set<string>>();
+
+function warnOnce(log: FlopsLog, message: string): void {
+  const seen = warned.get(log) ?? new Set<string>();
+  warned.set(log, seen);
+  if (seen.has(message)) return;
+  seen.add(message);
+  log.warn(message);
 }
 
 function weightedLayerForward(layer: tf.layers.Layer, outputs: number): number {
   const config = layer.getConfig();
   const kernel = layer.weights.find((w) => (w.originalName ?? w.name).endsWith('kernel'));
-  if (kernel === undefined) throw new Error(`training FLOPs: ${layer.getClassName()} layer ${layer.name} has no kernel weight`);
+  if (kernel === undefined) throw new UncountedLayer(`${layer.getClassName()} layer ${layer.name} has no kernel weight`);
   const kernelShape = kernel.shape as number[];
   const kernelSize = kernelShape.reduce((a, b) => a * b, 1);
   const units = kernelShape[kernelShape.length - 1]!;
@@ -132,9 +181,7 @@ function activationFlops(layer: tf.layers.Layer): number {
   const name = layer.getConfig().activation;
   if (name === undefined || name === null) return 0;
   const flops = ACTIVATION_FLOPS[String(name)];
-  if (flops === undefined) {
-    throw new Error(`training FLOPs: layer ${layer.name} uses activation ${String(name)}, which has no FLOP count yet (known: ${Object.keys(ACTIVATION_FLOPS).join(', ')})`);
-  }
+  if (flops === undefined) throw new UncountedLayer(`layer ${layer.name} uses activation ${String(name)}, which has no FLOP count yet`);
   return flops;
 }
 
@@ -145,7 +192,7 @@ function windowSize(layer: tf.layers.Layer): number {
 
 function outputElements(layer: tf.layers.Layer): number {
   const shape = layer.outputShape;
-  if (Array.isArray(shape[0])) throw new Error(`training FLOPs: layer ${layer.name} has several outputs, which is not supported`);
+  if (Array.isArray(shape[0])) throw new UncountedLayer(`layer ${layer.name} has several outputs, which is not counted yet`);
   // Drop the batch dimension; every other dimension is known once the model is built.
   return (shape as (number | null)[]).slice(1).reduce((a: number, b) => a * (b ?? 1), 1);
 }

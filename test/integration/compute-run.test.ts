@@ -42,7 +42,7 @@ describe('compute accounting in a run', () => {
       expect(m.emissionsGrams).toBeCloseTo((m.energyJoules! / 3.6e6) * 480, 12);
       expect(m.flops).toBeGreaterThan(0);
     }
-    expect(summary.compute.flops).toBeCloseTo(metrics.reduce((s, m) => s + m.flops, 0), 0);
+    expect(summary.compute.flops).toBeCloseTo(metrics.reduce((s, m) => s + m.flops!, 0), 0);
     expect(summary.compute.simulatedSeconds).toBeCloseTo(metrics.reduce((s, m) => s + m.simulatedSeconds!, 0), 9);
     expect(summary.compute.stragglers).toBe(metrics.reduce((s, m) => s + m.stragglers, 0));
     expect(summary.finalTestAccuracy).toBeGreaterThan(0.3);
@@ -62,7 +62,7 @@ describe('compute accounting in a run', () => {
     expect(summary.status, summary.error).toBe('completed');
     const metrics = readRoundMetrics(summary.runDir);
     const model = buildModel(scenario.model, { task: 'classification', featureShape: [28, 28, 1], numClasses: 10 });
-    const fullWork = trainingFlopsPerSample(model) * 300 * 2;
+    const fullWork = trainingFlopsPerSample(model)! * 300 * 2;
     for (const m of metrics) {
       expect(m.simulatedSeconds).toBeLessThanOrEqual(0.6 + 1e-9);
       // Full work is 300 samples × 2 epochs per client; the phones among them did only part.

@@ -7,7 +7,10 @@ import {
   trainingFlops,
   trainingFlopsPerSample,
 } from '../../shared/compute/training-flops.js';
+import { FederationClock, type ClockSettings } from '../../coordinator/simulation/federation-clock.js';
+import { DEFAULT_STRAGGLER_SPEC } from '../../shared/compute/straggler-spec.js';
 import type { DataShape } from '../../shared/data/data-shape.js';
+import { DEVICES_SPEC } from '../../shared/devices/device-profiles.js';
 import { buildModel } from '../../shared/models/build-model.js';
 import * as tf from '../../shared/tf.js';
 
@@ -33,7 +36,7 @@ describe('training FLOPs', () => {
     expect(trainingFlopsPerSample(model)).toBe(398_460 + 796_920);
     // Kaplan et al.'s 6N rule (N = 199,210 parameters) gives 1,195,260: the count differs only
     // by activations and biases.
-    expect(trainingFlopsPerSample(model) / (6 * model.countParams())).toBeCloseTo(1, 3);
+    expect(trainingFlopsPerSample(model)! / (6 * model.countParams())).toBeCloseTo(1, 3);
   });
 
   it('counts the FedAvg CNN by hand, padding and pooling included', () => {
@@ -83,9 +86,55 @@ describe('training FLOPs', () => {
     expect(trainingFlops(model, 404, 1)).toBe(404 * 81);
   });
 
-  it('refuses layers it cannot count instead of counting 0', () => {
-    const model = tf.sequential({ layers: [tf.layers.embedding({ inputDim: 10, outputDim: 4, inputLength: 3, name: 'emb' })] });
-    expect(() => layerFlops(model)).toThrow(/layer emb \(Embedding\) has no FLOP count yet/);
+  it('reports layers it cannot count as null, with one warning, instead of counting 0 or throwing', () => {
+    const model = tf.sequential({
+      name: 'with-embedding',
+      layers: [tf.layers.embedding({ inputDim: 10, outputDim: 4, inputLength: 3, name: 'emb' }), tf.layers.flatten({ name: 'f' })],
+    });
+    expect(layerFlops(model)).toEqual([
+      { name: 'emb', className: 'Embedding', forward: null, backward: null, uncounted: 'layer emb (Embedding) has no FLOP count yet' },
+      { name: 'f', className: 'Flatten', forward: 0, backward: 0 },
+    ]);
+    const warnings: string[] = [];
+    const log = { warn: (message: string) => warnings.push(message) };
+    expect(trainingFlopsPerSample(model, log)).toBeNull();
+    expect(forwardFlopsPerSample(model, log)).toBeNull();
+    expect(trainingFlops(model, 600, 5, log)).toBeNull();
+    expect(evaluationFlops(model, 100, log)).toBeNull();
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^training FLOPs of model with-embedding are unknown \(reported as null\): layer emb \(Embedding\) has no FLOP count yet \(known layers: Dense, /);
     expect(() => trainingFlops(buildModel({ name: 'linear-regression' }, boston), -1, 1)).toThrow(/samples must be a finite number ≥ 0/);
+  });
+
+  it('reports an activation it cannot count as null for its layer only', () => {
+    const model = tf.sequential({
+      layers: [
+        tf.layers.dense({ inputShape: [4], units: 3, activation: 'relu', name: 'known' }),
+        tf.layers.dense({ units: 2, activation: 'gelu', name: 'gelu' }),
+      ],
+    });
+    const warnings: string[] = [];
+    expect(layerFlops(model).map((l) => l.forward)).toEqual([2 * 4 * 3 + 3 + 3, null]);
+    expect(trainingFlopsPerSample(model, { warn: (message) => warnings.push(message) })).toBeNull();
+    expect(warnings).toEqual([expect.stringContaining('layer gelu uses activation gelu, which has no FLOP count yet')]);
+  });
+});
+
+describe('a model whose FLOPs are unknown', () => {
+  const settings: ClockSettings = { stragglers: DEFAULT_STRAGGLER_SPEC, seed: 1, clientSizes: [30, 50], epochs: 2, batchSize: 10, flopsPerSample: null, updateBytes: 400 };
+
+  it('gives rounds null FLOP figures instead of failing', () => {
+    const clock = new FederationClock(settings);
+    clock.planRound([0, 1], 2, 400);
+    expect(clock.finishRound(1, [{ clientId: 0, steps: 6 }, { clientId: 1, steps: 10 }])).toMatchObject({ flops: null, flopsTotal: null, flopsPerClient: null, wastedFlops: null });
+    // The same clock with a count: the figures it would otherwise give.
+    const counted = new FederationClock({ ...settings, flopsPerSample: 100 });
+    counted.planRound([0, 1], 2, 400);
+    expect(counted.finishRound(1, [{ clientId: 0, steps: 6 }, { clientId: 1, steps: 10 }])).toMatchObject({ flops: 100 * 80 * 2, flopsPerClient: 100 * 40 * 2, wastedFlops: 0 });
+  });
+
+  it('cannot simulate device time, and says so before round 1', () => {
+    const devices = DEVICES_SPEC.parse({ population: [{ profile: 'laptop', share: 1 }] });
+    expect(() => new FederationClock({ ...settings, devices })).toThrow("system.devices: simulated device time needs the model's training FLOPs, which are unknown");
   });
 });
