@@ -2,6 +2,9 @@
  * Reading and validating scenario files. Every problem is reported at once, each as
  * `path: what is wrong (got X, expected Y)`, before anything starts.
  */
+import { aggregationProblems } from '../../coordinator/aggregation/build-aggregation.js';
+import { AGGREGATORS } from '../../coordinator/aggregation/registry.js';
+import { STRATEGIES } from '../../coordinator/strategies/registry.js';
 import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
@@ -99,14 +102,14 @@ export function clientsPerRound(scenario: Scenario): number {
   return Math.max(Math.round(fraction * scenario.partition.clients), 1);
 }
 
-/** Unknown dataset, partition or model names get the list of valid ones, not a union dump. */
+/** Unknown dataset, partition, model, strategy or aggregator names get the list of valid ones, not a union dump. */
 function checkDiscriminators(raw: Record<string, unknown>): Map<string, string> {
   const checks: [string, string, readonly string[]][] = [
     ['dataset', 'name', DATASET_NAMES],
     ['partition', 'kind', PARTITION_KINDS],
     ['model', 'name', MODEL_NAMES],
   ];
-  const problems = new Map<string, string>();
+  const problems = namedPartProblems(raw);
   for (const [section, key, valid] of checks) {
     const block = raw[section];
     if (block === undefined) continue; // reported as missing by the schema
@@ -120,6 +123,22 @@ function checkDiscriminators(raw: Record<string, unknown>): Map<string, string> 
     } else if (typeof value !== 'string' || !valid.includes(value)) {
       problems.set(section, `${section}.${key}: unknown ${section} ${key} (got ${describe(value)}, expected one of ${valid.join(', ')})`);
     }
+  }
+  return problems;
+}
+
+/** `strategy:` may omit its name (FedAvg); a name given, its own or its aggregator's, must exist. */
+function namedPartProblems(raw: Record<string, unknown>): Map<string, string> {
+  const problems = new Map<string, string>();
+  const strategy = raw.strategy;
+  if (strategy === null || typeof strategy !== 'object' || Array.isArray(strategy)) return problems;
+  const { name, aggregator } = strategy as Record<string, unknown>;
+  if (name !== undefined && (typeof name !== 'string' || !STRATEGIES.has(name))) {
+    problems.set('strategy', `strategy.name: unknown strategy (got ${describe(name)}, expected one of ${STRATEGIES.names().join(', ')})`);
+  }
+  const aggregatorName = aggregator !== null && typeof aggregator === 'object' ? (aggregator as Record<string, unknown>).name : undefined;
+  if (aggregatorName !== undefined && (typeof aggregatorName !== 'string' || !AGGREGATORS.has(aggregatorName))) {
+    problems.set('strategy', `strategy.aggregator.name: unknown aggregator (got ${describe(aggregatorName)}, expected one of ${AGGREGATORS.names().join(', ')})`);
   }
   return problems;
 }
@@ -172,6 +191,7 @@ function crossFieldProblems(s: Scenario): string[] {
   problems.push(...dpProblems(s));
   problems.push(...computeProblems(s));
   problems.push(...secureAggregationProblems(s));
+  problems.push(...aggregationProblems(s));
   return problems;
 }
 

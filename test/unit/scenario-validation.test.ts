@@ -79,6 +79,22 @@ describe('scenario validation', () => {
     expect(problems).toContain('model.name: unknown model name (got "resnet", expected one of linear-regression, logistic-regression, mlp, cnn, cnn-small)');
   });
 
+  it('lists unknown strategy and aggregator names with the registered ones; a strategy block without a name is FedAvg', () => {
+    expect(problemsOf({ ...base, strategy: { name: 'fedsgd' } })).toContain('strategy.name: unknown strategy (got "fedsgd", expected one of fedavg, fedprox)');
+    expect(problemsOf({ ...base, strategy: { aggregator: { name: 'median' } } })).toContain(
+      'strategy.aggregator.name: unknown aggregator (got "median", expected one of weighted-mean, uniform-mean)',
+    );
+    expect(validateScenario({ ...base, strategy: { maxUpdateNorm: 5 } }).strategy).toEqual({ name: 'fedavg', maxUpdateNorm: 5, aggregator: { name: 'weighted-mean' } });
+    expect(validateScenario({ ...base, strategy: { name: 'fedprox', mu: 0.01 } }).strategy).toMatchObject({ name: 'fedprox', mu: 0.01 });
+    expect(problemsOf({ ...base, strategy: { name: 'fedprox' } }).join('\n')).toMatch(/strategy\.mu/);
+  });
+
+  it('refuses an aggregator the privacy setting would ignore', () => {
+    expect(problemsOf({ ...base, strategy: { aggregator: { name: 'uniform-mean' } }, privacy: { dp: { clipNorm: 1, noiseMultiplier: 1 } } })).toContain(
+      "strategy.aggregator.name: under privacy.dp the mean is DP's own (the noised sum over the expected cohort, or local DP's uniform mean), so another aggregator would be ignored (got uniform-mean, expected weighted-mean, the default)",
+    );
+  });
+
   it('reports every problem at once, each with path, value and expectation', () => {
     const problems = problemsOf({ ...base, rounds: 0, seed: 'x', training: { epochs: 1.5, batchSize: 'many', learningRate: -1 }, rouds: 3 });
     expect(problems).toEqual(
