@@ -10,6 +10,7 @@ import { loadScenarioFile, ScenarioError } from '../shared/scenario/load-scenari
 import type { Coordinator } from '../coordinator/coordinator.js';
 import type { BackendPreference } from '../client/backend/select-backend.js';
 import { defaultLogLevel, parseCount, parsePort } from './argument-parsers.js';
+import { catalogCommands } from './catalog-command.js';
 import { compareCommand } from './compare-command.js';
 import { deployCommand } from './deploy-command.js';
 import { serveCommand } from './serve-command.js';
@@ -148,6 +149,7 @@ program.addCommand(deployCommand());
 program.addCommand(serveCommand());
 program.addCommand(privacyCommand());
 program.addCommand(reportCommand());
+for (const command of catalogCommands()) program.addCommand(command);
 
 /** Read at run time, so a release only has to change package.json. */
 function packageVersion(): string {

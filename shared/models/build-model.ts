@@ -1,5 +1,6 @@
 /** The models of fedsim's source documents, as tfjs layers models, from the model registry. */
 import type { DataShape } from '../data/data-shape.js';
+import { DATASETS, dataShapeOf, type DatasetSpec } from '../data/registry.js';
 import * as tf from '../tf.js';
 import { checkModelFitsData, MODELS, type ModelSpec } from './registry.js';
 
@@ -9,4 +10,14 @@ export function buildModel(spec: ModelSpec, shape: DataShape): tf.LayersModel {
   const problems = checkModelFitsData(spec, shape);
   if (problems.length > 0) throw new Error(problems.join('\n'));
   return MODELS.get(spec.name).build(tf, spec, shape);
+}
+
+/** A model with its default options on the dataset it suits: what `fedsim models` counts. */
+export function buildOnSuitedData(name: string): { dataset: string; model: tf.LayersModel } {
+  const entry = MODELS.get(name);
+  // Each entry's own fragment parses its default spec, so the spec fits that entry.
+  const spec = entry.schema.parse({ name }) as ModelSpec;
+  const dataset = DATASETS.get(entry.suits);
+  const shape = dataShapeOf(dataset.schema.parse({ name: dataset.name }) as DatasetSpec);
+  return { dataset: dataset.name, model: buildModel(spec, shape) };
 }

@@ -1,0 +1,137 @@
+/**
+ * `fedsim models`, `fedsim datasets`, `fedsim partitioners`: what the registries hold, each
+ * entry with its description and the scenario options its schema fragment allows (defaults
+ * included), read from the registries themselves so the listing cannot drift from the code.
+ * Models also show their parameter count on the dataset each suits. Any registry whose entries
+ * carry a zod object schema can be listed: one more command is one more line in catalogCommands.
+ */
+import { Command } from 'commander';
+import type { z } from 'zod';
+import { DATASETS } from '../shared/data/registry.js';
+import { MODELS } from '../shared/models/registry.js';
+import { PARTITIONERS } from '../shared/partition/registry.js';
+import type { Registry, RegistryEntry } from '../shared/registry/registry.js';
+
+export interface CatalogEntry extends RegistryEntry {
+  readonly schema: z.ZodObject;
+}
+
+export interface CatalogOption {
+  name: string;
+  type: string;
+  required: boolean;
+  /** Absent when the option has no default. */
+  default?: unknown;
+}
+
+export interface CatalogRow {
+  name: string;
+  description: string;
+  options: CatalogOption[];
+  /** Models: parameters when built with their default options on the dataset they suit. */
+  parameters?: { dataset: string; count: number };
+}
+
+/** Every entry of one registry, listed by `fedsim <command>`. */
+export interface Catalog {
+  command: string;
+  summary: string;
+  registry: Registry<CatalogEntry>;
+  /** Figures that cost more than reading the registry (building models), added when listing. */
+  extend?: (rows: CatalogRow[]) => Promise<CatalogRow[]>;
+}
+
+export function catalogCommands(): Command[] {
+  return [
+    catalogCommand({ command: 'models', summary: 'list the models a scenario can name (model.name), their options and parameter counts', registry: MODELS, extend: withParameterCounts }),
+    catalogCommand({ command: 'datasets', summary: 'list the datasets a scenario can name (dataset.name) and their options', registry: DATASETS }),
+    catalogCommand({ command: 'partitioners', summary: 'list the partitions a scenario can name (partition.kind) and their options', registry: PARTITIONERS }),
+  ];
+}
+
+export function catalogCommand(catalog: Catalog): Command {
+  return new Command(catalog.command)
+    .description(catalog.summary)
+    .option('--json', 'print the list as JSON (for scripts)')
+    .action(async (opts: { json?: boolean }) => {
+      const rows = await listCatalog(catalog);
+      process.stdout.write(opts.json ? `${JSON.stringify(rows, null, 2)}\n` : formatCatalog(catalog.registry.kind, rows));
+    });
+}
+
+export async function listCatalog(catalog: Catalog): Promise<CatalogRow[]> {
+  const rows = catalog.registry.entries().map((entry) => ({ name: entry.name, description: entry.description, options: optionsOf(entry) }));
+  return catalog.extend ? catalog.extend(rows) : rows;
+}
+
+/** The fragment's fields, less the discriminator (the field that is the entry's own name as a literal). */
+export function optionsOf(entry: CatalogEntry): CatalogOption[] {
+  return Object.entries(entry.schema.shape).flatMap(([name, field]) => {
+    const def = definitionOf(field);
+    if (def.type === 'literal' && def.values?.includes(entry.name)) return [];
+    return [{ name, type: typeText(field), required: !(def.type === 'optional' || def.type === 'default'), ...(def.type === 'default' ? { default: def.defaultValue } : {}) }];
+  });
+}
+
+/** The zod definition fields read here; the rest of a definition does not matter to a listing. */
+interface Definition {
+  type: string;
+  innerType?: z.core.$ZodType;
+  defaultValue?: unknown;
+  values?: unknown[];
+  entries?: Record<string, unknown>;
+  element?: z.core.$ZodType;
+  format?: string;
+}
+
+function definitionOf(field: z.core.$ZodType): Definition {
+  return field._zod.def as unknown as Definition;
+}
+
+function typeText(field: z.core.$ZodType): string {
+  const def = definitionOf(field);
+  switch (def.type) {
+    case 'optional':
+    case 'default':
+      return def.innerType ? typeText(def.innerType) : def.type;
+    case 'number':
+      return (field as { format?: string | null }).format === 'safeint' ? 'integer' : 'number';
+    case 'literal':
+      return (def.values ?? []).map((v) => JSON.stringify(v)).join(' | ');
+    case 'enum':
+      return Object.values(def.entries ?? {}).join(' | ');
+    case 'array':
+      return def.element ? `list of ${typeText(def.element)}` : 'list';
+    default:
+      return def.type;
+  }
+}
+
+function formatCatalog(kind: string, rows: readonly CatalogRow[]): string {
+  const lines = [`${kind}:`];
+  for (const row of rows) {
+    lines.push(`  ${row.name}: ${row.description}`);
+    lines.push(`    options: ${row.options.length > 0 ? row.options.map(optionText).join(', ') : 'none'}`);
+    if (row.parameters) lines.push(`    parameters: ${row.parameters.count.toLocaleString('en-US')} on ${row.parameters.dataset}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function optionText(option: CatalogOption): string {
+  const presence = 'default' in option ? `default ${JSON.stringify(option.default)}` : option.required ? 'required' : 'optional';
+  return `${option.name} (${option.type}; ${presence})`;
+}
+
+/** Builds every model on the cpu backend, which every install has, and counts its weights. */
+async function withParameterCounts(rows: CatalogRow[]): Promise<CatalogRow[]> {
+  // tfjs only now: the other listings, and --help, stay instant.
+  const { selectBackend } = await import('../client/backend/select-backend.js');
+  const { buildOnSuitedData } = await import('../shared/models/build-model.js');
+  await selectBackend('cpu');
+  return rows.map((row) => {
+    const { dataset, model } = buildOnSuitedData(row.name);
+    const count = model.countParams();
+    model.dispose();
+    return { ...row, parameters: { dataset, count } };
+  });
+}
