@@ -43,7 +43,12 @@ export interface Catalog {
 
 export function catalogCommands(): Command[] {
   return [
-    catalogCommand({ command: 'models', summary: 'list the models a scenario can name (model.name), their options and parameter counts', registry: MODELS, extend: withParameterCounts }),
+    catalogCommand({
+      command: 'models',
+      summary: 'list the models a scenario can name (model.name), their options and parameter counts',
+      registry: MODELS,
+      extend: withParameterCounts,
+    }),
     catalogCommand({ command: 'datasets', summary: 'list the datasets a scenario can name (dataset.name) and their options', registry: DATASETS }),
     catalogCommand({ command: 'partitioners', summary: 'list the partitions a scenario can name (partition.kind) and their options', registry: PARTITIONERS }),
   ];
@@ -66,10 +71,18 @@ export async function listCatalog(catalog: Catalog): Promise<CatalogRow[]> {
 
 /** The fragment's fields, less the discriminator (the field that is the entry's own name as a literal). */
 export function optionsOf(entry: CatalogEntry): CatalogOption[] {
-  return Object.entries(entry.schema.shape).flatMap(([name, field]) => {
+  const fields = entry.schema.shape as Record<string, z.core.$ZodType>;
+  return Object.entries(fields).flatMap(([name, field]) => {
     const def = definitionOf(field);
     if (def.type === 'literal' && def.values?.includes(entry.name)) return [];
-    return [{ name, type: typeText(field), required: !(def.type === 'optional' || def.type === 'default'), ...(def.type === 'default' ? { default: def.defaultValue } : {}) }];
+    return [
+      {
+        name,
+        type: typeText(field),
+        required: !(def.type === 'optional' || def.type === 'default'),
+        ...(def.type === 'default' ? { default: def.defaultValue } : {}),
+      },
+    ];
   });
 }
 
@@ -85,7 +98,7 @@ interface Definition {
 }
 
 function definitionOf(field: z.core.$ZodType): Definition {
-  return field._zod.def as unknown as Definition;
+  return field._zod.def;
 }
 
 function typeText(field: z.core.$ZodType): string {

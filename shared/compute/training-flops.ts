@@ -143,7 +143,10 @@ function totalOf(model: tf.LayersModel, log: FlopsLog, cost: (layer: CountedLaye
   const counted = layers.filter((l): l is CountedLayer => l.forward !== null);
   if (counted.length < layers.length) {
     const why = layers.flatMap((l) => ('uncounted' in l ? [l.uncounted] : []));
-    warnOnce(log, `training FLOPs of model ${model.name} are unknown (reported as null): ${why.join('; ')} (known layers: ${KNOWN_LAYERS}; activations: ${Object.keys(ACTIVATION_FLOPS).join(', ')})`);
+    warnOnce(
+      log,
+      `training FLOPs of model ${model.name} are unknown (reported as null): ${why.join('; ')} (known layers: ${KNOWN_LAYERS}; activations: ${Object.keys(ACTIVATION_FLOPS).join(', ')})`,
+    );
     return null;
   }
   return counted.reduce((sum, l) => sum + cost(l), 0);
@@ -178,10 +181,12 @@ function weightedLayerForward(layer: tf.layers.Layer, outputs: number): number {
 }
 
 function activationFlops(layer: tf.layers.Layer): number {
-  const name = layer.getConfig().activation;
-  if (name === undefined || name === null) return 0;
-  const flops = ACTIVATION_FLOPS[String(name)];
-  if (flops === undefined) throw new UncountedLayer(`layer ${layer.name} uses activation ${String(name)}, which has no FLOP count yet`);
+  const activation = layer.getConfig().activation;
+  if (activation === undefined || activation === null) return 0;
+  // Serialised layers name their activation; anything else is one this file cannot know.
+  const name = typeof activation === 'string' ? activation : JSON.stringify(activation);
+  const flops = ACTIVATION_FLOPS[name];
+  if (flops === undefined) throw new UncountedLayer(`layer ${layer.name} uses activation ${name}, which has no FLOP count yet`);
   return flops;
 }
 

@@ -22,13 +22,17 @@ export function classifierProblems(model: string, shape: DataShape, datasetName:
 export function imageClassifierProblems(model: string, shape: DataShape, datasetName: string): string[] {
   const problems = classifierProblems(model, shape, datasetName);
   if (shape.featureShape.length !== 3) {
-    problems.push(`model.name: ${model} needs image data of shape [height, width, channels] (got ${datasetName} with features [${shape.featureShape.join(', ')}], expected mnist)`);
+    problems.push(
+      `model.name: ${model} needs image data of shape [height, width, channels] (got ${datasetName} with features [${shape.featureShape.join(', ')}], expected mnist)`,
+    );
     return problems;
   }
   const minSide = 4;
   const [height, width] = shape.featureShape as [number, number, number];
   if (height < minSide || width < minSide) {
-    problems.push(`model.name: ${model} needs images of at least ${minSide}×${minSide} pixels (got ${height}×${width} in ${datasetName}, expected ${minSide}×${minSide} or larger)`);
+    problems.push(
+      `model.name: ${model} needs images of at least ${minSide}×${minSide} pixels (got ${height}×${width} in ${datasetName}, expected ${minSide}×${minSide} or larger)`,
+    );
   }
   return problems;
 }

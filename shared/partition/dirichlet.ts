@@ -41,7 +41,9 @@ export const DIRICHLET = {
 export function partitionDirichlet(byClass: number[][], clients: number, alpha: number, minSamples: number, rng: Rng): number[][] {
   let counts: number[][] | undefined;
   for (let draw = 0; draw < DIRICHLET_MAX_DRAWS && !counts; draw++) {
-    const candidate = byClass.map((members) => (members.length === 0 ? new Array<number>(clients).fill(0) : apportion(members.length, rng.dirichlet(alpha, clients))));
+    const candidate = byClass.map((members) =>
+      members.length === 0 ? new Array<number>(clients).fill(0) : apportion(members.length, rng.dirichlet(alpha, clients)),
+    );
     const sizes = new Array<number>(clients).fill(0);
     for (const perClient of candidate) perClient.forEach((n, c) => (sizes[c]! += n));
     if (sizes.every((n) => n >= minSamples)) counts = candidate;

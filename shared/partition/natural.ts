@@ -31,7 +31,9 @@ export function partitionNatural(dataset: Dataset, clients: number): number[][] 
   natural.forEach((part, c) => {
     for (const i of part) {
       if (!Number.isInteger(i) || i < 0 || i >= dataset.train.count || seen[i]) {
-        throw new Error(`dataset ${dataset.name}: natural partition of client ${c} lists train index ${i} out of range or twice (expected each of 0…${dataset.train.count - 1} at most once)`);
+        throw new Error(
+          `dataset ${dataset.name}: natural partition of client ${c} lists train index ${i} out of range or twice (expected each of 0…${dataset.train.count - 1} at most once)`,
+        );
       }
       seen[i] = 1;
     }

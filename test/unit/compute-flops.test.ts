@@ -1,12 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../client/backend/select-backend.js';
-import {
-  evaluationFlops,
-  forwardFlopsPerSample,
-  layerFlops,
-  trainingFlops,
-  trainingFlopsPerSample,
-} from '../../shared/compute/training-flops.js';
+import { evaluationFlops, forwardFlopsPerSample, layerFlops, trainingFlops, trainingFlopsPerSample } from '../../shared/compute/training-flops.js';
 import { FederationClock, type ClockSettings } from '../../coordinator/simulation/federation-clock.js';
 import { DEFAULT_STRAGGLER_SPEC } from '../../shared/compute/straggler-spec.js';
 import type { DataShape } from '../../shared/data/data-shape.js';
@@ -102,7 +96,9 @@ describe('training FLOPs', () => {
     expect(trainingFlops(model, 600, 5, log)).toBeNull();
     expect(evaluationFlops(model, 100, log)).toBeNull();
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(/^training FLOPs of model with-embedding are unknown \(reported as null\): layer emb \(Embedding\) has no FLOP count yet \(known layers: Dense, /);
+    expect(warnings[0]).toMatch(
+      /^training FLOPs of model with-embedding are unknown \(reported as null\): layer emb \(Embedding\) has no FLOP count yet \(known layers: Dense, /,
+    );
     expect(() => trainingFlops(buildModel({ name: 'linear-regression' }, boston), -1, 1)).toThrow(/samples must be a finite number ≥ 0/);
   });
 
@@ -121,20 +117,40 @@ describe('training FLOPs', () => {
 });
 
 describe('a model whose FLOPs are unknown', () => {
-  const settings: ClockSettings = { stragglers: DEFAULT_STRAGGLER_SPEC, seed: 1, clientSizes: [30, 50], epochs: 2, batchSize: 10, flopsPerSample: null, updateBytes: 400 };
+  const settings: ClockSettings = {
+    stragglers: DEFAULT_STRAGGLER_SPEC,
+    seed: 1,
+    clientSizes: [30, 50],
+    epochs: 2,
+    batchSize: 10,
+    flopsPerSample: null,
+    updateBytes: 400,
+  };
 
   it('gives rounds null FLOP figures instead of failing', () => {
     const clock = new FederationClock(settings);
     clock.planRound([0, 1], 2, 400);
-    expect(clock.finishRound(1, [{ clientId: 0, steps: 6 }, { clientId: 1, steps: 10 }])).toMatchObject({ flops: null, flopsTotal: null, flopsPerClient: null, wastedFlops: null });
+    expect(
+      clock.finishRound(1, [
+        { clientId: 0, steps: 6 },
+        { clientId: 1, steps: 10 },
+      ]),
+    ).toMatchObject({ flops: null, flopsTotal: null, flopsPerClient: null, wastedFlops: null });
     // The same clock with a count: the figures it would otherwise give.
     const counted = new FederationClock({ ...settings, flopsPerSample: 100 });
     counted.planRound([0, 1], 2, 400);
-    expect(counted.finishRound(1, [{ clientId: 0, steps: 6 }, { clientId: 1, steps: 10 }])).toMatchObject({ flops: 100 * 80 * 2, flopsPerClient: 100 * 40 * 2, wastedFlops: 0 });
+    expect(
+      counted.finishRound(1, [
+        { clientId: 0, steps: 6 },
+        { clientId: 1, steps: 10 },
+      ]),
+    ).toMatchObject({ flops: 100 * 80 * 2, flopsPerClient: 100 * 40 * 2, wastedFlops: 0 });
   });
 
   it('cannot simulate device time, and says so before round 1', () => {
     const devices = DEVICES_SPEC.parse({ population: [{ profile: 'laptop', share: 1 }] });
-    expect(() => new FederationClock({ ...settings, devices })).toThrow("system.devices: simulated device time needs the model's training FLOPs, which are unknown");
+    expect(() => new FederationClock({ ...settings, devices })).toThrow(
+      "system.devices: simulated device time needs the model's training FLOPs, which are unknown",
+    );
   });
 });

@@ -2,13 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Dataset } from '../../shared/data/dataset.js';
 import { loadDataset } from '../../shared/data/load-dataset.js';
 import { PARTITION_KINDS as SCHEMA_PARTITION_KINDS } from '../../shared/scenario/schema.js';
-import {
-  PARTITION_KINDS,
-  formatPartitionSummary,
-  partitionDataset,
-  summarizePartition,
-  type PartitionSpec,
-} from '../../shared/partition/index.js';
+import { PARTITION_KINDS, formatPartitionSummary, partitionDataset, summarizePartition, type PartitionSpec } from '../../shared/partition/index.js';
 
 let mnist: Dataset;
 let boston: Dataset;
@@ -17,7 +11,11 @@ let synthetic: Dataset;
 beforeAll(async () => {
   mnist = await loadDataset({ name: 'mnist', trainLimit: 6000, testLimit: 100 }, { clients: 1 }, 1);
   boston = await loadDataset({ name: 'boston-housing', testFraction: 0.2 }, { clients: 1 }, 1);
-  synthetic = await loadDataset({ name: 'synthetic', alpha: 1, beta: 1, featureSize: 60, numClasses: 10, meanSamples: 40, testFraction: 0.2 }, { clients: 12 }, 1);
+  synthetic = await loadDataset(
+    { name: 'synthetic', alpha: 1, beta: 1, featureSize: 60, numClasses: 10, meanSamples: 40, testFraction: 0.2 },
+    { clients: 12 },
+    1,
+  );
 });
 
 /** Every index in range and used at most once; returns how many were used. */
@@ -113,7 +111,10 @@ describe('partitionDataset', () => {
   });
 
   it('iid and quantity-skew work on regression data', () => {
-    for (const spec of [{ kind: 'iid', clients: 10 }, { kind: 'quantity-skew', clients: 10, sigma: 1 }] as PartitionSpec[]) {
+    for (const spec of [
+      { kind: 'iid', clients: 10 },
+      { kind: 'quantity-skew', clients: 10, sigma: 1 },
+    ] as PartitionSpec[]) {
       const parts = partitionDataset(boston, spec, 1);
       expect(expectDisjoint(parts, boston.train.count)).toBe(boston.train.count);
       expect(summarizePartition(boston, parts, spec.kind).labels).toBeUndefined();
@@ -126,7 +127,6 @@ describe('partitionDataset', () => {
     expect(parts).not.toBe(synthetic.naturalPartition);
     expect(expectDisjoint(parts, synthetic.train.count)).toBe(synthetic.train.count);
   });
-
 });
 
 describe('partition errors', () => {
@@ -195,7 +195,14 @@ describe('summarizePartition / formatPartitionSummary', () => {
       ...mnist,
       train: { features: new Float32Array(6 * 784), labels: Float32Array.from([0, 0, 1, 1, 2, 3]), count: 6 },
     };
-    const summary = summarizePartition(tiny, [[0, 1], [2, 3, 4, 5]], 'hand-made');
+    const summary = summarizePartition(
+      tiny,
+      [
+        [0, 1],
+        [2, 3, 4, 5],
+      ],
+      'hand-made',
+    );
     expect(summary.sizes).toEqual({ min: 2, max: 4, mean: 3, median: 3, std: 1 });
     expect(summary.labels!.classesPerClient).toEqual({ min: 1, max: 3, mean: 2 });
     // Global mix: 2/6 class 0, 2/6 class 1, 1/6 class 2, 1/6 class 3. Client 0 (all class 0): TV = 2/3;

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { listCatalog, type CatalogRow } from '../../cli/catalog-command.js';
 import { selectBackend } from '../../client/backend/select-backend.js';
 import { loadDataset } from '../../shared/data/load-dataset.js';
-import { DATASETS, dataShapeOf, type DatasetSpec } from '../../shared/data/registry.js';
+import { DATASETS, dataShapeOf } from '../../shared/data/registry.js';
 import { buildOnSuitedData } from '../../shared/models/build-model.js';
 import type { ModelEntry } from '../../shared/models/model-entry.js';
 import { MODELS } from '../../shared/models/registry.js';
@@ -64,7 +64,7 @@ describe('registries', () => {
   it('know each dataset’s shape without loading it, and loading agrees', async () => {
     const limited: Record<string, object> = { mnist: { trainLimit: 100, testLimit: 10 }, synthetic: { meanSamples: 20 } };
     for (const name of DATASETS.names()) {
-      const spec = DATASET_SPEC.parse({ name, ...limited[name] }) as DatasetSpec;
+      const spec = DATASET_SPEC.parse({ name, ...limited[name] });
       const data = await loadDataset(spec, { clients: 3 }, 1);
       expect({ task: data.task, featureShape: data.featureShape, numClasses: data.numClasses }, name).toEqual(dataShapeOf(spec));
     }
@@ -72,7 +72,9 @@ describe('registries', () => {
 
   it('refuse a name registered twice and name what exists for an unknown one', () => {
     expect(() => new Registry('model.name', [...MODELS.entries(), MODELS.get('cnn')])).toThrow('model.name: "cnn" is registered twice');
-    expect(() => MODELS.get('resnet')).toThrow('model.name: unknown (got "resnet", expected one of linear-regression, logistic-regression, mlp, cnn, cnn-small)');
+    expect(() => MODELS.get('resnet')).toThrow(
+      'model.name: unknown (got "resnet", expected one of linear-regression, logistic-regression, mlp, cnn, cnn-small)',
+    );
   });
 
   it('take a new entry without touching any other file: schema union and listing follow from the entry', async () => {
@@ -82,21 +84,34 @@ describe('registries', () => {
       description: 'a test-only model',
       schema: SPEC,
       suits: 'mnist',
-      build: (tf, spec, shape) => tf.sequential({ name: spec.name, layers: [tf.layers.dense({ inputShape: [shape.featureShape[0]!], units: shape.numClasses * spec.scale, name: 'w' })] }),
+      build: (tf, spec, shape) =>
+        tf.sequential({
+          name: spec.name,
+          layers: [tf.layers.dense({ inputShape: [shape.featureShape[0]], units: shape.numClasses * spec.scale, name: 'w' })],
+        }),
       problems: () => [],
       describe: (spec) => `wide logistic ×${spec.scale}`,
     } satisfies ModelEntry<z.output<typeof SPEC>>;
     const [first, ...rest] = MODELS.entries();
-    const entries: [ModelEntry, ...ModelEntry[]] = [first!, ...rest, wideLogistic];
+    const entries: [ModelEntry, ...ModelEntry[]] = [first, ...rest, wideLogistic];
     const registry = new Registry<ModelEntry>('model.name', entries);
 
     const union = z.discriminatedUnion('name', fragmentsOf(entries));
     expect(union.parse({ name: 'wide-logistic' })).toEqual({ name: 'wide-logistic', scale: 2 });
     expect(union.safeParse({ name: 'wide-logistic', scale: 0 }).success).toBe(false);
     const spec = wideLogistic.schema.parse({ name: 'wide-logistic', scale: 3 });
-    expect(registry.get(spec.name).build(tf, spec, { task: 'classification', featureShape: [4], numClasses: 2 }).countParams()).toBe(4 * 6 + 6);
+    expect(
+      registry
+        .get(spec.name)
+        .build(tf, spec, { task: 'classification', featureShape: [4], numClasses: 2 })
+        .countParams(),
+    ).toBe(4 * 6 + 6);
     const rows = await listCatalog({ command: 'models', summary: '', registry });
-    expect(rows.at(-1)).toEqual({ name: 'wide-logistic', description: 'a test-only model', options: [{ name: 'scale', type: 'number', required: false, default: 2 }] });
+    expect(rows.at(-1)).toEqual({
+      name: 'wide-logistic',
+      description: 'a test-only model',
+      options: [{ name: 'scale', type: 'number', required: false, default: 2 }],
+    });
   });
 });
 
@@ -115,7 +130,12 @@ describe('fedsim models | datasets | partitioners --json', () => {
   it('lists the datasets and partitioners with their defaults', async () => {
     const [datasets, partitioners] = await Promise.all([fedsimJson('datasets'), fedsimJson('partitioners')]);
     expect(datasets.map((r) => r.name)).toEqual(['mnist', 'boston-housing', 'synthetic']);
-    expect(datasets.find((r) => r.name === 'synthetic')!.options.filter((o) => 'default' in o).map((o) => [o.name, o.default])).toEqual([
+    expect(
+      datasets
+        .find((r) => r.name === 'synthetic')!
+        .options.filter((o) => 'default' in o)
+        .map((o) => [o.name, o.default]),
+    ).toEqual([
       ['alpha', 1],
       ['beta', 1],
       ['featureSize', 60],

@@ -37,7 +37,9 @@ export const MLP = {
   problems: (spec, shape, datasetName) => {
     const problems = classifierProblems(spec.name, shape, datasetName);
     if (spec.preset === '2nn' && spec.hidden !== undefined) {
-      problems.push(`model.hidden: the 2nn preset fixes the hidden layers at [200, 200] (got [${spec.hidden.join(', ')}], expected no hidden with preset: 2nn)`);
+      problems.push(
+        `model.hidden: the 2nn preset fixes the hidden layers at [200, 200] (got [${spec.hidden.join(', ')}], expected no hidden with preset: 2nn)`,
+      );
     }
     return problems;
   },
