@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'runs/', 'bench/results/', 'coordinator/dashboard/dist/', '**/*.js'] },
+  { ignores: ['node_modules/', 'runs/', 'bench/results/', 'app/dashboard/dist/', '**/*.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

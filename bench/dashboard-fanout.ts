@@ -71,8 +71,8 @@ async function main(): Promise<void> {
   const backend = arg('--backend', 'auto');
   const interleavedRounds = Number(arg('--interleaved-rounds', '21'));
 
-  const { RunRegistry } = await import('../coordinator/api/run-registry.js');
-  const { startApiServer } = await import('../coordinator/api/api-server.js');
+  const { RunRegistry } = await import('../app/api/run-registry.js');
+  const { startApiServer } = await import('../app/api/api-server.js');
   const { validateScenario } = await import('../shared/scenario/load-scenario.js');
   const { report } = await import('./report.js');
 

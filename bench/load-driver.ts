@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { startApiServer } from '../coordinator/api/api-server.js';
+import { startApiServer } from '../app/api/api-server.js';
 import { freeLoopbackPort, startNatsServer } from '../shared/bus/nats-server-process.js';
 import { checkLoadPlan, durationSeconds, type LoadPlan } from '../test/load/load-plan.js';
 import { report } from './report.js';

@@ -7,7 +7,7 @@
  *   npm run bench:rounds [-- --rounds 2 --only cnn]
  */
 import { availableParallelism } from 'node:os';
-import { runSimulation } from '../coordinator/run-simulation.js';
+import { runSimulation } from '../app/run/run-simulation.js';
 import { loadScenarioFile } from '../shared/scenario/load-scenario.js';
 import { report } from './report.js';
 

@@ -9,7 +9,7 @@
  *   npm run bench:scale [-- --rounds 2 --workers 1,2,4,8]
  */
 import { validateScenario } from '../shared/scenario/load-scenario.js';
-import { runSimulation } from '../coordinator/run-simulation.js';
+import { runSimulation } from '../app/run/run-simulation.js';
 import type { RoundMetrics } from '../coordinator/coordinator.js';
 import { report } from './report.js';
 

@@ -1,5 +1,5 @@
 /**
- * `fedsim models`, `fedsim datasets`, `fedsim partitioners`: what the registries hold, each
+ * `fedsim models`, `fedsim datasets`, `fedsim partitioners`, `fedsim strategies`, `fedsim aggregators`: what the registries hold, each
  * entry with its description and the scenario options its schema fragment allows (defaults
  * included), read from the registries themselves so the listing cannot drift from the code.
  * Models also show their parameter count on the dataset each suits. Any registry whose entries
@@ -7,6 +7,8 @@
  */
 import { Command } from 'commander';
 import type { z } from 'zod';
+import { AGGREGATORS } from '../coordinator/aggregation/registry.js';
+import { STRATEGIES } from '../coordinator/strategies/registry.js';
 import { DATASETS } from '../shared/data/registry.js';
 import { MODELS } from '../shared/models/registry.js';
 import { PARTITIONERS } from '../shared/partition/registry.js';
@@ -51,6 +53,8 @@ export function catalogCommands(): Command[] {
     }),
     catalogCommand({ command: 'datasets', summary: 'list the datasets a scenario can name (dataset.name) and their options', registry: DATASETS }),
     catalogCommand({ command: 'partitioners', summary: 'list the partitions a scenario can name (partition.kind) and their options', registry: PARTITIONERS }),
+    catalogCommand({ command: 'strategies', summary: 'list the strategies a scenario can name (strategy.name) and their options', registry: STRATEGIES }),
+    catalogCommand({ command: 'aggregators', summary: 'list the aggregators a scenario can name (strategy.aggregator.name) and their options', registry: AGGREGATORS }),
   ];
 }
 

@@ -11,13 +11,13 @@ export function compareCommand(): Command {
     .option('--json', 'print the comparison rows as JSON on stdout')
     .addOption(new Option('--log-level <level>', 'terminal log level').choices(LOG_LEVELS).default('info'))
     .action(async (file: string, opts: { workers?: number; json?: boolean; logLevel: LogLevel }) => {
-      const { loadSweepFile } = await import('../coordinator/compare/sweep-file.js');
+      const { loadSweepFile } = await import('../app/compare/sweep-file.js');
       const sweep = await loadSweepFile(file);
       for (const variant of sweep.variants.filter((v) => !v.scenario)) {
         process.stderr.write(`variant ${variant.name} is invalid and will be reported as failed:\n${variant.problems.map((p) => `  - ${p}`).join('\n')}\n`);
       }
       if (sweep.variants.every((v) => !v.scenario)) throw new Error(`${file}: no variant is a valid scenario; nothing to run`);
-      const { runComparison } = await import('../coordinator/compare/run-comparison.js');
+      const { runComparison } = await import('../app/compare/run-comparison.js');
       const { readFileSync } = await import('node:fs');
       const { join } = await import('node:path');
       const result = await runComparison(sweep, { logLevel: opts.logLevel, progress: !opts.json || process.stderr.isTTY === true, workers: opts.workers });

@@ -40,8 +40,8 @@ program
   .addOption(logLevelOption())
   .action(async (file: string, opts: { json?: boolean; workers?: number; serve?: number; host: string; logLevel: LogLevel }) => {
     const scenario = await loadScenarioFile(file);
-    const { runSimulation } = await import('../coordinator/run-simulation.js');
-    const { summaryLine } = await import('../coordinator/output/summary-line.js');
+    const { runSimulation } = await import('../app/run/run-simulation.js');
+    const { summaryLine } = await import('../app/output/summary-line.js');
     if (opts.serve !== undefined) {
       const { runWithDashboard } = await import('./serve-command.js');
       const summary = await runWithDashboard(scenario, { port: opts.serve, host: opts.host, logLevel: opts.logLevel, workers: opts.workers, progress: !opts.json || process.stderr.isTTY === true });

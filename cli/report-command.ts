@@ -10,7 +10,7 @@ export function reportCommand(): Command {
     .argument('<dir>', 'a run folder (runs/<name>-<timestamp>/) or a comparison folder')
     .action(async (dir: string) => {
       // Loaded on use, like run and worker, so other commands stay quick to start.
-      const { writeReport } = await import('../coordinator/report/write-report.js');
+      const { writeReport } = await import('../app/report/write-report.js');
       process.stdout.write(`${await writeReport(dir)}\n`);
     });
 }

@@ -27,11 +27,11 @@ export function serveCommand(): Command {
 }
 
 /** Builds the dashboard if needed (a failed build leaves the API up, with a note at /). */
-export async function startServer(options: { port: number; host: string; runsDir: string; scenarios: string; workers?: number; logLevel: LogLevel; registry?: import('../coordinator/api/run-registry.js').RunRegistry }) {
-  const { startApiServer } = await import('../coordinator/api/api-server.js');
+export async function startServer(options: { port: number; host: string; runsDir: string; scenarios: string; workers?: number; logLevel: LogLevel; registry?: import('../app/api/run-registry.js').RunRegistry }) {
+  const { startApiServer } = await import('../app/api/api-server.js');
   let dashboardDir: string | null = null;
   try {
-    const { ensureDashboardBuilt } = await import('../coordinator/dashboard/build-dashboard.js');
+    const { ensureDashboardBuilt } = await import('../app/dashboard/build-dashboard.js');
     dashboardDir = await ensureDashboardBuilt();
   } catch (error) {
     process.stderr.write(`fedsim serve: the dashboard could not be built (${(error as Error).message}); the API works without it\n`);
@@ -44,8 +44,8 @@ export async function startServer(options: { port: number; host: string; runsDir
 export async function runWithDashboard(
   scenario: import('../shared/scenario/schema.js').Scenario,
   options: { port: number; host: string; logLevel: LogLevel; workers?: number; progress: boolean },
-): Promise<import('../coordinator/run-simulation.js').RunSummary> {
-  const { RunRegistry } = await import('../coordinator/api/run-registry.js');
+): Promise<import('../app/run/run-simulation.js').RunSummary> {
+  const { RunRegistry } = await import('../app/api/run-registry.js');
   const registry = new RunRegistry({ runsDir: scenario.output.dir, logLevel: options.logLevel, workers: options.workers, progress: options.progress });
   const server = await startServer({ port: options.port, host: options.host, runsDir: scenario.output.dir, scenarios: 'scenarios', logLevel: options.logLevel, registry });
   const run = registry.start(scenario);

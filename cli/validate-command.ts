@@ -5,7 +5,7 @@
  */
 import { Command } from 'commander';
 import { stringify } from 'yaml';
-import { countOf } from '../coordinator/output/summary-line.js';
+import { countOf } from '../app/output/summary-line.js';
 import { clientsPerRound } from '../shared/scenario/load-scenario.js';
 import type { Scenario } from '../shared/scenario/schema.js';
 
@@ -16,7 +16,7 @@ export function validateCommand(): Command {
     .option('--json', 'print the resolved file as JSON instead')
     .action(async (file: string, opts: { json?: boolean }) => {
       // Loaded on use: the sweep module is not needed by the quick commands.
-      const { loadScenarioOrSweepFile, SweepError } = await import('../coordinator/compare/sweep-file.js');
+      const { loadScenarioOrSweepFile, SweepError } = await import('../app/compare/sweep-file.js');
       const loaded = await loadScenarioOrSweepFile(file);
       if (loaded.kind === 'scenario') {
         process.stdout.write(opts.json ? `${JSON.stringify(loaded.scenario, null, 2)}\n` : `${comments(scenarioSummary(file, loaded.scenario))}${stringify(loaded.scenario)}`);

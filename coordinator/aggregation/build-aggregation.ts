@@ -56,28 +56,6 @@ function baseAggregator({ dp, seed, aggregator }: AggregationSettings, schedule:
 }
 
 /**
- * Why the scenario's aggregator cannot run in its privacy setting: DP and secure aggregation
- * fix the mean themselves, and secure aggregation never reveals an individual update.
- */
-export function aggregationProblems(scenario: Scenario): string[] {
-  // Run on partly valid files too: a missing or unknown part is reported elsewhere.
-  const named = scenario.strategy?.aggregator;
-  if (!named || !AGGREGATORS.has(named.name)) return [];
-  const factory = AGGREGATORS.get(named.name).create(named);
-  const problems: string[] = [];
-  if (scenario.privacy?.dp && named.name !== 'weighted-mean') {
-    problems.push(
-      `strategy.aggregator.name: under privacy.dp the mean is DP's own (the noised sum over the expected cohort, or local DP's uniform mean), so another aggregator would be ignored (got ${named.name}, expected weighted-mean, the default)`,
-    );
-  } else if (scenario.privacy?.secureAggregation && (factory.buffersUpdates || !factory.acceptsSecureSum)) {
-    problems.push(
-      `strategy.aggregator.name: ${named.name} needs individual updates, but under privacy.secureAggregation the coordinator only ever sees their sum (got ${named.name}, expected weighted-mean or uniform-mean)`,
-    );
-  }
-  return problems;
-}
-
-/**
  * An aggregator that needs every update of a round (a median, Krum) holds them all at once:
  * refuse, before round 1, a run whose largest round would not fit the memory it may take.
  */

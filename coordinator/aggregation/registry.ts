@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { Registry } from '../../shared/registry/registry.js';
+import type { Scenario } from '../../shared/scenario/schema.js';
 import type { AggregatorEntry } from './aggregator-entry.js';
 import { UNIFORM_MEAN } from './uniform-mean.js';
 import { WEIGHTED_MEAN } from './weighted-mean.js';
@@ -12,3 +13,25 @@ import { WEIGHTED_MEAN } from './weighted-mean.js';
 export const AGGREGATORS = new Registry<AggregatorEntry>('strategy.aggregator.name', [WEIGHTED_MEAN, UNIFORM_MEAN]);
 
 export const AGGREGATOR_SPEC = z.discriminatedUnion('name', [WEIGHTED_MEAN.schema, UNIFORM_MEAN.schema]);
+
+/**
+ * Why the scenario's aggregator cannot run in its privacy setting: DP and secure aggregation
+ * fix the mean themselves, and secure aggregation never reveals an individual update.
+ */
+export function aggregationProblems(scenario: Scenario): string[] {
+  // Run on partly valid files too: a missing or unknown part is reported elsewhere.
+  const named = scenario.strategy?.aggregator;
+  if (!named || !AGGREGATORS.has(named.name)) return [];
+  const factory = AGGREGATORS.get(named.name).create(named);
+  const problems: string[] = [];
+  if (scenario.privacy?.dp && named.name !== 'weighted-mean') {
+    problems.push(
+      `strategy.aggregator.name: under privacy.dp the mean is DP's own (the noised sum over the expected cohort, or local DP's uniform mean), so another aggregator would be ignored (got ${named.name}, expected weighted-mean, the default)`,
+    );
+  } else if (scenario.privacy?.secureAggregation && (factory.buffersUpdates || !factory.acceptsSecureSum)) {
+    problems.push(
+      `strategy.aggregator.name: ${named.name} needs individual updates, but under privacy.secureAggregation the coordinator only ever sees their sum (got ${named.name}, expected weighted-mean or uniform-mean)`,
+    );
+  }
+  return problems;
+}

@@ -2,8 +2,7 @@
  * Reading and validating scenario files. Every problem is reported at once, each as
  * `path: what is wrong (got X, expected Y)`, before anything starts.
  */
-import { aggregationProblems } from '../../coordinator/aggregation/build-aggregation.js';
-import { AGGREGATORS } from '../../coordinator/aggregation/registry.js';
+import { aggregationProblems, AGGREGATORS } from '../../coordinator/aggregation/registry.js';
 import { STRATEGIES } from '../../coordinator/strategies/registry.js';
 import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument } from 'yaml';

@@ -1,11 +1,11 @@
 /**
- * The dashboard's live state (coordinator/dashboard/src/run-state.ts) without a browser: socket
+ * The dashboard's live state (app/dashboard/src/run-state.ts) without a browser: socket
  * messages that arrive twice, late, or for an older round than the page shows must not corrupt it.
  * Kept beside the dashboard's browser test, which covers the rest.
  */
 import { describe, expect, it } from 'vitest';
-import type { RunState } from '../../coordinator/api/api-types.js';
-import { applyClients, applyLog, applyRound, applyStatus, applyWorker, currentRound, LOG_TAIL_LINES } from '../../coordinator/dashboard/src/run-state.js';
+import type { RunState } from '../../app/api/api-types.js';
+import { applyClients, applyLog, applyRound, applyStatus, applyWorker, currentRound, LOG_TAIL_LINES } from '../../app/dashboard/src/run-state.js';
 
 function emptyRun(): RunState {
   return {

@@ -13,10 +13,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ApiServer } from '../../coordinator/api/api-server.js';
-import type { RunListItem, RunState } from '../../coordinator/api/api-types.js';
-import { ensureDashboardBuilt } from '../../coordinator/dashboard/build-dashboard.js';
-import { writeReport } from '../../coordinator/report/write-report.js';
+import type { ApiServer } from '../../app/api/api-server.js';
+import type { RunListItem, RunState } from '../../app/api/api-types.js';
+import { ensureDashboardBuilt } from '../../app/dashboard/build-dashboard.js';
+import { writeReport } from '../../app/report/write-report.js';
 
 const CHROMIUM = process.env.FEDSIM_CHROMIUM ?? '/usr/bin/chromium';
 const ARTIFACTS = fileURLToPath(new URL('artifacts/', import.meta.url));
@@ -143,7 +143,7 @@ beforeAll(async () => {
   runsDir = mkdtempSync(join(tmpdir(), 'fedsim-e2e-runs-'));
   const dashboardDir = await ensureDashboardBuilt();
   // Imported here rather than at the top, so a missing browser is reported before anything else.
-  const { startApiServer } = await import('../../coordinator/api/api-server.js');
+  const { startApiServer } = await import('../../app/api/api-server.js');
   server = await startApiServer({ port: 0, runsDir, scenariosDir: 'scenarios', logLevel: 'silent', dashboardDir });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
 }, 120_000);

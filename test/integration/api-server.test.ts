@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io as connect, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApiServer, type ApiServer } from '../../coordinator/api/api-server.js';
-import type { ClientEventView, RunListItem, RunState } from '../../coordinator/api/api-types.js';
+import { startApiServer, type ApiServer } from '../../app/api/api-server.js';
+import type { ClientEventView, RunListItem, RunState } from '../../app/api/api-types.js';
 
 let server: ApiServer;
 const runsDir = mkdtempSync(join(tmpdir(), 'fedsim-api-runs-'));

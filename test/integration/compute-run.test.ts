@@ -4,7 +4,7 @@
  * round reports simulated time, FLOPs, energy and emissions that add up to the summary.
  */
 import { describe, expect, it } from 'vitest';
-import { runSimulation } from '../../coordinator/run-simulation.js';
+import { runSimulation } from '../../app/run/run-simulation.js';
 import { createCodec } from '../../shared/compression/pipeline.js';
 import { trainingFlopsPerSample } from '../../shared/compute/training-flops.js';
 import { buildModel } from '../../shared/models/build-model.js';

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runSimulation, type RunSummary } from '../../coordinator/run-simulation.js';
+import { runSimulation, type RunSummary } from '../../app/run/run-simulation.js';
 import { useTestNatsServer } from '../support/nats-harness.js';
 import { readRoundMetrics } from '../support/run-outputs.js';
 import { tinyMnistScenario } from '../support/scenarios.js';

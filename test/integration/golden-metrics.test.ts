@@ -12,7 +12,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runSimulation } from '../../coordinator/run-simulation.js';
+import { runSimulation } from '../../app/run/run-simulation.js';
 import type { ScenarioInput } from '../../shared/scenario/schema.js';
 import { useTestNatsServer } from '../support/nats-harness.js';
 import { readRoundMetrics } from '../support/run-outputs.js';

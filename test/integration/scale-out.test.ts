@@ -10,7 +10,7 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { Worker, type WorkerStats } from '../../client/worker.js';
 import type { ClientEvent } from '../../coordinator/coordinator.js';
-import { runSimulation } from '../../coordinator/run-simulation.js';
+import { runSimulation } from '../../app/run/run-simulation.js';
 import { NatsBus } from '../../shared/bus/nats-bus.js';
 import { TASK_STREAM, workerConsumer } from '../../shared/bus/task-queue.js';
 import { useTestNatsServer } from '../support/nats-harness.js';

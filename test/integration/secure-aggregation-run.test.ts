@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { runSimulation, type RunSummary } from '../../coordinator/run-simulation.js';
+import { runSimulation, type RunSummary } from '../../app/run/run-simulation.js';
 import { SecureAggregation, type SecureRound } from '../../coordinator/secure-aggregation/secure-aggregation.js';
 import type { SecAggSettings } from '../../coordinator/secure-aggregation/secure-aggregation-settings.js';
 import { UpdateReceiver, type ReceivedPayload } from '../../coordinator/transport/update-receiver.js';

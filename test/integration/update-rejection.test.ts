@@ -10,7 +10,7 @@ import { NatsBus } from '../../shared/bus/nats-bus.js';
 import { decodeFrameOf, encodeFrame } from '../../shared/protocol/frame.js';
 import { subjects } from '../../shared/protocol/messages.js';
 import { fetchModel, sendUpdate } from '../../shared/protocol/transfers.js';
-import { runSimulation } from '../../coordinator/run-simulation.js';
+import { runSimulation } from '../../app/run/run-simulation.js';
 import type { RoundMetrics } from '../../coordinator/coordinator.js';
 import { useTestNatsServer } from '../support/nats-harness.js';
 import { tinyMnistScenario } from '../support/scenarios.js';

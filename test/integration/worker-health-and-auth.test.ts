@@ -6,7 +6,7 @@ import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freeLoopbackPort, startNatsServer, type NatsServerHandle } from '../../shared/bus/nats-server-process.js';
-import { runSimulation } from '../../coordinator/run-simulation.js';
+import { runSimulation } from '../../app/run/run-simulation.js';
 import { TEST_MAX_PAYLOAD } from '../support/nats-harness.js';
 import { tinyMnistScenario } from '../support/scenarios.js';
 

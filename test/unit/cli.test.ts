@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { loadSweepFile, parseSweep } from '../../coordinator/compare/sweep-file.js';
+import { loadSweepFile, parseSweep } from '../../app/compare/sweep-file.js';
 import { loadScenarioFile, validateScenario } from '../../shared/scenario/load-scenario.js';
 
 const fedsimBin = fileURLToPath(new URL('../../bin/fedsim.js', import.meta.url));

@@ -20,8 +20,8 @@ import { parse as parseYaml } from 'yaml';
 import { TASK_STREAM, workerConsumer, writeCreds } from '../../cli/deploy-command.js';
 import { renderKustomization } from '../../deploy/tools/kustomize.js';
 import { findNatsServerBinary, freeLoopbackPort } from '../../shared/bus/nats-server-process.js';
-import { runSimulation } from '../../coordinator/run-simulation.js';
-import { FEDSIM_BIN } from '../../coordinator/workers/worker-processes.js';
+import { runSimulation } from '../../app/run/run-simulation.js';
+import { FEDSIM_BIN } from '../../app/workers/worker-processes.js';
 import { readRoundMetrics } from '../support/run-outputs.js';
 import { tinyMnistScenario } from '../support/scenarios.js';
 

@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { CHARTS_JS, comparisonChartData, paretoFront } from '../../coordinator/report/charts.js';
-import { renderComparisonReport, renderRunReport, REPORT_DATA_ID } from '../../coordinator/report/html-report.js';
-import { readComparisonRecords, readMetrics, readRunRecords } from '../../coordinator/report/run-records.js';
-import { writeReport } from '../../coordinator/report/write-report.js';
+import { CHARTS_JS, comparisonChartData, paretoFront } from '../../app/report/charts.js';
+import { renderComparisonReport, renderRunReport, REPORT_DATA_ID } from '../../app/report/html-report.js';
+import { readComparisonRecords, readMetrics, readRunRecords } from '../../app/report/run-records.js';
+import { writeReport } from '../../app/report/write-report.js';
 
 let fixtures: string;
 

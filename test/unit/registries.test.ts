@@ -127,6 +127,14 @@ describe('fedsim models | datasets | partitioners --json', () => {
     expect(rows.map((r) => r.description)).toEqual(MODELS.entries().map((e) => e.description));
   });
 
+  it('lists the strategies and aggregators with their options', async () => {
+    const [strategies, aggregators] = await Promise.all([fedsimJson('strategies'), fedsimJson('aggregators')]);
+    expect(strategies.map((r) => r.name)).toEqual(['fedavg', 'fedprox']);
+    expect(strategies.find((r) => r.name === 'fedprox')!.options.find((o) => o.name === 'mu')).toEqual({ name: 'mu', type: 'number', required: true });
+    expect(strategies.find((r) => r.name === 'fedavg')!.options.find((o) => o.name === 'aggregator')).toMatchObject({ default: { name: 'weighted-mean' } });
+    expect(aggregators.map((r) => r.name)).toEqual(['weighted-mean', 'uniform-mean']);
+  });
+
   it('lists the datasets and partitioners with their defaults', async () => {
     const [datasets, partitioners] = await Promise.all([fedsimJson('datasets'), fedsimJson('partitioners')]);
     expect(datasets.map((r) => r.name)).toEqual(['mnist', 'boston-housing', 'synthetic']);

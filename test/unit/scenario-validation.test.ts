@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { loadSweepFile } from '../../coordinator/compare/sweep-file.js';
+import { loadSweepFile } from '../../app/compare/sweep-file.js';
 import { describe, expect, it } from 'vitest';
 import { clientsPerRound, loadScenarioFile, parseScenarioText, ScenarioError, validateScenario } from '../../shared/scenario/load-scenario.js';
 

@@ -1,6 +1,6 @@
 /** Sweep files: variants, grids, overrides, and the errors a bad sweep gets. */
 import { describe, expect, it } from 'vitest';
-import { applyOverrides, parseSweep, SweepError } from '../../coordinator/compare/sweep-file.js';
+import { applyOverrides, parseSweep, SweepError } from '../../app/compare/sweep-file.js';
 
 const base = {
   seed: 1,

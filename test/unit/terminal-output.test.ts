@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { countOf, summaryLine } from '../../coordinator/output/summary-line.js';
-import type { RunSummary } from '../../coordinator/run-simulation.js';
+import { countOf, summaryLine } from '../../app/output/summary-line.js';
+import type { RunSummary } from '../../app/run/run-simulation.js';
 import { createLogger, readableNumbers, roundForReading } from '../../shared/logging/logger.js';
 
 describe('terminal log lines', () => {

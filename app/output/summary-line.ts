@@ -2,7 +2,7 @@
  * The line `fedsim run` ends with on the terminal: how the run ended, its quality, privacy and
  * cost, and where its outputs are.
  */
-import type { RunSummary } from '../run-simulation.js';
+import type { RunSummary } from '../run/run-simulation.js';
 
 export function summaryLine(s: RunSummary): string {
   const quality = s.finalTestAccuracy !== null ? `test accuracy ${(s.finalTestAccuracy * 100).toFixed(2)}%` : s.finalTestMse !== null ? `test MSE ${s.finalTestMse.toFixed(3)}` : 'no evaluation';

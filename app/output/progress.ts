@@ -3,7 +3,7 @@
  * stderr is a terminal, one line per round otherwise (CI logs, pipes).
  */
 import { SingleBar } from 'cli-progress';
-import type { RoundMetrics } from '../coordinator.js';
+import type { RoundMetrics } from '../../coordinator/coordinator.js';
 
 export interface Progress {
   round(metrics: RoundMetrics): void;

@@ -10,7 +10,7 @@ import { stringify } from 'yaml';
 import { openTransport, type Transport } from '../../shared/bus/open-transport.js';
 import { createLogger, type LogLevel } from '../../shared/logging/logger.js';
 import { writeFileAtomically } from '../output/run-directory.js';
-import { runSimulation } from '../run-simulation.js';
+import { runSimulation } from '../run/run-simulation.js';
 import { WorkerProcesses } from '../workers/worker-processes.js';
 import { writeReport } from '../report/write-report.js';
 import { comparisonCsv, comparisonMarkdown, failedRow, rowOf, type ComparisonRow } from './comparison-table.js';

@@ -2,7 +2,7 @@
  * The comparison's rows, written three ways: comparison.json (for `fedsim report` and scripts),
  * comparison.csv (for spreadsheets and pandas) and comparison.md (for people and notes).
  */
-import type { RunSummary } from '../run-simulation.js';
+import type { RunSummary } from '../run/run-simulation.js';
 
 export interface ComparisonRow {
   name: string;

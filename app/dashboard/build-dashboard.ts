@@ -1,5 +1,5 @@
 /**
- * Builds the dashboard into coordinator/dashboard/dist when it is missing or older than its
+ * Builds the dashboard into app/dashboard/dist when it is missing or older than its
  * sources, so `fedsim serve` works from a fresh checkout without a build step to remember.
  *
  *   npm run build:dashboard            (always builds)

@@ -3,7 +3,7 @@
  * module is made from CHARTS_JS, the very script report.html inlines, so a live run and its
  * offline report draw the same charts from the same code.
  *
- * Development: `fedsim serve` on one terminal, `npx vite --config coordinator/dashboard/vite.config.ts`
+ * Development: `fedsim serve` on one terminal, `npx vite --config app/dashboard/vite.config.ts`
  * on another; /api and /socket.io are proxied to FEDSIM_API_URL (default http://localhost:8080).
  */
 import { fileURLToPath } from 'node:url';

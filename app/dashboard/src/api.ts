@@ -1,4 +1,4 @@
-/** REST calls of the dashboard (see coordinator/api/api-types.ts for the contract). */
+/** REST calls of the dashboard (see app/api/api-types.ts for the contract). */
 import type { ComparisonListItem, RunListItem, RunState } from '../../api/api-types.js';
 
 export class ApiError extends Error {

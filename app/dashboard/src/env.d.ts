@@ -3,7 +3,7 @@
 // The repository's tsconfig is Node-only; these references give the dashboard's browser code its
 // DOM types when the whole repository is type-checked.
 
-/** window.FedsimCharts of coordinator/report/charts.ts, served as a module by vite.config.ts. */
+/** window.FedsimCharts of app/report/charts.ts, served as a module by vite.config.ts. */
 declare module 'virtual:fedsim-charts' {
   export interface ChartSeriesSpec {
     label: string;

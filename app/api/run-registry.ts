@@ -9,8 +9,8 @@ import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import type { LogLevel } from '../../shared/logging/logger.js';
 import type { Scenario } from '../../shared/scenario/schema.js';
-import type { ClientEvent, Coordinator, RoundMetrics, WorkerInfo } from '../coordinator.js';
-import { runSimulation, type RunSummary } from '../run-simulation.js';
+import type { ClientEvent, Coordinator, RoundMetrics, WorkerInfo } from '../../coordinator/coordinator.js';
+import { runSimulation, type RunSummary } from '../run/run-simulation.js';
 import { toComparison, type Comparison } from '../report/run-records.js';
 import type { ClientEventView, ClientState, ComparisonListItem, ComparisonVariantItem, RoundMetricsView, RunListItem, RunState, RunStatus, WorkerView } from './api-types.js';
 

@@ -1,0 +1,179 @@
+/**
+ * summary.json: what a finished (or failed) run did, added up from its rounds.
+ */
+import type { CoordinatorResult, RoundMetrics } from '../../coordinator/coordinator.js';
+import type { DpPlan } from '../../coordinator/privacy/dp-plan.js';
+import type { MembershipInferenceReport } from '../../coordinator/privacy/membership-inference.js';
+import type { Transport } from '../../shared/bus/open-transport.js';
+import { clientsPerRound } from '../../shared/scenario/load-scenario.js';
+import type { Scenario } from '../../shared/scenario/schema.js';
+import type { WorkerInfo } from '../../coordinator/coordinator.js';
+
+export interface RunSummary {
+  name: string;
+  runId: string;
+  runDir: string;
+  status: 'completed' | 'failed';
+  error?: string;
+  stopReason?: CoordinatorResult['stopReason'];
+  roundsCompleted: number;
+  roundsPlanned: number;
+  clients: number;
+  clientsPerRound: number;
+  finalTestAccuracy: number | null;
+  finalTestLoss: number | null;
+  finalTestMse: number | null;
+  target: { accuracy?: number; mse?: number } | null;
+  roundsToTarget: number | null;
+  totalWallMs: number;
+  meanRoundMs: number | null;
+  backend: string;
+  transport: { kind: string; origin: string; address: string };
+  workers: { count: number; backends: Record<string, string> };
+  bytesDown: number;
+  bytesUp: number;
+  parameters: number;
+  clientsDropped: number;
+  updatesRejected: number;
+  /** DP settings as run (calibrated z included) and the final ε; null without DP. */
+  privacy: PrivacySummary | null;
+  /** Membership inference on the final model (privacy.membershipInference). */
+  membershipInference: MembershipInferenceReport | null;
+  /** What the federation spent: FLOPs always; simulated time, energy and emissions with system.devices. */
+  compute: ComputeTotals;
+  /** The same figures up to the round that reached the target (null when it was not reached). */
+  costToTarget: (ComputeTotals & { rounds: number; bytes: number; wallMs: number }) | null;
+  /** Secure-aggregation runs: the protocol's rounds, aborts, survivors and cost (null otherwise). */
+  secureAggregation: SecureAggregationTotals | null;
+}
+
+export interface SecureAggregationTotals {
+  variant: string;
+  rounds: number;
+  aborted: number;
+  /** The distinct reasons rounds aborted for. */
+  abortReasons: string[];
+  meanCohort: number;
+  meanSurvivors: number;
+  refusedMessages: number;
+  /** Coordinator CPU and protocol wall time over the run, and the protocol's bytes both ways. */
+  serverMs: number;
+  protocolMs: number;
+  bytes: number;
+}
+
+export interface ComputeTotals {
+  /** Null when the model's FLOPs are unknown (a layer FLOP counting does not know). */
+  flops: number | null;
+  wastedFlops: number | null;
+  simulatedSeconds: number | null;
+  energyJoules: number | null;
+  emissionsGrams: number | null;
+  stragglers: number;
+}
+
+export interface PrivacySummary extends DpPlan {
+  /** ε at delta after the last completed round (the worst client's under local DP). */
+  epsilon: number | null;
+  /** Local DP: ε of one client's single release. */
+  epsilonPerRelease: number | null;
+}
+
+/** What summarizeRun needs to know beyond the rounds; absent parts of a run that failed early are null. */
+export interface RunFacts {
+  scenario: Scenario;
+  runId: string;
+  runDir: string;
+  startedAt: number;
+  rounds: readonly RoundMetrics[];
+  result: CoordinatorResult | null;
+  failure: Error | null;
+  backendDetail: string;
+  transport: Transport | null;
+  workers: readonly WorkerInfo[];
+  parameters: number;
+  dpPlan: DpPlan | null;
+  membershipInference: MembershipInferenceReport | null;
+}
+
+export function summarizeRun(run: RunFacts): RunSummary {
+  const { scenario, rounds, result, transport } = run;
+  const last = result?.finalEvaluation ?? null;
+  const total = (pick: (r: RoundMetrics) => number) => rounds.reduce((s, r) => s + pick(r), 0);
+  return {
+    name: scenario.name,
+    runId: run.runId,
+    runDir: run.runDir,
+    status: run.failure ? 'failed' : 'completed',
+    error: run.failure?.message,
+    stopReason: result?.stopReason,
+    roundsCompleted: rounds.length,
+    roundsPlanned: scenario.rounds,
+    clients: scenario.partition.clients,
+    clientsPerRound: clientsPerRound(scenario),
+    finalTestAccuracy: last?.accuracy ?? null,
+    finalTestLoss: last?.loss ?? null,
+    finalTestMse: last?.mse ?? null,
+    target: targetOf(scenario),
+    roundsToTarget: result?.roundsToTarget ?? null,
+    totalWallMs: performance.now() - run.startedAt,
+    meanRoundMs: rounds.length > 0 ? total((r) => r.wallMs) / rounds.length : null,
+    backend: run.backendDetail,
+    transport: { kind: transport?.bus.kind ?? 'none', origin: transport?.origin ?? 'none', address: transport?.bus.address ?? 'none' },
+    workers: { count: run.workers.length, backends: Object.fromEntries(run.workers.map((w) => [w.workerId, w.backendDetail ?? 'not ready'])) },
+    bytesDown: total((r) => r.bytesDown),
+    bytesUp: total((r) => r.bytesUp),
+    parameters: run.parameters,
+    clientsDropped: total((r) => r.dropped),
+    updatesRejected: total((r) => r.rejected),
+    privacy: run.dpPlan
+      ? { ...run.dpPlan, epsilon: result?.privacy?.epsilon ?? rounds.at(-1)?.privacy?.epsilon ?? null, epsilonPerRelease: rounds.at(-1)?.privacy?.epsilonPerRelease ?? null }
+      : null,
+    membershipInference: run.membershipInference,
+    compute: computeTotals(rounds),
+    costToTarget: costToTarget(rounds, result?.roundsToTarget ?? null),
+    secureAggregation: secureAggregationTotals(rounds),
+  };
+}
+
+function secureAggregationTotals(rounds: readonly RoundMetrics[]): SecureAggregationTotals | null {
+  const secure = rounds.map((r) => r.secureAggregation).filter((m): m is NonNullable<typeof m> => m !== undefined);
+  if (secure.length === 0) return null;
+  const sum = (pick: (m: (typeof secure)[number]) => number) => secure.reduce((s, m) => s + pick(m), 0);
+  return {
+    variant: secure[0]!.variant,
+    rounds: secure.length,
+    aborted: secure.filter((m) => m.aborted).length,
+    abortReasons: [...new Set(secure.map((m) => m.abortReason).filter((r): r is string => r !== null))],
+    meanCohort: sum((m) => m.cohort) / secure.length,
+    meanSurvivors: sum((m) => m.survivors) / secure.length,
+    refusedMessages: sum((m) => m.refused),
+    serverMs: sum((m) => m.serverMs),
+    protocolMs: sum((m) => m.protocolMs),
+    bytes: sum((m) => m.bytesDown + m.bytesUp),
+  };
+}
+
+function computeTotals(rounds: readonly RoundMetrics[]): ComputeTotals {
+  const last = rounds.at(-1);
+  return {
+    flops: last ? last.flopsTotal : 0,
+    wastedFlops: rounds.reduce<number | null>((s, r) => (s === null || r.wastedFlops === null ? null : s + r.wastedFlops), 0),
+    simulatedSeconds: last?.simulatedSecondsTotal ?? null,
+    energyJoules: last?.energyJoulesTotal ?? null,
+    emissionsGrams: last?.emissionsGramsTotal ?? null,
+    stragglers: rounds.reduce((s, r) => s + r.stragglers, 0),
+  };
+}
+
+function costToTarget(rounds: readonly RoundMetrics[], roundsToTarget: number | null): RunSummary['costToTarget'] {
+  if (roundsToTarget === null) return null;
+  const upTo = rounds.filter((r) => r.round <= roundsToTarget);
+  return { rounds: roundsToTarget, bytes: upTo.at(-1)?.bytesTotal ?? 0, wallMs: upTo.reduce((s, r) => s + r.wallMs, 0), ...computeTotals(upTo) };
+}
+
+function targetOf(scenario: Scenario): RunSummary['target'] {
+  const { targetAccuracy, targetMse } = scenario.evaluation;
+  if (targetAccuracy === undefined && targetMse === undefined) return null;
+  return { accuracy: targetAccuracy, mse: targetMse };
+}
