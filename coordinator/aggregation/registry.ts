@@ -5,14 +5,17 @@
  */
 import { z } from 'zod';
 import { Registry } from '../../shared/registry/registry.js';
+import { fragmentsOf } from '../../shared/registry/schema-fragments.js';
 import type { Scenario } from '../../shared/scenario/schema.js';
 import type { AggregatorEntry } from './aggregator-entry.js';
 import { UNIFORM_MEAN } from './uniform-mean.js';
 import { WEIGHTED_MEAN } from './weighted-mean.js';
 
-export const AGGREGATORS = new Registry<AggregatorEntry>('strategy.aggregator.name', [WEIGHTED_MEAN, UNIFORM_MEAN]);
+const ENTRIES = [WEIGHTED_MEAN, UNIFORM_MEAN] as const;
 
-export const AGGREGATOR_SPEC = z.discriminatedUnion('name', [WEIGHTED_MEAN.schema, UNIFORM_MEAN.schema]);
+export const AGGREGATORS = new Registry<AggregatorEntry>('strategy.aggregator.name', ENTRIES);
+
+export const AGGREGATOR_SPEC = z.discriminatedUnion('name', fragmentsOf(ENTRIES));
 
 /**
  * Why the scenario's aggregator cannot run in its privacy setting: DP and secure aggregation

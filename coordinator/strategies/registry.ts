@@ -1,14 +1,17 @@
 /** The strategies a scenario can name (`strategy.name`): one file each, one line here. */
 import { z } from 'zod';
 import { Registry } from '../../shared/registry/registry.js';
+import { fragmentsOf } from '../../shared/registry/schema-fragments.js';
 import { FEDAVG } from './fedavg.js';
 import { FEDPROX } from './fedprox.js';
 import type { StrategyEntry } from './strategy-entry.js';
 
-export const STRATEGIES = new Registry<StrategyEntry>('strategy.name', [FEDAVG, FEDPROX]);
+const ENTRIES = [FEDAVG, FEDPROX] as const;
+
+export const STRATEGIES = new Registry<StrategyEntry>('strategy.name', ENTRIES);
 
 /** Scenario schema: the union of every strategy's options; a block without a name is FedAvg's. */
 export const STRATEGY_SPEC = z.preprocess(
   (block) => (block !== null && typeof block === 'object' && !Array.isArray(block) && !('name' in block) ? { ...block, name: FEDAVG.name } : block),
-  z.discriminatedUnion('name', [FEDAVG.schema, FEDPROX.schema]),
+  z.discriminatedUnion('name', fragmentsOf(ENTRIES)),
 );
