@@ -15,14 +15,15 @@ const arg = (name: string) => (process.argv.includes(name) ? process.argv[proces
 const rounds = Number(arg('--rounds') ?? 3);
 const only = arg('--only');
 const workers = availableParallelism();
-const cases = [
+const allCases: [label: string, file: string][] = [
   ['2nn', 'scenarios/mnist-2nn-iid.yaml'],
   ['cnn', 'scenarios/mnist-cnn-iid.yaml'],
-].filter(([label]) => !only || label === only);
+];
+const cases = allCases.filter(([label]) => !only || label === only);
 
 const rows: Record<string, string | number | null>[] = [];
 for (const [label, file] of cases) {
-  const scenario = await loadScenarioFile(file!);
+  const scenario = await loadScenarioFile(file);
   scenario.rounds = rounds;
   scenario.evaluation.targetAccuracy = undefined;
   scenario.output.dir = 'bench/results/runs';

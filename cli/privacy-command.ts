@@ -164,9 +164,10 @@ function wrap(text: string, width: number): string {
 }
 
 function markdownTable(header: string[], body: string[][]): string {
-  const widths = header.map((h, c) => Math.max(h.length, ...body.map((row) => row[c].length)));
+  // Every body row has one cell per header cell (the caller builds them so).
+  const widths = header.map((h, c) => Math.max(h.length, ...body.map((row) => row[c]!.length)));
   // Numbers right-aligned so magnitudes line up; q and z are labels too but also numbers.
-  const line = (cells: string[]) => `| ${cells.map((cell, c) => cell.padStart(widths[c])).join(' | ')} |`;
+  const line = (cells: string[]) => `| ${cells.map((cell, c) => cell.padStart(widths[c]!)).join(' | ')} |`;
   const rule = `|${widths.map((w) => `${'-'.repeat(w + 1)}:`).join('|')}|`;
   return [line(header), rule, ...body.map(line)].join('\n');
 }

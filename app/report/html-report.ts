@@ -218,7 +218,7 @@ function attacksOf(report: unknown): Record<string, unknown>[] {
 
 function lastValue(rounds: RoundRecord[], get: (r: RoundRecord) => number | null): number | null {
   for (let i = rounds.length - 1; i >= 0; i--) {
-    const v = get(rounds[i]);
+    const v = get(rounds[i]!);
     if (v !== null) return v;
   }
   return null;

@@ -28,7 +28,7 @@ export class WeightedSum {
       const term = weight * vector[i]!;
       const s = hi[i]! + term;
       const bp = s - hi[i]!;
-      lo[i] += hi[i]! - (s - bp) + (term - bp);
+      lo[i]! += hi[i]! - (s - bp) + (term - bp);
       hi[i] = s;
     }
     const s = this.weightHi + weight;

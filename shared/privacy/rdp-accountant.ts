@@ -73,8 +73,8 @@ export function epsilonFromRdp(
   }
   let best = { epsilon: Infinity, order: NaN };
   for (let k = 0; k < orders.length; k++) {
-    const alpha = orders[k];
-    const r = rdp[k];
+    const alpha = orders[k]!;
+    const r = rdp[k]!;
     if (Number.isNaN(r) || r < 0) throw new RangeError(`rdp[${k}] must be ≥ 0 (or Infinity), got ${r}`);
     // D_α(P‖Q) = 0 only when P = Q, and identical output distributions are (0, 0)-DP. The
     // formulas below cannot say so: with a finite set of orders they leave a small positive ε.
@@ -170,7 +170,7 @@ export class RdpAccountant {
   step(q: number, noiseMultiplier: number, count = 1): void {
     requireSteps('count', count);
     const added = scaleRdp(this.rdpOfOneStep(q, noiseMultiplier), count);
-    for (let k = 0; k < this.rdp.length; k++) this.rdp[k] += added[k];
+    for (let k = 0; k < this.rdp.length; k++) this.rdp[k]! += added[k]!;
     this.stepCount += count;
   }
 
@@ -191,7 +191,7 @@ export class RdpAccountant {
     const steps = more.steps ?? 1;
     requireSteps('steps', steps);
     const extra = scaleRdp(this.rdpOfOneStep(more.q, more.noiseMultiplier), steps);
-    return epsilonFromRdp(this.orders, this.rdp.map((r, k) => r + extra[k]), delta, conversion);
+    return epsilonFromRdp(this.orders, this.rdp.map((r, k) => r + extra[k]!), delta, conversion);
   }
 
   private rdpOfOneStep(q: number, noiseMultiplier: number): number[] {

@@ -46,7 +46,7 @@ describe('frame codec', () => {
 
   it('rejects a corrupted payload byte', () => {
     const frame = encodeFrame('result-chunk', header, float32Bytes(update));
-    frame[frame.length - 3] ^= 0x40;
+    frame[frame.length - 3]! ^= 0x40;
     expect(() => decodeFrame(frame)).toThrow(/checksum mismatch/);
   });
 

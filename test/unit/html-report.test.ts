@@ -94,7 +94,7 @@ afterAll(() => rmSync(fixtures, { recursive: true, force: true }));
 function embeddedData(html: string): unknown {
   const match = new RegExp(`<script type="application/json" id="${REPORT_DATA_ID}">(.*?)</script>`, 's').exec(html);
   expect(match, 'the data script element').not.toBeNull();
-  return JSON.parse(match![1]);
+  return JSON.parse(match![1]!);
 }
 
 /** src/href/url() that would fetch anything: the report has to open offline. */
@@ -112,7 +112,7 @@ interface FakeChart {
  * wiring from embedded JSON to chart options is checked without a browser.
  */
 function drawPage(html: string): { charts: FakeChart[]; container: { textContent: string; children: unknown[] } } {
-  const scripts = [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => m[1]);
+  const scripts = [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => m[1]!);
   const charts: FakeChart[] = [];
   const element = () => ({ className: '', textContent: '', clientWidth: 600, children: [] as unknown[], appendChild(c: unknown) { this.children.push(c); return c; }, removeChild(c: unknown) { this.children = this.children.filter((x) => x !== c); } });
   const container = element();
@@ -137,7 +137,7 @@ function drawPage(html: string): { charts: FakeChart[]; container: { textContent
 }
 
 function embeddedDataText(html: string): string {
-  return new RegExp(`<script type="application/json" id="${REPORT_DATA_ID}">(.*?)</script>`, 's').exec(html)![1];
+  return new RegExp(`<script type="application/json" id="${REPORT_DATA_ID}">(.*?)</script>`, 's').exec(html)![1]!;
 }
 
 describe('run records', () => {
@@ -234,8 +234,8 @@ describe('run report', () => {
       expect(chart.data).toHaveLength(chart.opts.series.length);
       for (const column of chart.data) expect(column).toHaveLength(3);
     }
-    expect(charts[0].data).toEqual([[1, 2, 3], [0.6, 0.75, 0.81]]);
-    expect(charts[5].opts.series.map((s) => s.label)).toEqual(['round', 'completed', 'dropped', 'rejected']);
+    expect(charts[0]!.data).toEqual([[1, 2, 3], [0.6, 0.75, 0.81]]);
+    expect(charts[5]!.opts.series.map((s) => s.label)).toEqual(['round', 'completed', 'dropped', 'rejected']);
   });
 
   it('leaves out privacy charts without DP and a fixed clip norm; reads a run without summary', async () => {
@@ -361,11 +361,11 @@ describe('comparison report', () => {
   it('draws accuracy and ε per variant and the ε scatter with its front', () => {
     const { charts } = drawPage(html);
     expect(charts.map((c) => c.opts.title)).toEqual(['Test accuracy per variant', 'Privacy spent (ε) per variant', 'Final accuracy vs ε']);
-    expect(charts[0].opts.series.map((s) => s.label)).toEqual(['round', 'z-1.0', 'z-2.0', 'z-0.5', 'no-dp']);
-    expect(charts[1].opts.series.map((s) => s.label)).toEqual(['round', 'z-1.0', 'z-2.0', 'z-0.5']);
-    const [x, ...series] = charts[2].data;
+    expect(charts[0]!.opts.series.map((s) => s.label)).toEqual(['round', 'z-1.0', 'z-2.0', 'z-0.5', 'no-dp']);
+    expect(charts[1]!.opts.series.map((s) => s.label)).toEqual(['round', 'z-1.0', 'z-2.0', 'z-0.5']);
+    const [x, ...series] = charts[2]!.data;
     expect(x).toEqual([1.2, 2.5, 6]);
-    expect(charts[2].opts.series.at(-1)!.label).toBe('Pareto front');
+    expect(charts[2]!.opts.series.at(-1)!.label).toBe('Pareto front');
     expect(series.at(-1)).toEqual([0.85, 0.9, null]);
   });
 });

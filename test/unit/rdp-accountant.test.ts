@@ -25,11 +25,11 @@ describe('RDP of the sampled Gaussian mechanism', () => {
     expect(rdpOfSampledGaussian(0, 10, [20])).toEqual([0]);
     expect(rdpOfSampledGaussian(1, 10, [20])).toEqual([0.1]);
     // compute_rdp(0.1, 2, steps=10, orders=5) ≈ 0.07737 (assertAlmostEqual places=5).
-    expect(10 * rdpOfSampledGaussian(0.1, 2, [5])[0]).toBeCloseTo(0.07737, 5);
+    expect(10 * rdpOfSampledGaussian(0.1, 2, [5])[0]!).toBeCloseTo(0.07737, 5);
     // compute_rdp(0.01, 2.5, steps=50, [1.5, 2.5, 5, 50, 100]), checked there with delta=1e-5.
     const expected = [0.00065, 0.001085, 0.00218075, 0.023846, 167.416307];
     const actual = rdpOfSampledGaussian(0.01, 2.5, [1.5, 2.5, 5, 50, 100]).map((r) => 50 * r);
-    actual.forEach((r, k) => expect(Math.abs(r - expected[k])).toBeLessThan(1e-5));
+    actual.forEach((r, k) => expect(Math.abs(r - expected[k]!)).toBeLessThan(1e-5));
   });
 
   // The parameter grid of TF Privacy's test_compute_log_a_equals_mp, which compares log A_α with
@@ -50,7 +50,7 @@ describe('RDP of the sampled Gaussian mechanism', () => {
     { q: 0.99, sigma: 0.1, order: 256, rdp: 12799.989910251063 },
     { q: 0.999, sigma: 100, order: 256.1, rdp: 0.012779725746660574 },
   ])('q=$q σ=$sigma α=$order agrees with a multi-precision computation', ({ q, sigma, order, rdp }) => {
-    expectRelativelyClose(rdpOfSampledGaussian(q, sigma, [order])[0], rdp, 1e-6);
+    expectRelativelyClose(rdpOfSampledGaussian(q, sigma, [order])[0]!, rdp, 1e-6);
   });
 
   it('is α/(2σ²) without subsampling, Infinity without noise, 0 without sampling', () => {
@@ -61,7 +61,7 @@ describe('RDP of the sampled Gaussian mechanism', () => {
   });
 
   it('stays finite and positive where the sums are extreme', () => {
-    for (const [q, z] of [[1e-9, 0.05], [0.5, 0.05], [0.999999, 0.3], [0.01, 1e5]]) {
+    for (const [q, z] of [[1e-9, 0.05], [0.5, 0.05], [0.999999, 0.3], [0.01, 1e5]] as const) {
       for (const r of rdpOfSampledGaussian(q, z)) {
         expect(Number.isFinite(r)).toBe(true);
         expect(r).toBeGreaterThan(0);
@@ -84,7 +84,7 @@ describe('RDP of the sampled Gaussian mechanism', () => {
   it('bounds RDP from above where the fractional series would need over 100,000 terms (q = ½, σ = 10⁵)', () => {
     const [atOnePointOne, atTwo] = rdpOfSampledGaussian(0.5, 1e5, [1.1, 2]);
     expect(atOnePointOne).toBeGreaterThanOrEqual(1.375e-11);
-    expect(atOnePointOne).toBeLessThanOrEqual(atTwo);
+    expect(atOnePointOne).toBeLessThanOrEqual(atTwo!);
     for (const r of rdpOfSampledGaussian(0.5, 1e5)) expect(Number.isFinite(r) && r > 0).toBe(true);
   });
 });
@@ -193,7 +193,7 @@ describe('computeEpsilon', () => {
 
   it('without subsampling equals the closed-form composition of T Gaussian mechanisms', () => {
     const orders = [1.5, 2, 3, 5, 8, 13, 21, 34];
-    for (const [sigma, steps, delta] of [[1, 1, 1e-5], [2, 50, 1e-6], [5, 1000, 1e-3]]) {
+    for (const [sigma, steps, delta] of [[1, 1, 1e-5], [2, 50, 1e-6], [5, 1000, 1e-3]] as const) {
       const classic = computeEpsilon({ q: 1, noiseMultiplier: sigma, steps, delta, conversion: 'classic', orders });
       const byHand = Math.min(...orders.map((a) => (steps * a) / (2 * sigma * sigma) + Math.log(1 / delta) / (a - 1)));
       expect(classic.epsilon).toBeCloseTo(byHand, 12);
@@ -207,7 +207,7 @@ describe('computeEpsilon', () => {
 
   it.each<EpsilonConversion>(['tight', 'classic'])('%s: ε grows with T and q and shrinks with σ', (conversion) => {
     const eps = (q: number, noiseMultiplier: number, steps: number) => computeEpsilon({ q, noiseMultiplier, steps, delta: 1e-5, conversion }).epsilon;
-    const increasing = (xs: number[]) => xs.slice(1).every((x, i) => x > xs[i]);
+    const increasing = (xs: number[]) => xs.slice(1).every((x, i) => x > xs[i]!);
     for (const q of [0.001, 0.01, 0.1, 1]) {
       for (const sigma of [0.5, 1, 2, 4]) expect(increasing([1, 10, 100, 1000, 10_000].map((t) => eps(q, sigma, t)))).toBe(true);
     }
@@ -232,7 +232,7 @@ describe('against Opacus’ default orders', () => {
   // issue's example, Opacus' test_rdp_accountant (7.32911117143 there), Abadi et al. 2016, the
   // point where the old 74 orders were 15% loose (0.02, 0.3, 100), small-order, large-order and
   // no-subsampling optima.
-  it.each([
+  it.each<{ q: number; sigma: number; steps: number; delta: number; tight: [number, number]; classic: [number, number] }>([
     { q: 0.01, sigma: 1.1, steps: 100, delta: 1e-5, tight: [0.9560910987518574, 10.7], classic: [1.298387294346148, 10.8] },
     { q: 0.04, sigma: 1.5, steps: 2250, delta: 1e-5, tight: [7.32911117145474, 3.9], classic: [8.073848277095895, 4.1] },
     { q: 0.01, sigma: 4, steps: 10_000, delta: 1e-5, tight: [1.0354900660362967, 17], classic: [1.2585747412527875, 20] },
@@ -376,7 +376,7 @@ describe('RdpAccountant', () => {
     expect(counted.steps).toBe(47);
     expect(counted.epsilon(1e-5).epsilon).toBeCloseTo(single.epsilon(1e-5).epsilon, 10);
     const second = rdpOfSampledGaussian(0.1, 0.9);
-    const byRdp = rdpOfSampledGaussian(0.05, 1.3).map((r, k) => 40 * r + 7 * second[k]);
+    const byRdp = rdpOfSampledGaussian(0.05, 1.3).map((r, k) => 40 * r + 7 * second[k]!);
     expect(counted.epsilon(1e-5).epsilon).toBeCloseTo(epsilonFromRdp(DEFAULT_ORDERS, byRdp, 1e-5).epsilon, 10);
   });
 

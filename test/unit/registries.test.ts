@@ -87,13 +87,13 @@ describe('registries', () => {
       build: (tf, spec, shape) =>
         tf.sequential({
           name: spec.name,
-          layers: [tf.layers.dense({ inputShape: [shape.featureShape[0]], units: shape.numClasses * spec.scale, name: 'w' })],
+          layers: [tf.layers.dense({ inputShape: [shape.featureShape[0]!], units: shape.numClasses * spec.scale, name: 'w' })],
         }),
       problems: () => [],
       describe: (spec) => `wide logistic ×${spec.scale}`,
     } satisfies ModelEntry<z.output<typeof SPEC>>;
     const [first, ...rest] = MODELS.entries();
-    const entries: [ModelEntry, ...ModelEntry[]] = [first, ...rest, wideLogistic];
+    const entries: [ModelEntry, ...ModelEntry[]] = [first!, ...rest, wideLogistic];
     const registry = new Registry<ModelEntry>('model.name', entries);
 
     const union = z.discriminatedUnion('name', fragmentsOf(entries));
