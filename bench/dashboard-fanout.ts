@@ -332,7 +332,7 @@ function dashboardProcess(): void {
   const reply = (message: Reply) => process.send!(message);
   const all = (each: (socket: Socket, i: number) => Promise<boolean>) => Promise.all(sockets.map(each)).then((ok) => ok.filter((x) => !x).length);
 
-  process.on('message', async (request: Request) => {
+  const handle = async (request: Request) => {
     const started = now();
     switch (request.type) {
       case 'connect': {
@@ -387,6 +387,14 @@ function dashboardProcess(): void {
         sockets = [];
         return reply({ type: 'done', ms: now() - started, failed: 0 });
     }
+  };
+  // A failed request ends the child with the error, as an unhandled rejection would, rather than
+  // leaving the parent waiting for a reply.
+  process.on('message', (request: Request) => {
+    handle(request).catch((error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    });
   });
 }
 

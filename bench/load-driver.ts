@@ -19,7 +19,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { inspect, parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { startApiServer } from '../app/api/api-server.js';
 import { freeLoopbackPort, startNatsServer } from '../shared/bus/nats-server-process.js';
@@ -109,7 +109,7 @@ async function hammer(url: string, connections: number, seconds: number, expect:
   const latencies: number[] = [];
   let failed = 0;
   const result = await new Promise<autocannon.Result>((done, fail) => {
-    const instance = autocannon({ url, connections, duration: seconds, pipelining: 1 }, (error, finished) => (error ? fail(error) : done(finished)));
+    const instance = autocannon({ url, connections, duration: seconds, pipelining: 1 }, (error: unknown, finished) => (error ? fail(error instanceof Error ? error : new Error(`autocannon: ${inspect(error)}`)) : done(finished)));
     // autocannon's own histogram has no 95th percentile (k6's threshold): keep every sample.
     instance.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
       latencies.push(ms);
@@ -193,12 +193,12 @@ async function churn(): Promise<void> {
   const coordinator = fedsim(['run', join(dir, 'scenario.yaml'), '--workers', '0', '--serve', String(port), '--log-level', 'warn']);
   children.add(coordinator);
   let coordinatorLog = '';
-  coordinator.stderr!.on('data', (chunk: Buffer) => (coordinatorLog = (coordinatorLog + chunk.toString()).slice(-4000)));
+  coordinator.stderr.on('data', (chunk: Buffer) => (coordinatorLog = (coordinatorLog + chunk.toString()).slice(-4000)));
   const workers: ChildProcess[] = [];
   let workerLog = '';
   const startWorker = () => {
     const worker = fedsim(['worker', '--run', runName, '--keep-alive', '--log-level', 'warn']);
-    worker.stderr!.on('data', (chunk: Buffer) => (workerLog = (workerLog + chunk.toString()).slice(-2000)));
+    worker.stderr.on('data', (chunk: Buffer) => (workerLog = (workerLog + chunk.toString()).slice(-2000)));
     children.add(worker);
     workers.push(worker);
   };

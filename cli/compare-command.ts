@@ -1,4 +1,6 @@
 /** `fedsim compare <sweep.yaml>`: run every variant of a sweep and write the comparison. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { parseCount } from './argument-parsers.js';
 import { LOG_LEVELS, type LogLevel } from '../shared/logging/logger.js';
@@ -18,8 +20,6 @@ export function compareCommand(): Command {
       }
       if (sweep.variants.every((v) => !v.scenario)) throw new Error(`${file}: no variant is a valid scenario; nothing to run`);
       const { runComparison } = await import('../app/compare/run-comparison.js');
-      const { readFileSync } = await import('node:fs');
-      const { join } = await import('node:path');
       const result = await runComparison(sweep, { logLevel: opts.logLevel, progress: !opts.json || process.stderr.isTTY === true, workers: opts.workers });
       if (opts.json) process.stdout.write(`${JSON.stringify({ dir: result.dir, report: result.reportPath, variants: result.rows }, null, 2)}\n`);
       else process.stdout.write(`\n${readFileSync(join(result.dir, 'comparison.md'), 'utf8')}\noutputs: ${result.dir}${result.reportPath ? `\nreport:  ${result.reportPath}` : ''}\n`);

@@ -200,7 +200,9 @@ export async function writeCreds(options: { run: string; out: string; namespace:
   const paths = Object.fromEntries(Object.entries(CREDS_FILE_NAMES).map(([key, name]) => [key, join(out, name)])) as unknown as CredsFiles;
   // New passwords for a live deployment would lock its pods out until every Secret and the
   // server are updated together; overwriting is a deliberate act.
-  const existing = Object.values(paths).filter((p) => existsSync(p));
+  const existing = Object.values(CREDS_FILE_NAMES)
+    .map((name) => join(out, name))
+    .filter((p) => existsSync(p));
   if (existing.length > 0 && !options.force) {
     throw new Error(`${existing.join(', ')} already exist${existing.length === 1 ? 's' : ''}: pass --force to replace them with new passwords`);
   }

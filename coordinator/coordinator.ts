@@ -155,7 +155,7 @@ export class Coordinator {
   }
 
   async run(): Promise<CoordinatorResult> {
-    const { scenario, log, evaluator } = this.options;
+    const { scenario, log } = this.options;
     const result: CoordinatorResult = { finalWeights: this.options.initialWeights, finalEvaluation: null, roundsToTarget: null, stopReason: 'rounds completed', privacy: null };
     for (let round = 1; round <= scenario.rounds; round++) {
       const started = performance.now();

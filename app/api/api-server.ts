@@ -83,12 +83,12 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   registry.on('runs', (runs) => metrics.liveRuns.set(runs.filter((r) => r.live && ['starting', 'running', 'stopping'].includes(r.status)).length));
   app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async () => ({ ready: true }));
+  app.get('/healthz', () => ({ status: 'ok' }));
+  app.get('/readyz', () => ({ ready: true }));
 
-  app.get('/api/scenarios', async () => ({ scenarios: scenarioNames(scenariosDir) }));
+  app.get('/api/scenarios', () => ({ scenarios: scenarioNames(scenariosDir) }));
 
-  app.get('/api/runs', { schema: { response: { 200: { type: 'object', properties: { runs: { type: 'array', items: LIST_ITEM_SCHEMA } } } } } }, async () => ({
+  app.get('/api/runs', { schema: { response: { 200: { type: 'object', properties: { runs: { type: 'array', items: LIST_ITEM_SCHEMA } } } } } }, () => ({
     runs: registry.list(),
   }));
 
@@ -132,7 +132,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     return reply.type('text/html; charset=utf-8').send(readFileSync(path));
   });
 
-  app.get('/api/comparisons', async () => ({ comparisons: registry.comparisons() }));
+  app.get('/api/comparisons', () => ({ comparisons: registry.comparisons() }));
 
   app.get<{ Params: { id: string } }>('/api/comparisons/:id/report', { schema: { params: RUN_ID_PARAMS } }, async (request, reply) => {
     const path = registry.comparisonReportPath(request.params.id);
@@ -187,8 +187,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     app,
     io,
     close: async () => {
-      io.close();
-      await app.close();
+      // Started in this order, as before: socket.io drops its clients, then Fastify closes the HTTP
+      // server they share. Awaiting both surfaces a failure of either instead of leaving it unhandled.
+      await Promise.all([io.close(), app.close()]);
     },
   };
 }

@@ -345,7 +345,7 @@ function listItemOfLive(run: LiveRun): RunListItem {
 function stateOfLive(run: LiveRun, runsDir: string): RunState {
   return {
     ...listItemOfLive(run),
-    scenario: run.scenario as unknown as Record<string, unknown>,
+    scenario: run.scenario,
     rounds: run.rounds as unknown as RoundMetricsView[],
     summary: run.summary as unknown as Record<string, unknown> | null,
     ...(run.error ? { error: run.error } : {}),
@@ -360,7 +360,7 @@ function listItemOfSummary(id: string, summary: Record<string, unknown>): RunLis
   const privacy = summary.privacy as { epsilon?: number | null } | null | undefined;
   return {
     id,
-    name: String(summary.name ?? id),
+    name: typeof summary.name === 'string' ? summary.name : id,
     status: endStatusOf(summary.status, summary.stopReason),
     live: false,
     startedAt: startedAtOf(id),
@@ -393,7 +393,7 @@ function readRunFromDisk(dir: string, id: string): RunState | null {
     scenario,
     rounds,
     summary,
-    ...(summary?.error ? { error: String(summary.error) } : {}),
+    ...(typeof summary?.error === 'string' && summary.error !== '' ? { error: summary.error } : {}),
     workers: [],
     // Per-client states are not kept on disk; a finished run's grid starts empty.
     clients: { round: rounds.at(-1)?.round ?? 0, states: {} },

@@ -108,7 +108,7 @@ export function comparisonCsv(rows: readonly ComparisonRow[]): string {
   return `${lines.join('\n')}\n`;
 }
 
-function csvField(value: unknown): string {
+function csvField(value: ComparisonRow[keyof ComparisonRow]): string {
   if (value === null || value === undefined) return '';
   const text = typeof value === 'object' ? JSON.stringify(value) : String(value);
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;

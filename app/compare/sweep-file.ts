@@ -140,6 +140,12 @@ function withName(raw: unknown, name: string): unknown {
   return { ...(raw as Record<string, unknown>), name };
 }
 
+/** A grid value in a variant's name: scalars as written, objects and arrays (and null) as JSON; YAML gives no other kinds. */
+function valueLabel(value: unknown): string {
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  return JSON.stringify(value);
+}
+
 function expandVariants(
   listed: { name: string; overrides: Record<string, unknown> }[] | undefined,
   grid: Record<string, unknown[]> | undefined,
@@ -149,7 +155,7 @@ function expandVariants(
     const next: typeof points = [];
     for (const point of points) {
       for (const value of values) {
-        const label = `${path.split('.').at(-1)}=${typeof value === 'object' ? JSON.stringify(value) : String(value)}`;
+        const label = `${path.split('.').at(-1)}=${valueLabel(value)}`;
         next.push({ name: point.name ? `${point.name}_${label}` : label, overrides: { ...point.overrides, [path]: value } });
       }
     }

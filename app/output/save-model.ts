@@ -3,7 +3,8 @@
  * loadable with tf.loadLayersModel. tfjs' own file:// handler lives in tfjs-node, which is
  * optional, so the artifacts are written here.
  */
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setFlatWeights } from '../../shared/models/parameters.js';
 import * as tf from '../../shared/tf.js';
@@ -18,7 +19,7 @@ export async function saveModel(model: tf.LayersModel, weights: Float32Array, di
       const weightData = artifacts.weightData;
       const buffers = weightData === undefined ? [] : Array.isArray(weightData) ? weightData : [weightData];
       const bytes = Buffer.concat(buffers.map((b) => Buffer.from(b)));
-      writeFileSync(join(staging, 'weights.bin'), bytes);
+      await writeFile(join(staging, 'weights.bin'), bytes);
       const modelJson = {
         modelTopology: artifacts.modelTopology,
         format: artifacts.format ?? 'layers-model',
@@ -26,7 +27,7 @@ export async function saveModel(model: tf.LayersModel, weights: Float32Array, di
         convertedBy: artifacts.convertedBy ?? null,
         weightsManifest: [{ paths: ['./weights.bin'], weights: artifacts.weightSpecs ?? [] }],
       };
-      writeFileSync(join(staging, 'model.json'), JSON.stringify(modelJson));
+      await writeFile(join(staging, 'model.json'), JSON.stringify(modelJson));
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: bytes.length } };
     }),
   );

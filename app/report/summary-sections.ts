@@ -79,19 +79,23 @@ function workersText(w: Fields): string | null {
 function dataAndModelRows(s: Fields, scenario: Fields): [string, string][] {
   const rows = new Rows();
   const dataset = obj(scenario.dataset);
-  rows.add('Dataset', str(dataset.name) !== null ? `${dataset.name}${settingsText(dataset, ['name'])}` : null);
+  const datasetName = str(dataset.name);
+  rows.add('Dataset', datasetName !== null ? `${datasetName}${settingsText(dataset, ['name'])}` : null);
   const partition = obj(scenario.partition);
   const clients = num(s.clients) ?? num(partition.clients);
-  if (str(partition.kind) !== null) rows.add('Partition', `${partition.kind} over ${clients ?? '?'} clients${settingsText(partition, ['kind', 'clients'])}`);
+  const partitionKind = str(partition.kind);
+  if (partitionKind !== null) rows.add('Partition', `${partitionKind} over ${clients ?? '?'} clients${settingsText(partition, ['kind', 'clients'])}`);
   else rows.add('Clients', maybe(clients, count));
   rows.add('Clients per round', maybe(num(s.clientsPerRound), count));
   const model = obj(scenario.model);
-  rows.add('Model', str(model.name) !== null ? `${model.name}${settingsText(model, ['name'])}` : null);
+  const modelName = str(model.name);
+  rows.add('Model', modelName !== null ? `${modelName}${settingsText(model, ['name'])}` : null);
   rows.add('Parameters', maybe(num(s.parameters), count));
   const training = obj(scenario.training);
-  if (num(training.epochs) !== null) {
+  const epochs = num(training.epochs);
+  if (epochs !== null) {
     const momentum = num(training.momentum);
-    rows.add('Local training', `E = ${training.epochs}, B = ${String(training.batchSize)}, ${str(training.optimizer) ?? 'sgd'} at learning rate ${String(training.learningRate)}${momentum !== null ? `, momentum ${momentum}` : ''}`);
+    rows.add('Local training', `E = ${epochs}, B = ${String(training.batchSize)}, ${str(training.optimizer) ?? 'sgd'} at learning rate ${String(training.learningRate)}${momentum !== null ? `, momentum ${momentum}` : ''}`);
   }
   return rows.list;
 }
@@ -106,11 +110,13 @@ function settingsText(section: Fields, shown: string[]): string {
 function privacyRows(s: Fields): [string, string][] {
   const rows = new Rows();
   const dp = obj(s.privacy);
-  if (str(dp.mode) !== null) {
-    rows.add('Differential privacy', `${dp.mode}, ${str(dp.clipping) ?? 'fixed'} clipping`);
+  const dpMode = str(dp.mode);
+  if (dpMode !== null) {
+    rows.add('Differential privacy', `${dpMode}, ${str(dp.clipping) ?? 'fixed'} clipping`);
     const epsilon = num(dp.epsilon);
     const delta = num(dp.delta);
-    rows.add('ε spent', epsilon !== null ? `${decimal(epsilon)}${delta !== null ? ` at δ = ${delta}` : ''}${str(dp.conversion) !== null ? ` (${dp.conversion} conversion)` : ''}` : null);
+    const conversion = str(dp.conversion);
+    rows.add('ε spent', epsilon !== null ? `${decimal(epsilon)}${delta !== null ? ` at δ = ${delta}` : ''}${conversion !== null ? ` (${conversion} conversion)` : ''}` : null);
     rows.add('ε budget', maybe(num(dp.targetEpsilon), decimal));
     rows.add('ε per release (one client, local DP)', maybe(num(dp.epsilonPerRelease), decimal));
     const z = num(dp.noiseMultiplier);
@@ -123,9 +129,10 @@ function privacyRows(s: Fields): [string, string][] {
     rows.add('Differential privacy', 'none');
   }
   const secure = obj(s.secureAggregation);
-  if (str(secure.variant) !== null) {
+  const secureVariant = str(secure.variant);
+  if (secureVariant !== null) {
     const aborted = num(secure.aborted) ?? 0;
-    rows.add('Secure aggregation', `${secure.variant}, ${num(secure.rounds) ?? '?'} rounds, ${aborted} aborted${aborted > 0 && Array.isArray(secure.abortReasons) ? ` (${secure.abortReasons.join('; ')})` : ''}`);
+    rows.add('Secure aggregation', `${secureVariant}, ${num(secure.rounds) ?? '?'} rounds, ${aborted} aborted${aborted > 0 && Array.isArray(secure.abortReasons) ? ` (${secure.abortReasons.join('; ')})` : ''}`);
     const cohort = num(secure.meanCohort);
     const survivors = num(secure.meanSurvivors);
     rows.add('Mean survivors / cohort', cohort !== null && survivors !== null ? `${decimal(survivors)} / ${decimal(cohort)}` : null);

@@ -5,7 +5,6 @@
  */
 import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
-import type { BackendPreference } from '../../client/backend/select-backend.js';
 import { Worker } from '../../client/worker.js';
 import type { Transport } from '../../shared/bus/open-transport.js';
 import type { Scenario } from '../../shared/scenario/schema.js';
@@ -51,7 +50,7 @@ export function startWorkers(request: WorkerRequest): StartedWorkers {
     runName: scenario.name,
     logFile: request.workersLogFile,
     logLevel: 'info',
-    backend: scenario.system.backend as BackendPreference,
+    backend: scenario.system.backend,
   });
   processes.start();
   request.onProcessesStarted?.(processes.pids);

@@ -84,7 +84,7 @@ function conv2dBackpropInput(args: ConvGradientArgs<'dy' | 'filter'>, fallback: 
 function wasmKernel(name: string): KernelRunner {
   const kernel = tf.getKernel(name, 'wasm');
   if (!kernel) throw new Error(`the wasm backend has no ${name} kernel, which the conv filter gradient needs`);
-  return kernel.kernelFunc as unknown as KernelRunner;
+  return kernel.kernelFunc;
 }
 
 function conv2dBackpropFilter(args: { inputs: { x: TensorInfo; dy: TensorInfo }; backend: tf.KernelBackend; attrs: Record<string, unknown> }): TensorInfo {

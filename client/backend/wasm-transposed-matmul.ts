@@ -18,7 +18,7 @@ export function registerWasmTransposedMatMul(): void {
   const original = tf.getKernel('BatchMatMul', 'wasm');
   if (!original) return;
   const multiply = original.kernelFunc as unknown as KernelRunner;
-  const transpose = tf.getKernel('Transpose', 'wasm')!.kernelFunc as unknown as KernelRunner;
+  const transpose = tf.getKernel('Transpose', 'wasm').kernelFunc as unknown as KernelRunner;
 
   const kernelFunc = (args: { inputs: { a: TensorInfo; b: TensorInfo }; backend: tf.KernelBackend; attrs: { transposeA: boolean; transposeB: boolean } }) => {
     const { backend, attrs } = args;

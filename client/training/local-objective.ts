@@ -43,7 +43,7 @@ function proximalTerm(model: tf.LayersModel, global: Float32Array, mu: number): 
     penalty: () =>
       tf.tidy(() => {
         const squares = pairs.map(({ variable, anchor }) => tf.sum(tf.square(tf.sub(variable, anchor))));
-        return tf.mul(mu / 2, tf.addN(squares)) as tf.Scalar;
+        return tf.mul<tf.Scalar>(mu / 2, tf.addN(squares));
       }),
     dispose: () => tf.dispose(pairs.map((p) => p.anchor)),
   };

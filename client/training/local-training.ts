@@ -125,7 +125,7 @@ function disposeOptimizer(optimizer: tf.Optimizer): void {
 
 function lossOf(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor, shape: DataShape): tf.Scalar {
   const predictions = model.apply(x, { training: true }) as tf.Tensor;
-  if (shape.task === 'regression') return tf.losses.meanSquaredError(y, predictions.reshape(y.shape)) as tf.Scalar;
+  if (shape.task === 'regression') return tf.losses.meanSquaredError<tf.Tensor, tf.Scalar>(y, predictions.reshape(y.shape));
   // Categorical cross-entropy on the softmax output, clipped like Keras to avoid log(0).
-  return tf.mean(tf.neg(tf.sum(tf.mul(y, tf.log(tf.clipByValue(predictions, 1e-7, 1 - 1e-7))), -1))) as tf.Scalar;
+  return tf.mean<tf.Scalar>(tf.neg(tf.sum(tf.mul(y, tf.log(tf.clipByValue(predictions, 1e-7, 1 - 1e-7))), -1)));
 }

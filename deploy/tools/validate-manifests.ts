@@ -63,7 +63,7 @@ export function validateStrict(model: ModelClass, data: unknown): string[] {
     const proxy = new Proxy(target, {
       get(t, property, receiver) {
         seen.add(property);
-        return Reflect.get(t, property, receiver);
+        return Reflect.get(t, property, receiver) as unknown;
       },
     });
     read.set(proxy, { target, seen });

@@ -88,5 +88,5 @@ const u32 = new Uint32Array(f32.buffer);
 function nextFloat32Up(x: number): number {
   f32[0] = x;
   u32[0] = u32[0]! + 1; // x ≥ 0 and finite: the next bit pattern is the next float32 up
-  return f32[0]!;
+  return f32[0];
 }

@@ -37,7 +37,7 @@ export function topkCodec(ratio: number, values: VectorCodec): VectorCodec {
       bytes.set(inner, HEADER_BYTES + 4 + 4 * k);
       return bytes;
     },
-    decode: (bytes) => decodeTopkBlock(bytes, values.decode),
+    decode: (bytes) => decodeTopkBlock(bytes, (inner) => values.decode(inner)),
   };
 }
 

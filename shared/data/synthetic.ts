@@ -130,7 +130,7 @@ function clientSizes(clients: number, meanSamples: number | undefined, rng: Rng)
 
 function checkOptions(options: SyntheticOptions, d: number, numClasses: number): void {
   const { alpha, beta, clients, meanSamples, testFraction } = options;
-  const fail = (field: string, got: unknown, expected: string) => {
+  const fail = (field: string, got: number, expected: string) => {
     throw new Error(`dataset.${field}: invalid (got ${got}, expected ${expected})`);
   };
   if (!(alpha >= 0 && Number.isFinite(alpha))) fail('alpha', alpha, 'a finite number ≥ 0');

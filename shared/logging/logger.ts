@@ -35,7 +35,9 @@ export function createLogger(options: LoggerOptions): Logger {
     mkdirSync(dirname(options.file), { recursive: true });
     streams.push({ level: fileLevel, stream: pino.destination({ dest: options.file, sync: true }) });
   }
-  if (options.sink && options.sink.level !== 'silent') streams.push({ level: options.sink.level, stream: { write: options.sink.write } });
+  const sink = options.sink;
+  // Called through the sink, so a sink whose write uses `this` still works.
+  if (sink && sink.level !== 'silent') streams.push({ level: sink.level, stream: { write: (line: string) => sink.write(line) } });
   const levels = streams.map((s) => pino.levels.values[s.level as string] ?? Infinity);
   const lowest = levels.length > 0 ? (pino.levels.labels[Math.min(...levels)] as LogLevel) : 'silent';
   return pino({ name: options.name, level: lowest }, pino.multistream(streams));

@@ -22,7 +22,7 @@ export async function evaluateModel(model: tf.LayersModel, data: DataSplit, shap
   for (let start = 0; start < data.count; start += batchSize) {
     const rows = Array.from({ length: Math.min(batchSize, data.count - start) }, (_, i) => start + i);
     const { x, y } = makeBatch(data, rows, featureSize, shape);
-    const [loss, hits] = tf.tidy(() => {
+    const [loss, hits] = tf.tidy((): [tf.Tensor, tf.Tensor] => {
       const predictions = model.predict(x) as tf.Tensor;
       if (shape.task === 'regression') {
         return [tf.losses.meanSquaredError(y, predictions.reshape(y.shape), undefined, tf.Reduction.SUM), tf.scalar(0)];

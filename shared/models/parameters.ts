@@ -41,7 +41,7 @@ export function getFlatWeights(model: tf.LayersModel): Float32Array {
   const flat = new Float32Array(weights.reduce((s, w) => s + w.size, 0));
   let offset = 0;
   for (const w of weights) {
-    flat.set(w.dataSync() as Float32Array, offset);
+    flat.set(w.dataSync(), offset);
     offset += w.size;
   }
   return flat;

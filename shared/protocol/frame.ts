@@ -88,7 +88,7 @@ export function decodeFrame(bytes: Uint8Array): Frame<MessageType> {
     const first = parsed.error.issues[0]!;
     throw new FrameError(`invalid ${type} header: ${first.path.join('.') || '(root)'}: ${first.message}`);
   }
-  return { type, header: parsed.data, payload } as Frame<MessageType>;
+  return { type, header: parsed.data, payload };
 }
 
 export function decodeFrameOf<T extends MessageType>(bytes: Uint8Array, expected: T): Frame<T> {

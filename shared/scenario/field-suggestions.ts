@@ -47,8 +47,8 @@ function mappingSchemaAt(schema: z.core.$ZodType, path: readonly PropertyKey[], 
 function unwrap(schema: z.core.$ZodType, raw: unknown): SchemaDefinition | null {
   let def = schema._zod.def as unknown as SchemaDefinition;
   for (;;) {
-    if (WRAPPERS.has(def.type) && def.innerType) def = def.innerType._zod.def as unknown as SchemaDefinition;
-    else if (def.type === 'pipe' && def.in) def = def.in._zod.def as unknown as SchemaDefinition;
+    if (WRAPPERS.has(def.type) && def.innerType) def = def.innerType._zod.def;
+    else if (def.type === 'pipe' && def.in) def = def.in._zod.def;
     else if (def.type === 'union' && def.options) {
       const chosen = unionVariant(def, raw);
       if (chosen === null) return null;

@@ -257,7 +257,7 @@ function computeProblems(s: Scenario): string[] {
   }
   if (s.privacy?.dp && (s.compression?.update.length ?? 0) > 0) {
     problems.push(
-      `compression.update: lossy update codecs change a clipped update after clipping, so its norm (and DP's sensitivity) is no longer bounded by clipNorm (got ${s.compression!.update.map((c) => c.codec).join(' → ')} with privacy.dp, expected no update compression with DP)`,
+      `compression.update: lossy update codecs change a clipped update after clipping, so its norm (and DP's sensitivity) is no longer bounded by clipNorm (got ${s.compression.update.map((c) => c.codec).join(' → ')} with privacy.dp, expected no update compression with DP)`,
     );
   }
   return problems;
@@ -351,5 +351,7 @@ function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (Array.isArray(value)) return `[${value.map(describe).join(', ')}]`;
   if (value !== null && typeof value === 'object') return 'a mapping';
-  return String(value);
+  if (value === null || typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  // A function or a symbol: YAML and JSON give neither, but name the kind rather than print it.
+  return typeof value;
 }

@@ -176,12 +176,12 @@ const TYPE_BY_CODE = new Map(Object.entries(SECAGG_MESSAGE_CODES).map(([t, c]) =
 export function encodeSecAggMessage(message: SecAggMessage): Uint8Array {
   const valid = validateSecAggMessage(message);
   const layout = LAYOUTS[valid.type];
-  const size = 6 + sizeOf(layout, valid as Record<string, unknown>);
+  const size = 6 + sizeOf(layout, valid);
   const out = Buffer.alloc(size);
   MAGIC.copy(out, 0);
   out.writeUInt8(SECAGG_WIRE_VERSION, 4);
   out.writeUInt8(SECAGG_MESSAGE_CODES[valid.type], 5);
-  const end = write(out, 6, layout, valid as Record<string, unknown>);
+  const end = write(out, 6, layout, valid);
   if (end !== size) throw new Error(`secagg codec: wrote ${end} bytes, sized ${size}`);
   return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }
@@ -319,7 +319,7 @@ class Reader {
         case 'u32-list': {
           const count = this.u32(`${field.name} count`);
           this.need(4 * count, field.name);
-          const list: number[] = new Array(count);
+          const list = new Array<number>(count);
           for (let i = 0; i < count; i++) list[i] = this.u32(field.name);
           out[field.name] = list;
           break;
@@ -329,7 +329,7 @@ class Reader {
           // Each record is at least 4 bytes; refusing impossible counts up front stops a forged
           // count from making us allocate a huge array.
           this.need(4 * count, `${count} ${field.name} records`);
-          const list: Record<string, unknown>[] = new Array(count);
+          const list = new Array<Record<string, unknown>>(count);
           for (let i = 0; i < count; i++) list[i] = this.read(field.of);
           out[field.name] = list;
           break;

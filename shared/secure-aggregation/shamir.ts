@@ -68,8 +68,8 @@ export function lagrangeCoefficientsAtZero(xs: readonly number[]): bigint[] {
   checkXs(xs);
   const m = xs.length;
   const bx = xs.map(BigInt);
-  const numerators: bigint[] = new Array(m);
-  const denominators: bigint[] = new Array(m);
+  const numerators = new Array<bigint>(m);
+  const denominators = new Array<bigint>(m);
   for (let i = 0; i < m; i++) {
     let num = 1n;
     let den = 1n;
@@ -185,7 +185,7 @@ function mod(x: bigint): bigint {
 
 /** Montgomery's trick: one extended-Euclid inversion for the whole batch. */
 function batchInvert(values: readonly bigint[]): bigint[] {
-  const prefix: bigint[] = new Array(values.length);
+  const prefix = new Array<bigint>(values.length);
   let acc = 1n;
   for (let i = 0; i < values.length; i++) {
     if (values[i] === 0n) throw new SecAggError('invalid-argument', 'cannot invert 0 (duplicate x-coordinates?)');
@@ -193,7 +193,7 @@ function batchInvert(values: readonly bigint[]): bigint[] {
     acc = reduce(acc * values[i]!);
   }
   let inv = invert(acc);
-  const out: bigint[] = new Array(values.length);
+  const out = new Array<bigint>(values.length);
   for (let i = values.length - 1; i >= 0; i--) {
     out[i] = reduce(inv * prefix[i]!);
     inv = reduce(inv * values[i]!);

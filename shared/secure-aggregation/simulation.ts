@@ -128,7 +128,7 @@ export function runSecureAggregation(options: SimulationOptions): SimulationResu
     }
   };
   const toClient = <T extends SecAggMessageType>(message: SecAggMessageOf<T> & { to: number }): SecAggMessageOf<T> => {
-    const bytes = encodeSecAggMessage(message as SecAggMessage);
+    const bytes = encodeSecAggMessage(message);
     reports[message.to]!.bytesReceived += bytes.length;
     return decodeSecAggMessage(bytes, message.type as T);
   };

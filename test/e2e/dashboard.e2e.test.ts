@@ -201,10 +201,10 @@ describe('the dashboard', () => {
     // The counter and the chart moved up round by round rather than appearing whole at the end.
     const progress = await progressOf(watcher);
     expect(progress.rounds.at(-1)).toBe(ROUNDS);
-    expect(progress.rounds, `round counter values seen: ${progress.rounds}`).toEqual([...progress.rounds].sort((a, b) => a - b));
-    expect(new Set(progress.rounds).size, `round counter values seen: ${progress.rounds}`).toBeGreaterThan(1);
+    expect(progress.rounds, `round counter values seen: ${progress.rounds.join(", ")}`).toEqual([...progress.rounds].sort((a, b) => a - b));
+    expect(new Set(progress.rounds).size, `round counter values seen: ${progress.rounds.join(", ")}`).toBeGreaterThan(1);
     expect(progress.points.at(-1)).toBe(ROUNDS);
-    expect(new Set(progress.points.filter((p) => p > 0)).size, `chart points seen: ${progress.points}`).toBeGreaterThan(1);
+    expect(new Set(progress.points.filter((p) => p > 0)).size, `chart points seen: ${progress.points.join(", ")}`).toBeGreaterThan(1);
 
     // The live page drew its charts with the report's chart code, on real canvases.
     expect(Math.min(...(await drawnCanvases(watcher, '[data-testid="chart-quality"] canvas')))).toBeGreaterThan(0);

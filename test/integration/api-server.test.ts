@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { io as connect, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiServer, type ApiServer } from '../../app/api/api-server.js';
-import type { ClientEventView, RunListItem, RunState } from '../../app/api/api-types.js';
+import type { ClientEventView, ComparisonListItem, RunListItem, RunState } from '../../app/api/api-types.js';
 
 let server: ApiServer;
 const runsDir = mkdtempSync(join(tmpdir(), 'fedsim-api-runs-'));
@@ -28,14 +28,15 @@ function tinyScenario(name: string, rounds = 3) {
   };
 }
 
-async function api(path: string, init?: { method?: string; body?: unknown }) {
+/** `T` is what the caller expects the route to answer: JSON bodies are parsed, others stay text. */
+async function api<T = unknown>(path: string, init?: { method?: string; body?: unknown }): Promise<{ status: number; body: T }> {
   const response = await fetch(`${server.url}${path}`, {
     method: init?.method ?? 'GET',
     headers: init?.body !== undefined ? { 'content-type': 'application/json' } : {},
     body: init?.body !== undefined ? JSON.stringify(init.body) : undefined,
   });
   const text = await response.text();
-  return { status: response.status, body: text.startsWith('{') ? JSON.parse(text) : text };
+  return { status: response.status, body: (text.startsWith('{') ? JSON.parse(text) : text) as T };
 }
 
 beforeAll(async () => {
@@ -50,25 +51,25 @@ describe('HTTP API', () => {
   it('answers health and readiness, and lists the ready scenarios (not sweeps)', async () => {
     expect(await api('/healthz')).toEqual({ status: 200, body: { status: 'ok' } });
     expect((await api('/readyz')).status).toBe(200);
-    const { body } = await api('/api/scenarios');
+    const { body } = await api<{ scenarios: string[] }>('/api/scenarios');
     expect(body.scenarios).toContain('quickstart');
     expect(body.scenarios).not.toContain('privacy-sweep');
   });
 
   it('refuses an invalid scenario with the same field-level problems as the CLI', async () => {
     const bad = { ...tinyScenario('api-bad'), rounds: 0, training: { epochs: 1, batchSize: 10 } };
-    const { status, body } = await api('/api/runs', { method: 'POST', body: { scenario: bad } });
+    const { status, body } = await api<{ problems: string[] }>('/api/runs', { method: 'POST', body: { scenario: bad } });
     expect(status).toBe(400);
     expect(body.problems).toEqual(['rounds: too small (got 0, expected ≥ 1)', 'training.learningRate: missing (expected number)']);
     expect((await api('/api/runs', { method: 'POST', body: { scenarioName: 'nope' } })).status).toBe(404);
     expect((await api('/api/runs', { method: 'POST', body: {} })).status).toBe(400);
-    expect((await api('/api/runs', { method: 'POST', body: { yaml: 'name: [' } })).body.problems[0]).toMatch(/^YAML syntax/);
+    expect((await api<{ problems: string[] }>('/api/runs', { method: 'POST', body: { yaml: 'name: [' } })).body.problems[0]).toMatch(/^YAML syntax/);
   });
 
   it('starts a run, streams it over socket.io, and serves its state and report when done', async () => {
-    const started = await api('/api/runs', { method: 'POST', body: { scenario: tinyScenario('api-run') } });
+    const started = await api<RunListItem>('/api/runs', { method: 'POST', body: { scenario: tinyScenario('api-run') } });
     expect(started.status).toBe(201);
-    const run = started.body as RunListItem;
+    const run = started.body;
     expect(run).toMatchObject({ name: 'api-run', live: true });
     expect((await api('/api/runs', { method: 'POST', body: { scenario: tinyScenario('api-run') } })).status).toBe(409);
 
@@ -94,23 +95,23 @@ describe('HTTP API', () => {
     expect([...state.rounds.map((r) => r.round), ...rounds]).toEqual([1, 2, 3]);
     expect(new Set(clientEvents.map((e) => e.state))).toEqual(new Set(['selected', 'training', 'done']));
 
-    const { body: finished } = await api(`/api/runs/${run.id}`);
+    const { body: finished } = await api<RunState>(`/api/runs/${run.id}`);
     expect(finished).toMatchObject({ status: 'completed', roundsCompleted: 3, hasReport: true });
-    expect(finished.workers[0].clientsTrained).toBe(12);
-    expect(finished.workers[0].samplesPerSecond).toBeGreaterThan(0);
+    expect(finished.workers[0]!.clientsTrained).toBe(12);
+    expect(finished.workers[0]!.samplesPerSecond).toBeGreaterThan(0);
     expect(finished.logTail.length).toBeGreaterThan(0);
     const report = await api(`/api/runs/${run.id}/report`);
     expect(report.status).toBe(200);
     expect(report.body).toContain('<html');
     expect((await api(`/api/runs/${run.id}/stop`, { method: 'POST' })).status).toBe(409);
-    const metrics = (await api('/metrics')).body as string;
+    const metrics = (await api<string>('/metrics')).body;
     expect(metrics).toMatch(/^fedsim_rounds_total 3$/m);
     expect(metrics).toMatch(/^fedsim_clients_trained_total 12$/m);
     expect(metrics).toMatch(/^fedsim_round_duration_seconds_count 3$/m);
   }, 120_000);
 
   it('stops a run gracefully: the current round finishes and the outputs are written', async () => {
-    const { body: run } = await api('/api/runs', { method: 'POST', body: { scenario: tinyScenario('api-stop', 50) } });
+    const { body: run } = await api<RunListItem>('/api/runs', { method: 'POST', body: { scenario: tinyScenario('api-stop', 50) } });
     const socket: Socket = connect(server.url, { transports: ['websocket'] });
     const firstRound = new Promise<void>((resolve) => socket.once('run:round', () => resolve()));
     socket.emit('subscribe', run.id);
@@ -121,8 +122,8 @@ describe('HTTP API', () => {
     expect(summary).toMatchObject({ status: 'completed', stopReason: 'stopped' });
     expect(summary!.roundsCompleted).toBeLessThan(50);
     // It ended without error, but it was cut short: the API says so.
-    expect((await api(`/api/runs/${run.id}`)).body.status).toBe('stopped');
-    expect(((await api('/api/runs')).body.runs as RunListItem[]).find((r) => r.id === run.id)?.status).toBe('stopped');
+    expect((await api<RunListItem>(`/api/runs/${run.id}`)).body.status).toBe('stopped');
+    expect((await api<{ runs: RunListItem[] }>('/api/runs')).body.runs.find((r) => r.id === run.id)?.status).toBe('stopped');
   }, 120_000);
 
   it('lists the comparison folders with their variants and serves their reports', async () => {
@@ -141,7 +142,7 @@ describe('HTTP API', () => {
     ];
     writeFileSync(join(dir, 'comparison.json'), JSON.stringify({ sweep: 'noise', base: 'b.yaml', description: 'z against accuracy', createdAt: '2025-01-01T00:00:00.000Z', delta: 1e-5, variants }));
 
-    const { body } = await api('/api/comparisons');
+    const { body } = await api<{ comparisons: ComparisonListItem[] }>('/api/comparisons');
     expect(body.comparisons).toEqual([
       {
         id: 'noise-2025-01-01_00-00-00-000',
@@ -158,7 +159,7 @@ describe('HTTP API', () => {
       },
     ]);
     // A comparison folder is not a run.
-    expect(((await api('/api/runs')).body.runs as RunListItem[]).map((r) => r.id)).not.toContain('noise-2025-01-01_00-00-00-000');
+    expect((await api<{ runs: RunListItem[] }>('/api/runs')).body.runs.map((r) => r.id)).not.toContain('noise-2025-01-01_00-00-00-000');
     expect(await api('/api/comparisons/noise-2025-01-01_00-00-00-000/report')).toEqual({ status: 200, body: '<html>comparison</html>' });
     expect(await api('/api/comparisons/noise-2025-01-01_00-00-00-000/variants/z1/report')).toEqual({ status: 200, body: '<html>z1</html>' });
     for (const variant of ['cut', 'escape', 'outside', 'nope']) {
@@ -168,10 +169,10 @@ describe('HTTP API', () => {
   });
 
   it('lists finished runs from disk and gives a reconnecting client the full state', async () => {
-    const { body } = await api('/api/runs');
-    const ids = (body.runs as RunListItem[]).map((r) => r.name);
+    const { body } = await api<{ runs: RunListItem[] }>('/api/runs');
+    const ids = body.runs.map((r) => r.name);
     expect(ids).toEqual(expect.arrayContaining(['api-run', 'api-stop']));
-    const finished = (body.runs as RunListItem[]).find((r) => r.name === 'api-run')!;
+    const finished = body.runs.find((r) => r.name === 'api-run')!;
 
     // A fresh registry over the same folder knows the run only from disk.
     const other = await startApiServer({ port: 0, runsDir, scenariosDir: 'scenarios', logLevel: 'silent' });

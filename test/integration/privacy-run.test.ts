@@ -22,7 +22,7 @@ const nats = useTestNatsServer();
 
 async function cliEpsilon(q: number, z: number, steps: number, conversion: string): Promise<number> {
   const { stdout } = await run(process.execPath, ['bin/fedsim.js', 'privacy', 'epsilon', '--q', String(q), '--noise', String(z), '--steps', String(steps), '--delta', '1e-5', '--conversion', conversion, '--json']);
-  return JSON.parse(stdout).epsilon;
+  return (JSON.parse(stdout) as { epsilon: number }).epsilon;
 }
 
 describe('differential privacy over NATS', () => {

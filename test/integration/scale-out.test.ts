@@ -111,7 +111,8 @@ describe('workers coming and going', () => {
 
     expect(summary.status, summary.error).toBe('completed');
     // One worker pulls one task at a time: the round's other three wait in the stream, as lag.
-    expect(await backlog).toEqual({ waiting: 3, inProgress: 1 });
+    expect(backlog, 'a client reached training').not.toBeNull();
+    expect(await backlog!).toEqual({ waiting: 3, inProgress: 1 });
     const metrics = readRoundMetrics(summary.runDir);
     expect(metrics.map((m) => [m.completed, m.dropped])).toEqual(Array.from({ length: 5 }, () => [4, 0]));
     const trainedBy = (round: number) => events.filter((e) => e.round === round && e.state === 'done').map((e) => e.workerId);

@@ -234,7 +234,7 @@ describe('secure aggregation transport: tampering and forgery', () => {
   const report = { samples: 10, steps: 1, loss: 0.5, trainMs: 1, backend: 'none' };
 
   /** `tamper`: rewrites what the coordinator sends to the workers, or drops it (null): a man in the middle of the relay. */
-  async function harness(tamper?: (clientId: number, message: SecAggMessage) => SecAggMessage | null) {
+  function harness(tamper?: (clientId: number, message: SecAggMessage) => SecAggMessage | null) {
     const inner = new InProcessBus(64 * 1024);
     const s = subjects('secagg-transport');
     const coordinatorBus: Bus = !tamper
@@ -295,7 +295,7 @@ describe('secure aggregation transport: tampering and forgery', () => {
   }
 
   it('relays every step between coordinator and workers and rebuilds the exact sum', async () => {
-    const h = await harness();
+    const h = harness();
     await Promise.all(cohort.map(h.train));
     expect([...h.trained].sort()).toEqual(cohort);
     const result = await h.round.complete();
@@ -308,7 +308,7 @@ describe('secure aggregation transport: tampering and forgery', () => {
   });
 
   it('a share pair tampered with on the relay is refused by its client, which drops out; the others are summed', async () => {
-    const h = await harness((clientId, message) => {
+    const h = harness((clientId, message) => {
       if (message.type !== 'share-delivery' || clientId !== 4) return message;
       const ciphertext = message.shares[0]!.ciphertext.slice();
       ciphertext[0]! ^= 1;
@@ -326,7 +326,7 @@ describe('secure aggregation transport: tampering and forgery', () => {
   });
 
   it('below the threshold the round aborts with the reason, and the sum is never formed', async () => {
-    const h = await harness();
+    const h = harness();
     // t = 3 of 6 for SecAgg at τ = 0.5; only two clients finish training.
     await Promise.all([0, 4].map(h.train));
     const result = await h.round.complete();
@@ -344,7 +344,7 @@ describe('secure aggregation transport: tampering and forgery', () => {
 
   it('refuses a worker speaking for a client it does not host, a mislabelled sender, and a plain update in a secure round', async () => {
     // Client 5's share delivery never reaches its worker, so the only update that comes for it is the plain one below.
-    const h = await harness((clientId, message) => (message.type === 'share-delivery' && clientId === 5 ? null : message));
+    const h = harness((clientId, message) => (message.type === 'share-delivery' && clientId === 5 ? null : message));
     // w2 claims client 0 (hosted by w1), with a well-formed key advertisement.
     const impostor = new SecAggClient(h.round.taskFor(0).config, 0).advertiseKeys();
     const send = async (workerId: string, clientId: number, message: SecAggMessage) => {

@@ -22,7 +22,7 @@ const ACK_WAIT_MS = 1_000;
 
 const implementations: [string, () => Promise<Bus>][] = [
   ['JetStream on nats-server', () => NatsBus.connect(nats.url, 'task-queue-test')],
-  ['in-process', async () => new InProcessBus()],
+  ['in-process', () => Promise.resolve(new InProcessBus())],
 ];
 
 describe.each(implementations)('task queue: %s', (_name, openBus) => {

@@ -63,7 +63,7 @@ describe('update validation over NATS', () => {
     const summary = await runSimulation(scenario, { logLevel: 'silent', progress: false });
     await (await rogue).close();
     expect(summary.status, summary.error).toBe('completed');
-    const metrics: RoundMetrics[] = readFileSync(join(summary.runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const metrics: RoundMetrics[] = readFileSync(join(summary.runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as RoundMetrics);
     for (const m of metrics) {
       const bad = m.selectedClients.filter((id) => id % 3 !== 2).length;
       expect(m.rejected).toBe(bad);

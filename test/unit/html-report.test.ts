@@ -253,7 +253,7 @@ describe('run report', () => {
 /** summary.json as `fedsim run` writes it, float noise and all (a DP run on simulated phones). */
 const realisticSummary = {
   name: 'tiny', runId: 'tiny-2026', runDir: '/tmp/runs/tiny-2026', status: 'completed', stopReason: 'target reached', roundsCompleted: 3, roundsPlanned: 15,
-  clients: 10, clientsPerRound: 4, finalTestAccuracy: 0.9230000000000001, finalTestLoss: 0.30079394531250004, finalTestMse: null,
+  clients: 10, clientsPerRound: 4, finalTestAccuracy: 0.9230000000000002, finalTestLoss: 0.30079394531250003, finalTestMse: null,
   target: { accuracy: 0.92 }, roundsToTarget: 3, totalWallMs: 4503.992305, meanRoundMs: 774.8721429999999, backend: 'cpu (pure JS)',
   transport: { kind: 'nats', origin: 'NATS_URL', address: 'nats://127.0.0.1:4222' }, workers: { count: 2, backends: { w1: 'wasm', w2: 'wasm' } },
   bytesDown: 101887, bytesUp: 102061, parameters: 25450, clientsDropped: 0, updatesRejected: 1,
@@ -283,7 +283,10 @@ describe('run report summary', () => {
 
   it('gives every figure its unit and rounding, with no raw JSON or float noise', () => {
     const groups = Object.fromEntries(
-      [...html.matchAll(/<h3>([^<]+)<\/h3><table class="kv"><tbody>(.*?)<\/tbody>/g)].map((g) => [g[1], Object.fromEntries([...g[2]!.matchAll(/<tr><th>([^<]+)<\/th><td>([^<]*)<\/td><\/tr>/g)].map((m) => [m[1], m[2]]))]),
+      [...html.matchAll(/<h3>([^<]+)<\/h3><table class="kv"><tbody>(.*?)<\/tbody>/g)].map((g): [string, Record<string, string>] => [
+        g[1]!,
+        Object.fromEntries([...g[2]!.matchAll(/<tr><th>([^<]+)<\/th><td>([^<]*)<\/td><\/tr>/g)].map((m): [string, string] => [m[1]!, m[2]!])),
+      ]),
     );
     const rows = { ...groups['Run'], ...groups['Data and model'], ...groups['Privacy'], ...groups['Compute'] };
     expect(groups['Cost to target']).toEqual({ Rounds: '3', 'Wall time': '2.3 s', Bytes: '204 kB', 'Training FLOPs': '45.8 MFLOP', 'Simulated time': '564 ms', 'Device energy': '1.01 J', Emissions: '0.134 mg CO2e' });

@@ -29,7 +29,7 @@ async function privacyFailure(...args: string[]): Promise<{ code: number; stderr
 function onlyJsonLine(stdout: string): Record<string, unknown> {
   const lines = stdout.trimEnd().split('\n');
   expect(lines).toHaveLength(1);
-  return JSON.parse(lines[0]!);
+  return JSON.parse(lines[0]!) as Record<string, unknown>;
 }
 
 describe('fedsim privacy', () => {

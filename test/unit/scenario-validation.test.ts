@@ -156,7 +156,7 @@ describe('scenario validation', () => {
   });
 
   it('reports YAML syntax errors and non-mapping documents', () => {
-    expect(() => parseScenarioText('name: [unclosed', 'broken.yaml')).toThrow(/broken.yaml is not a valid scenario:\n  - YAML syntax/);
+    expect(() => parseScenarioText('name: [unclosed', 'broken.yaml')).toThrow(/broken.yaml is not a valid scenario:\n {2}- YAML syntax/);
     expect(() => parseScenarioText('- a\n- b')).toThrow(/expected a mapping of scenario fields \(got \["a", "b"\]\)/);
   });
 
@@ -188,7 +188,7 @@ describe('scenario validation', () => {
   });
 
   it('names an unreadable file', async () => {
-    await expect(loadScenarioFile('scenarios/does-not-exist.yaml')).rejects.toThrow(/does-not-exist.yaml is not a valid scenario:\n  - cannot read the file/);
+    await expect(loadScenarioFile('scenarios/does-not-exist.yaml')).rejects.toThrow(/does-not-exist.yaml is not a valid scenario:\n {2}- cannot read the file/);
   });
 
   it('derives K from C as max(round(C·N), 1)', () => {
