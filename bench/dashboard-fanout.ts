@@ -93,7 +93,10 @@ async function main(): Promise<void> {
   (registry as unknown as { emit: typeof emit }).emit = (event, ...args) => (streaming || !STREAMED.has(event) ? emit(event, ...args) : false);
   const server = await startApiServer({ port: 0, runsDir, scenariosDir: 'scenarios', logLevel: 'silent', registry });
 
-  const child = fork(fileURLToPath(import.meta.url), ['--dashboard-process'], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(fileURLToPath(import.meta.url), ['--dashboard-process'], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   // One request at a time, answered in order.
   let queue: Promise<unknown> = Promise.resolve();
   const ask = <R extends Reply>(request: Request): Promise<R> => {
@@ -203,7 +206,9 @@ async function main(): Promise<void> {
     const ratio = (of: Map<number, number>) => comparable.map((r) => of.get(r)! / ((of.get(r - 1)! + of.get(r + 1)!) / 2));
     const ratios = ratio(ms);
     const cpuRatios = ratio(interleaved.roundCpuMs);
-    process.stderr.write(`interleaved: ${[...ms].map(([r, v]) => `${r}${streamedRounds.has(r) ? '*' : ''} ${(v / 1000).toFixed(2)}`).join(', ')} s (* streamed)\n`);
+    process.stderr.write(
+      `interleaved: ${[...ms].map(([r, v]) => `${r}${streamedRounds.has(r) ? '*' : ''} ${(v / 1000).toFixed(2)}`).join(', ')} s (* streamed)\n`,
+    );
 
     // The fan-out's own price: broadcasts of a typical batch to N subscribed dashboards, through the
     // registry's event as the run sends them, timed in this process's CPU time.
@@ -215,7 +220,11 @@ async function main(): Promise<void> {
     const wallStart = now();
     const drained = ask<Reply & { type: 'done' }>({ type: 'drain', messages: broadcasts });
     for (let i = 0; i < broadcasts; i++) {
-      registry.emit('clients', interleaved.id, batch.map((e) => ({ ...e, clientId: e.clientId + i * 10 })));
+      registry.emit(
+        'clients',
+        interleaved.id,
+        batch.map((e) => ({ ...e, clientId: e.clientId + i * 10 })),
+      );
       // Let the sockets write between broadcasts, as the 100 ms batching does in a run.
       if (i % 20 === 19) await new Promise((r) => setImmediate(r));
     }
@@ -227,7 +236,10 @@ async function main(): Promise<void> {
     const messagesPerRound = mean(watched.flatMap((w) => w.stats.messages)) / rounds;
     const perDashboardRound = watched.length * dashboards * rounds;
     const messagesByType = Object.fromEntries(
-      [...new Set(watched.flatMap((w) => Object.keys(w.stats.byType)))].map((type) => [type, watched.reduce((sum, w) => sum + (w.stats.byType[type] ?? 0), 0) / perDashboardRound]),
+      [...new Set(watched.flatMap((w) => Object.keys(w.stats.byType)))].map((type) => [
+        type,
+        watched.reduce((sum, w) => sum + (w.stats.byType[type] ?? 0), 0) / perDashboardRound,
+      ]),
     );
     const estimatedOverhead = ((messagesPerRound * fanoutCpuMs) / baseRoundCpuMs) * 100;
     process.stderr.write(`fan-out: ${fanoutCpuMs.toFixed(3)} ms CPU per broadcast to ${dashboards} (${drain.failed} dashboards short)\n`);
@@ -276,7 +288,15 @@ async function main(): Promise<void> {
     const interleavedSlowdown = interleavedRow['slowdown %'] as number;
     const headline = interleavedRow['CPU overhead %'] as number;
     report('dashboard-fanout', rows, {
-      scenario: { clientsPerRound: clients, model: 'mlp [16]', dataset: `mnist ${clients * 100} train / 1000 test`, epochs: 1, batchSize: 10, backend: backendDetail, transport: 'in-process' },
+      scenario: {
+        clientsPerRound: clients,
+        model: 'mlp [16]',
+        dataset: `mnist ${clients * 100} train / 1000 test`,
+        epochs: 1,
+        batchSize: 10,
+        backend: backendDetail,
+        transport: 'in-process',
+      },
       dashboards,
       rounds,
       repeats,
@@ -359,11 +379,15 @@ function dashboardProcess(): void {
           });
           return socket;
         });
-        const failed = await all((socket) => new Promise((resolve) => (socket.once('connect', () => resolve(true)), socket.once('connect_error', () => resolve(false)))));
+        const failed = await all(
+          (socket) => new Promise((resolve) => (socket.once('connect', () => resolve(true)), socket.once('connect_error', () => resolve(false)))),
+        );
         return reply({ type: 'done', ms: now() - started, failed });
       }
       case 'subscribe': {
-        const failed = await all((socket) => new Promise((resolve) => socket.emit('subscribe', request.runId, (state: { id?: string }) => resolve(state.id === request.runId))));
+        const failed = await all(
+          (socket) => new Promise((resolve) => socket.emit('subscribe', request.runId, (state: { id?: string }) => resolve(state.id === request.runId))),
+        );
         return reply({ type: 'done', ms: now() - started, failed });
       }
       case 'unsubscribe':

@@ -91,7 +91,14 @@ async function httpLoad(): Promise<void> {
         verdict: measured.p(95) < endpoint.p95Ms && measured.failed / Math.max(measured.count, 1) < plan.api.maxErrorRate ? 'pass' : 'FAIL',
       });
     }
-    report('load-driver-http', rows, { target, runId, seconds, vus, maxErrorRate: plan.api.maxErrorRate, tool: 'autocannon (closed model, pipelining 1: as k6 constant-vus)' });
+    report('load-driver-http', rows, {
+      target,
+      runId,
+      seconds,
+      vus,
+      maxErrorRate: plan.api.maxErrorRate,
+      tool: 'autocannon (closed model, pipelining 1: as k6 constant-vus)',
+    });
   } finally {
     await cleanup();
   }
@@ -109,7 +116,9 @@ async function hammer(url: string, connections: number, seconds: number, expect:
   const latencies: number[] = [];
   let failed = 0;
   const result = await new Promise<autocannon.Result>((done, fail) => {
-    const instance = autocannon({ url, connections, duration: seconds, pipelining: 1 }, (error: unknown, finished) => (error ? fail(error instanceof Error ? error : new Error(`autocannon: ${inspect(error)}`)) : done(finished)));
+    const instance = autocannon({ url, connections, duration: seconds, pipelining: 1 }, (error: unknown, finished) =>
+      error ? fail(error instanceof Error ? error : new Error(`autocannon: ${inspect(error)}`)) : done(finished),
+    );
     // autocannon's own histogram has no 95th percentile (k6's threshold): keep every sample.
     instance.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
       latencies.push(ms);
@@ -148,13 +157,29 @@ function seedRuns(runsDir: string, count: number): void {
     const dir = join(runsDir, id);
     mkdirSync(dir);
     const rounds = Array.from({ length: 50 }, (_, i) => ({
-      round: i + 1, selected: 10, selectedClients: Array.from({ length: 10 }, (_, c) => c * 10 + (i % 10)), completed: 10, dropped: 0, rejected: 0,
-      trainLoss: 1 / (i + 2), testLoss: 1 / (i + 3), testAccuracy: 0.9 + i / 1000, testMse: null, wallMs: 900 + i, evalMs: 120, clientTrainMs: 4000,
-      bytesDown: 1_000_000, bytesUp: 1_000_000, workers: 2,
+      round: i + 1,
+      selected: 10,
+      selectedClients: Array.from({ length: 10 }, (_, c) => c * 10 + (i % 10)),
+      completed: 10,
+      dropped: 0,
+      rejected: 0,
+      trainLoss: 1 / (i + 2),
+      testLoss: 1 / (i + 3),
+      testAccuracy: 0.9 + i / 1000,
+      testMse: null,
+      wallMs: 900 + i,
+      evalMs: 120,
+      clientTrainMs: 4000,
+      bytesDown: 1_000_000,
+      bytesUp: 1_000_000,
+      workers: 2,
     }));
     writeFileSync(join(dir, 'metrics.jsonl'), `${rounds.map((m) => JSON.stringify(m)).join('\n')}\n`);
     writeFileSync(join(dir, 'scenario.yaml'), scenario);
-    writeFileSync(join(dir, 'summary.json'), JSON.stringify({ name: `seeded-${r}`, status: 'completed', roundsCompleted: 50, roundsPlanned: 50, finalTestAccuracy: 0.949, privacy: null }));
+    writeFileSync(
+      join(dir, 'summary.json'),
+      JSON.stringify({ name: `seeded-${r}`, status: 'completed', roundsCompleted: 50, roundsPlanned: 50, finalTestAccuracy: 0.949, privacy: null }),
+    );
   }
 }
 
@@ -188,7 +213,8 @@ async function churn(): Promise<void> {
   const nats = await startNatsServer({ maxPayload: 1024 * 1024 });
   const port = await freeLoopbackPort();
   const env = { ...process.env, NATS_URL: nats.url };
-  const fedsim = (fedsimArgs: string[]) => spawn(process.execPath, [join(ROOT, 'bin/fedsim.js'), ...fedsimArgs], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const fedsim = (fedsimArgs: string[]) =>
+    spawn(process.execPath, [join(ROOT, 'bin/fedsim.js'), ...fedsimArgs], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
   const children = new Set<ChildProcess>();
   const coordinator = fedsim(['run', join(dir, 'scenario.yaml'), '--workers', '0', '--serve', String(port), '--log-level', 'warn']);
   children.add(coordinator);
@@ -205,16 +231,24 @@ async function churn(): Promise<void> {
   const baseUrl = `http://127.0.0.1:${port}`;
   try {
     for (let i = 0; i < workerCount; i += 1) startWorker();
-    const runId = await waitFor(async () => {
-      const response = await fetch(`${baseUrl}/api/runs`).catch(() => null);
-      const runs = response?.ok ? ((await response.json()) as { runs: { id: string; live: boolean }[] }).runs : [];
-      return runs.find((r) => r.live)?.id ?? null;
-    }, 60_000, () => `the coordinator did not serve a live run on ${baseUrl}: ${coordinatorLog}`);
+    const runId = await waitFor(
+      async () => {
+        const response = await fetch(`${baseUrl}/api/runs`).catch(() => null);
+        const runs = response?.ok ? ((await response.json()) as { runs: { id: string; live: boolean }[] }).runs : [];
+        return runs.find((r) => r.live)?.id ?? null;
+      },
+      60_000,
+      () => `the coordinator did not serve a live run on ${baseUrl}: ${coordinatorLog}`,
+    );
     // Churn starts once the run trains, as k6's first kill waits one interval.
-    const before = await waitFor(async () => {
-      const { state } = await readState(baseUrl, runId);
-      return state && state.rounds.length > 0 ? state : null;
-    }, 120_000, () => `no round completed within 2 minutes; the coordinator said: ${coordinatorLog || '(nothing)'}; a worker said: ${workerLog || '(nothing)'}`);
+    const before = await waitFor(
+      async () => {
+        const { state } = await readState(baseUrl, runId);
+        return state && state.rounds.length > 0 ? state : null;
+      },
+      120_000,
+      () => `no round completed within 2 minutes; the coordinator said: ${coordinatorLog || '(nothing)'}; a worker said: ${workerLog || '(nothing)'}`,
+    );
     const roundsBefore = Math.max(...before.rounds.map((r) => r.round));
     const started = Date.now();
     let killed = 0;
@@ -259,10 +293,17 @@ async function churn(): Promise<void> {
           'round p95 ms': percentileOf(wall, 95),
           'api p95 ms': percentileOf(apiMs, 95),
           status: lastState?.status ?? 'unknown',
-          verdict: lastState?.status !== 'failed' && droppedFraction <= plan.churn.maxDroppedFraction && percentileOf(apiMs, 95) < plan.churn.apiP95Ms ? 'pass' : 'FAIL',
+          verdict:
+            lastState?.status !== 'failed' && droppedFraction <= plan.churn.maxDroppedFraction && percentileOf(apiMs, 95) < plan.churn.apiP95Ms
+              ? 'pass'
+              : 'FAIL',
         },
       ],
-      { scenario: 'MNIST 2NN, 60 clients, 6 a round, round deadline 8 s, ack wait 2 s, wasm', maxDroppedFraction: plan.churn.maxDroppedFraction, apiP95Ms: plan.churn.apiP95Ms },
+      {
+        scenario: 'MNIST 2NN, 60 clients, 6 a round, round deadline 8 s, ack wait 2 s, wasm',
+        maxDroppedFraction: plan.churn.maxDroppedFraction,
+        apiP95Ms: plan.churn.apiP95Ms,
+      },
     );
   } finally {
     for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

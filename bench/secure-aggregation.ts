@@ -84,11 +84,14 @@ const floatPool = new Map<number, Float32Array[]>();
 calibrate();
 const unit = calibrate();
 process.stderr.write(
-  `calibration: mask ${(unit.maskWordNs).toFixed(2)} ns/word, agreement ${(unit.agreeUs).toFixed(0)} µs, field mul ${(unit.mulNs).toFixed(0)} ns\n`,
+  `calibration: mask ${unit.maskWordNs.toFixed(2)} ns/word, agreement ${unit.agreeUs.toFixed(0)} µs, field mul ${unit.mulNs.toFixed(0)} ns\n`,
 );
 
 for (const L of lengths) {
-  floatPool.set(L, Array.from({ length: 4 }, () => Float32Array.from({ length: L }, () => rng.uniform(-CLIP, CLIP))));
+  floatPool.set(
+    L,
+    Array.from({ length: 4 }, () => Float32Array.from({ length: L }, () => rng.uniform(-CLIP, CLIP))),
+  );
 }
 
 for (const n of sizes) {
@@ -138,7 +141,8 @@ const reference = rows.find((r) => r.n === 1000 && r.L === 1e6 && r['drop %'] ==
 const notes: Record<string, unknown> = {
   quick,
   definitions: {
-    'client ms': 'compute inside one client per round: fixed-point encoding + advertiseKeys + shareKeys + maskedInput + unmask (codec excluded); mean over measured clients',
+    'client ms':
+      'compute inside one client per round: fixed-point encoding + advertiseKeys + shareKeys + maskedInput + unmask (codec excluded); mean over measured clients',
     'client KB sent': 'bytes one surviving client sends over the round (wire codec): keys + sealed shares + masked vector + unmasking shares',
     '× f32': 'client bytes sent / 4L (the plain float32 update)',
     '× 16-bit': 'client bytes sent / 2L (plain 16-bit inputs, the baseline of Bonawitz et al.)',
@@ -373,7 +377,15 @@ function serverEstimate(config: RoundConfig, dropped: Set<number>) {
     selfMaskMs: timeUnit(reps, () => removeSelfMask(sum, seed)),
     pairwiseMaskMs: timeUnit(reps, () => removePairwiseMask(sum, 1, a.publicKey, 0, b.privateKey, context)),
     coefficientsMs: timeUnit(t > 200 ? 3 : 9, () => lagrangeCoefficientsAtZero(xs)),
-    reconstructMs: timeUnit(9, () => secretFromFieldElement(combineShares(coefficients, shares.map((s) => s.y)), 32)),
+    reconstructMs: timeUnit(9, () =>
+      secretFromFieldElement(
+        combineShares(
+          coefficients,
+          shares.map((s) => s.y),
+        ),
+        32,
+      ),
+    ),
     keyCheckMs: timeUnit(9, () => publicKeyOf(b.privateKey)),
   };
   const work = finishWork(config, dropped);
@@ -454,7 +466,11 @@ function calibrate() {
   for (let i = 0; i < 200; i++) deriveKey(agree(a.privateKey, b.publicKey), 'pairwise-mask-seed', { session: SESSION, round: 0 });
   const agreeUs = ((performance.now() - start) * 1e3) / 200;
   start = performance.now();
-  splitSecret(new Uint8Array(32), 100, Array.from({ length: 200 }, (_, i) => i + 1));
+  splitSecret(
+    new Uint8Array(32),
+    100,
+    Array.from({ length: 200 }, (_, i) => i + 1),
+  );
   const mulNs = ((performance.now() - start) * 1e6) / (100 * 200);
   return { maskWordNs, agreeUs, mulNs };
 }

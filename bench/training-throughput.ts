@@ -48,7 +48,16 @@ for (const backendName of backends) {
       const n = Math.min(mnist.train.count, Math.round((secondsPerCase * 1000) / perSample / batchSize) * batchSize);
       const timed = n >= batchSize ? await trainLocal(model, subset(mnist.train, mnist.featureSize, range(n)), shape, config(batchSize)) : probe;
       const note = timed === probe ? `one batch of ${probeSize} only: a full pass would take ${((batchSize * perSample) / 1000).toFixed(0)} s per batch` : '';
-      rows.push({ backend: backendName, detail, model: label, params: model.countParams(), batch: batchSize, samples: timed.samples, 'samples/s': (timed.samples / timed.trainMs) * 1000, note });
+      rows.push({
+        backend: backendName,
+        detail,
+        model: label,
+        params: model.countParams(),
+        batch: batchSize,
+        samples: timed.samples,
+        'samples/s': (timed.samples / timed.trainMs) * 1000,
+        note,
+      });
       process.stderr.write(`${backendName} ${label} B=${batchSize}: ${((timed.samples / timed.trainMs) * 1000).toFixed(1)} samples/s\n`);
     }
     model.dispose();

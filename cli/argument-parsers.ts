@@ -18,6 +18,7 @@ export function parsePort(value: string): number {
 export function defaultLogLevel(fallback: LogLevel): LogLevel {
   const fromEnv = process.env.FEDSIM_LOG_LEVEL;
   if (!fromEnv) return fallback;
-  if (!(LOG_LEVELS as string[]).includes(fromEnv)) throw new InvalidArgumentError(`FEDSIM_LOG_LEVEL: expected one of ${LOG_LEVELS.join(', ')} (got "${fromEnv}")`);
+  if (!(LOG_LEVELS as string[]).includes(fromEnv))
+    throw new InvalidArgumentError(`FEDSIM_LOG_LEVEL: expected one of ${LOG_LEVELS.join(', ')} (got "${fromEnv}")`);
   return fromEnv as LogLevel;
 }

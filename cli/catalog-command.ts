@@ -54,7 +54,11 @@ export function catalogCommands(): Command[] {
     catalogCommand({ command: 'datasets', summary: 'list the datasets a scenario can name (dataset.name) and their options', registry: DATASETS }),
     catalogCommand({ command: 'partitioners', summary: 'list the partitions a scenario can name (partition.kind) and their options', registry: PARTITIONERS }),
     catalogCommand({ command: 'strategies', summary: 'list the strategies a scenario can name (strategy.name) and their options', registry: STRATEGIES }),
-    catalogCommand({ command: 'aggregators', summary: 'list the aggregators a scenario can name (strategy.aggregator.name) and their options', registry: AGGREGATORS }),
+    catalogCommand({
+      command: 'aggregators',
+      summary: 'list the aggregators a scenario can name (strategy.aggregator.name) and their options',
+      registry: AGGREGATORS,
+    }),
   ];
 }
 

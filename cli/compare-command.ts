@@ -22,7 +22,10 @@ export function compareCommand(): Command {
       const { runComparison } = await import('../app/compare/run-comparison.js');
       const result = await runComparison(sweep, { logLevel: opts.logLevel, progress: !opts.json || process.stderr.isTTY === true, workers: opts.workers });
       if (opts.json) process.stdout.write(`${JSON.stringify({ dir: result.dir, report: result.reportPath, variants: result.rows }, null, 2)}\n`);
-      else process.stdout.write(`\n${readFileSync(join(result.dir, 'comparison.md'), 'utf8')}\noutputs: ${result.dir}${result.reportPath ? `\nreport:  ${result.reportPath}` : ''}\n`);
+      else
+        process.stdout.write(
+          `\n${readFileSync(join(result.dir, 'comparison.md'), 'utf8')}\noutputs: ${result.dir}${result.reportPath ? `\nreport:  ${result.reportPath}` : ''}\n`,
+        );
       process.exitCode = result.rows.some((r) => r.status === 'failed') ? 1 : 0;
       process.stdout.write('', () => process.exit());
     });

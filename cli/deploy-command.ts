@@ -134,7 +134,9 @@ export function natsHelmValues(run: string): string {
       },
     },
     container: {
-      env: Object.fromEntries(NATS_ROLES.map((role) => [passwordVariable(role), { valueFrom: { secretKeyRef: { name: secretName(role), key: 'NATS_PASSWORD' } } }])),
+      env: Object.fromEntries(
+        NATS_ROLES.map((role) => [passwordVariable(role), { valueFrom: { secretKeyRef: { name: secretName(role), key: 'NATS_PASSWORD' } } }]),
+      ),
     },
     service: { ports: { monitor: { enabled: true } } },
   };
@@ -263,7 +265,8 @@ function parseRunName(value: string): string {
 }
 
 function parseNamespace(value: string): string {
-  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(value)) throw new InvalidArgumentError(`expected a Kubernetes namespace name (lower-case letters, digits, "-"; got "${value}")`);
+  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(value))
+    throw new InvalidArgumentError(`expected a Kubernetes namespace name (lower-case letters, digits, "-"; got "${value}")`);
   return value;
 }
 

@@ -27,7 +27,8 @@ const program = new Command()
   .showHelpAfterError();
 
 // FEDSIM_LOG_LEVEL sets the default where flags are awkward (container manifests).
-const logLevelOption = () => new Option('--log-level <level>', 'terminal log level (default: FEDSIM_LOG_LEVEL or info)').choices(LOG_LEVELS).default(defaultLogLevel('info'));
+const logLevelOption = () =>
+  new Option('--log-level <level>', 'terminal log level (default: FEDSIM_LOG_LEVEL or info)').choices(LOG_LEVELS).default(defaultLogLevel('info'));
 
 program
   .command('run')
@@ -44,7 +45,13 @@ program
     const { summaryLine } = await import('../app/output/summary-line.js');
     if (opts.serve !== undefined) {
       const { runWithDashboard } = await import('./serve-command.js');
-      const summary = await runWithDashboard(scenario, { port: opts.serve, host: opts.host, logLevel: opts.logLevel, workers: opts.workers, progress: !opts.json || process.stderr.isTTY === true });
+      const summary = await runWithDashboard(scenario, {
+        port: opts.serve,
+        host: opts.host,
+        logLevel: opts.logLevel,
+        workers: opts.workers,
+        progress: !opts.json || process.stderr.isTTY === true,
+      });
       if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
       else process.stderr.write(`${summaryLine(summary)}\n`);
       process.exitCode = summary.status === 'completed' ? 0 : 1;
@@ -78,70 +85,87 @@ program
   .description('join a run as a worker process: host virtual clients and train them as tasks arrive')
   .addOption(new Option('--nats <url>', 'NATS server of the run, e.g. nats://host:4222; required, here or in the environment').env('NATS_URL'))
   .requiredOption('--run <name>', "the run's scenario name (its `name:` field)")
-  .addOption(new Option('--backend <backend>', "tfjs backend for this worker (default: the scenario's system.backend)").choices(['auto', 'tensorflow', 'wasm', 'cpu']))
+  .addOption(
+    new Option('--backend <backend>', "tfjs backend for this worker (default: the scenario's system.backend)").choices(['auto', 'tensorflow', 'wasm', 'cpu']),
+  )
   .option('--worker-id <id>', 'a name for this worker in logs and metrics')
   .option('--join-timeout <seconds>', 'how long to wait for the coordinator', parseCount, 120)
   .option('--keep-alive', 'after a run ends, wait for the next run of the same name (fedsim compare reuses its workers so)')
   .option('--health-port <port>', 'serve /healthz, /readyz and Prometheus /metrics on this port (Kubernetes probes)', parseCount)
   .addOption(logLevelOption())
   .addOption(new Option('--log-format <format>', 'pretty lines or JSON on stderr').choices(['pretty', 'json']).default('pretty'))
-  .action(async (opts: { nats?: string; run: string; backend?: BackendPreference; workerId?: string; joinTimeout: number; keepAlive?: boolean; healthPort?: number; logLevel: LogLevel; logFormat: string }, command: Command) => {
-    // Not a requiredOption: commander's message for one would not mention NATS_URL.
-    if (!opts.nats) command.error("error: no NATS server given: pass --nats nats://host:4222 or set NATS_URL in the environment");
-    const natsUrl = opts.nats;
-    const urlOrigin = command.getOptionValueSource('nats') === 'env' ? 'NATS_URL in the environment' : '--nats';
-    const { createLogger } = await import('../shared/logging/logger.js');
-    const { NatsBus } = await import('../shared/bus/nats-bus.js');
-    const { Worker } = await import('../client/worker.js');
-    const log = createLogger({ name: 'worker', level: opts.logLevel, jsonToStderr: opts.logFormat === 'json' });
-    const { createWorkerMetrics } = await import('../shared/observability/prometheus-metrics.js');
-    const metrics = createWorkerMetrics();
-    let health: Awaited<ReturnType<typeof import('../shared/observability/health-server.js').startHealthServer>> | null = null;
-    if (opts.healthPort !== undefined) {
-      const { startHealthServer } = await import('../shared/observability/health-server.js');
-      health = await startHealthServer(opts.healthPort, metrics.registry);
-      log.info({ port: health.port }, 'health and metrics endpoints up');
-    }
-    const bus = await NatsBus.connect(natsUrl, `fedsim-worker-${opts.workerId ?? process.pid}`, (message) =>
-      log.error({ err: message }, 'NATS refused an operation: check the worker user\'s permissions (fedsim deploy creds)'),
-    ).catch((error: Error) => {
-      throw new Error(`${error.message} (the URL came from ${urlOrigin})`);
-    });
-    let worker: InstanceType<typeof Worker> | null = null;
-    let ended: string | null = null;
-    const stop = (reason: string) => {
-      ended = reason;
-      worker?.stop(reason);
-    };
-    process.once('SIGINT', () => stop('interrupted'));
-    process.once('SIGTERM', () => stop('terminated'));
-    // A vanished server ends the worker instead of leaving it waiting forever.
-    void bus.closed().then(() => stop('NATS connection closed'));
-    const servedRuns = new Set<string>();
-    const dataCache = new Map();
-    try {
-      do {
-        worker = new Worker({
-          bus,
-          runName: opts.run,
-          log,
-          workerId: opts.workerId,
-          backend: opts.backend,
-          joinTimeoutMs: opts.joinTimeout * 1000,
-          skipRuns: servedRuns,
-          dataCache,
-          metrics,
-          onReadyChange: (ready) => health?.setReady(ready),
-        });
-        const stats = await worker.run();
-        servedRuns.add(stats.runId);
-      } while (opts.keepAlive && ended === null);
-    } finally {
-      await bus.close().catch(() => {});
-      await health?.close();
-    }
-    exitWhenFlushed();
-  });
+  .action(
+    async (
+      opts: {
+        nats?: string;
+        run: string;
+        backend?: BackendPreference;
+        workerId?: string;
+        joinTimeout: number;
+        keepAlive?: boolean;
+        healthPort?: number;
+        logLevel: LogLevel;
+        logFormat: string;
+      },
+      command: Command,
+    ) => {
+      // Not a requiredOption: commander's message for one would not mention NATS_URL.
+      if (!opts.nats) command.error('error: no NATS server given: pass --nats nats://host:4222 or set NATS_URL in the environment');
+      const natsUrl = opts.nats;
+      const urlOrigin = command.getOptionValueSource('nats') === 'env' ? 'NATS_URL in the environment' : '--nats';
+      const { createLogger } = await import('../shared/logging/logger.js');
+      const { NatsBus } = await import('../shared/bus/nats-bus.js');
+      const { Worker } = await import('../client/worker.js');
+      const log = createLogger({ name: 'worker', level: opts.logLevel, jsonToStderr: opts.logFormat === 'json' });
+      const { createWorkerMetrics } = await import('../shared/observability/prometheus-metrics.js');
+      const metrics = createWorkerMetrics();
+      let health: Awaited<ReturnType<typeof import('../shared/observability/health-server.js').startHealthServer>> | null = null;
+      if (opts.healthPort !== undefined) {
+        const { startHealthServer } = await import('../shared/observability/health-server.js');
+        health = await startHealthServer(opts.healthPort, metrics.registry);
+        log.info({ port: health.port }, 'health and metrics endpoints up');
+      }
+      const bus = await NatsBus.connect(natsUrl, `fedsim-worker-${opts.workerId ?? process.pid}`, (message) =>
+        log.error({ err: message }, "NATS refused an operation: check the worker user's permissions (fedsim deploy creds)"),
+      ).catch((error: Error) => {
+        throw new Error(`${error.message} (the URL came from ${urlOrigin})`);
+      });
+      let worker: InstanceType<typeof Worker> | null = null;
+      let ended: string | null = null;
+      const stop = (reason: string) => {
+        ended = reason;
+        worker?.stop(reason);
+      };
+      process.once('SIGINT', () => stop('interrupted'));
+      process.once('SIGTERM', () => stop('terminated'));
+      // A vanished server ends the worker instead of leaving it waiting forever.
+      void bus.closed().then(() => stop('NATS connection closed'));
+      const servedRuns = new Set<string>();
+      const dataCache = new Map();
+      try {
+        do {
+          worker = new Worker({
+            bus,
+            runName: opts.run,
+            log,
+            workerId: opts.workerId,
+            backend: opts.backend,
+            joinTimeoutMs: opts.joinTimeout * 1000,
+            skipRuns: servedRuns,
+            dataCache,
+            metrics,
+            onReadyChange: (ready) => health?.setReady(ready),
+          });
+          const stats = await worker.run();
+          servedRuns.add(stats.runId);
+        } while (opts.keepAlive && ended === null);
+      } finally {
+        await bus.close().catch(() => {});
+        await health?.close();
+      }
+      exitWhenFlushed();
+    },
+  );
 
 program.addCommand(validateCommand());
 program.addCommand(compareCommand());
@@ -164,7 +188,6 @@ function packageVersion(): string {
 function exitWhenFlushed(): void {
   process.stdout.write('', () => process.exit());
 }
-
 
 try {
   await program.parseAsync(process.argv);

@@ -34,7 +34,13 @@ export function privacyCommand(): Command {
     .addOption(conversionOption())
     .option('--json', 'print one JSON line (ε is null when infinite)')
     .action((opts: { q: number; noise: number; steps: number; delta: number; conversion: EpsilonConversion; json?: boolean }) => {
-      const { epsilon, order, conversion } = computeEpsilon({ q: opts.q, noiseMultiplier: opts.noise, steps: opts.steps, delta: opts.delta, conversion: opts.conversion });
+      const { epsilon, order, conversion } = computeEpsilon({
+        q: opts.q,
+        noiseMultiplier: opts.noise,
+        steps: opts.steps,
+        delta: opts.delta,
+        conversion: opts.conversion,
+      });
       if (opts.json) {
         printJson({ epsilon, order, conversion, q: opts.q, noise: opts.noise, steps: opts.steps, delta: opts.delta });
         return;

@@ -11,7 +11,9 @@ export function serveCommand(): Command {
     .option('--runs-dir <dir>', 'where runs are written and finished runs are listed from', 'runs')
     .option('--scenarios <dir>', 'scenarios that POST /api/runs {"scenarioName": …} may start', 'scenarios')
     .option('--workers <n>', "worker processes each run starts (default: the scenario's system.workers)", parseCount)
-    .addOption(new Option('--log-level <level>', 'terminal log level of runs (default: FEDSIM_LOG_LEVEL or warn)').choices(LOG_LEVELS).default(defaultLogLevel('warn')))
+    .addOption(
+      new Option('--log-level <level>', 'terminal log level of runs (default: FEDSIM_LOG_LEVEL or warn)').choices(LOG_LEVELS).default(defaultLogLevel('warn')),
+    )
     .action(async (opts: { port: number; host: string; runsDir: string; scenarios: string; workers?: number; logLevel: LogLevel }) => {
       const server = await startServer({ ...opts });
       process.stderr.write(`fedsim serve: dashboard and API on ${server.url}  (Ctrl-C to stop)\n`);
@@ -27,7 +29,15 @@ export function serveCommand(): Command {
 }
 
 /** Builds the dashboard if needed (a failed build leaves the API up, with a note at /). */
-export async function startServer(options: { port: number; host: string; runsDir: string; scenarios: string; workers?: number; logLevel: LogLevel; registry?: import('../app/api/run-registry.js').RunRegistry }) {
+export async function startServer(options: {
+  port: number;
+  host: string;
+  runsDir: string;
+  scenarios: string;
+  workers?: number;
+  logLevel: LogLevel;
+  registry?: import('../app/api/run-registry.js').RunRegistry;
+}) {
   const { startApiServer } = await import('../app/api/api-server.js');
   let dashboardDir: string | null = null;
   try {
@@ -36,9 +46,17 @@ export async function startServer(options: { port: number; host: string; runsDir
   } catch (error) {
     process.stderr.write(`fedsim serve: the dashboard could not be built (${(error as Error).message}); the API works without it\n`);
   }
-  return startApiServer({ port: options.port, host: options.host, runsDir: options.runsDir, scenariosDir: options.scenarios, workers: options.workers, logLevel: options.logLevel, dashboardDir, registry: options.registry });
+  return startApiServer({
+    port: options.port,
+    host: options.host,
+    runsDir: options.runsDir,
+    scenariosDir: options.scenarios,
+    workers: options.workers,
+    logLevel: options.logLevel,
+    dashboardDir,
+    registry: options.registry,
+  });
 }
-
 
 /** `fedsim run --serve PORT`: the run, watchable in a browser while it lasts. */
 export async function runWithDashboard(
@@ -47,7 +65,14 @@ export async function runWithDashboard(
 ): Promise<import('../app/run/run-simulation.js').RunSummary> {
   const { RunRegistry } = await import('../app/api/run-registry.js');
   const registry = new RunRegistry({ runsDir: scenario.output.dir, logLevel: options.logLevel, workers: options.workers, progress: options.progress });
-  const server = await startServer({ port: options.port, host: options.host, runsDir: scenario.output.dir, scenarios: 'scenarios', logLevel: options.logLevel, registry });
+  const server = await startServer({
+    port: options.port,
+    host: options.host,
+    runsDir: scenario.output.dir,
+    scenarios: 'scenarios',
+    logLevel: options.logLevel,
+    registry,
+  });
   const run = registry.start(scenario);
   process.stderr.write(`watch it live: ${server.url}/#/runs/${run.id}\n`);
   let interrupts = 0;

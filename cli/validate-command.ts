@@ -19,13 +19,19 @@ export function validateCommand(): Command {
       const { loadScenarioOrSweepFile, SweepError } = await import('../app/compare/sweep-file.js');
       const loaded = await loadScenarioOrSweepFile(file);
       if (loaded.kind === 'scenario') {
-        process.stdout.write(opts.json ? `${JSON.stringify(loaded.scenario, null, 2)}\n` : `${comments(scenarioSummary(file, loaded.scenario))}${stringify(loaded.scenario)}`);
+        process.stdout.write(
+          opts.json ? `${JSON.stringify(loaded.scenario, null, 2)}\n` : `${comments(scenarioSummary(file, loaded.scenario))}${stringify(loaded.scenario)}`,
+        );
         return;
       }
       const { sweep } = loaded;
       const invalid = sweep.variants.filter((v) => v.scenario === null);
       // `fedsim compare` runs the valid variants of such a file, but as a file it is not valid.
-      if (invalid.length > 0) throw new SweepError(file, invalid.flatMap((v) => v.problems.map((p) => `variant ${v.name}: ${p}`)));
+      if (invalid.length > 0)
+        throw new SweepError(
+          file,
+          invalid.flatMap((v) => v.problems.map((p) => `variant ${v.name}: ${p}`)),
+        );
       const resolved = {
         sweep: sweep.name,
         ...(sweep.description !== undefined ? { description: sweep.description } : {}),
@@ -35,7 +41,9 @@ export function validateCommand(): Command {
       };
       const summary = [
         `${file}: valid sweep "${sweep.name}", base and ${countOf(sweep.variants.length, 'variant')}`,
-        ...scenarioSummary(file, sweep.base).slice(1).map((line, i) => `${i === 0 ? '  base:' : '       '}${line.slice(1)}`),
+        ...scenarioSummary(file, sweep.base)
+          .slice(1)
+          .map((line, i) => `${i === 0 ? '  base:' : '       '}${line.slice(1)}`),
         `  variants: ${sweep.variants.map((v) => v.name).join(', ')}`,
       ];
       process.stdout.write(opts.json ? `${JSON.stringify(resolved, null, 2)}\n` : `${comments(summary)}${stringify(resolved)}`);

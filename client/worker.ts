@@ -255,7 +255,8 @@ export class Worker {
     try {
       await task.holdWhile(this.trainClient(header));
     } catch (error) {
-      if (this.heldTask === task) log.error({ err: (error as Error).message, clientId: header.clientId }, 'client training failed; the client will count as dropped');
+      if (this.heldTask === task)
+        log.error({ err: (error as Error).message, clientId: header.clientId }, 'client training failed; the client will count as dropped');
     }
     // Still ours: the update went out (or training failed for good). Otherwise stop() handed it back.
     if (this.heldTask === task) {
@@ -365,4 +366,3 @@ export class Worker {
     return this.global.weights;
   }
 }
-

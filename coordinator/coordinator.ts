@@ -93,7 +93,9 @@ export class Coordinator {
     const ledger = this.dpPlan ? new PrivacyLedger(this.dpPlan) : null;
     const receiver = new UpdateReceiver(bus, runSubjects.results, log);
     const secAgg = resolveSecAggSettings(scenario);
-    this.secure = secAgg ? new SecureAggregation({ bus, subjects: runSubjects, settings: secAgg, session: options.runId.slice(0, 200), seed: scenario.seed, log }) : null;
+    this.secure = secAgg
+      ? new SecureAggregation({ bus, subjects: runSubjects, settings: secAgg, session: options.runId.slice(0, 200), seed: scenario.seed, log })
+      : null;
     const collection: UpdateCollection = this.secure ? new SecureCollection(this.secure, receiver, log) : new PlainCollection(receiver);
     this.engine = {
       scenario,
@@ -106,7 +108,13 @@ export class Coordinator {
       ledger,
       modelServer: new ModelServer(bus, runSubjects.model, log),
       receiver,
-      dispatcher: new TaskDispatcher(bus, scenario.name, options.runId, { ackWaitMs: scenario.system.taskAckWaitSeconds * 1000, maxDeliveries: MAX_TASK_DELIVERIES }, log),
+      dispatcher: new TaskDispatcher(
+        bus,
+        scenario.name,
+        options.runId,
+        { ackWaitMs: scenario.system.taskAckWaitSeconds * 1000, maxDeliveries: MAX_TASK_DELIVERIES },
+        log,
+      ),
       broadcastCodec: scenario.compression.broadcast?.length ? createCodec(scenario.compression.broadcast, 'broadcast') : null,
       log,
       onClientEvent: options.onClientEvent ?? (() => {}),
@@ -156,7 +164,13 @@ export class Coordinator {
 
   async run(): Promise<CoordinatorResult> {
     const { scenario, log } = this.options;
-    const result: CoordinatorResult = { finalWeights: this.options.initialWeights, finalEvaluation: null, roundsToTarget: null, stopReason: 'rounds completed', privacy: null };
+    const result: CoordinatorResult = {
+      finalWeights: this.options.initialWeights,
+      finalEvaluation: null,
+      roundsToTarget: null,
+      stopReason: 'rounds completed',
+      privacy: null,
+    };
     for (let round = 1; round <= scenario.rounds; round++) {
       const started = performance.now();
       const outcome = await this.rounds.run(round, result.finalWeights);
@@ -198,7 +212,7 @@ export class Coordinator {
     this.engine.modelServer.stop();
     this.engine.receiver.stop();
     this.engine.collection.stop();
-    await this.engine.dispatcher.close().catch((error: Error) => log.warn({ err: error.message }, 'could not remove the run\'s task queue'));
+    await this.engine.dispatcher.close().catch((error: Error) => log.warn({ err: error.message }, "could not remove the run's task queue"));
   }
 
   /** The server's test set scores the model every k rounds and after the last. */

@@ -38,7 +38,11 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-const ERROR_SCHEMA = { type: 'object', properties: { error: { type: 'string' }, problems: { type: 'array', items: { type: 'string' } } }, required: ['error'] } as const;
+const ERROR_SCHEMA = {
+  type: 'object',
+  properties: { error: { type: 'string' }, problems: { type: 'array', items: { type: 'string' } } },
+  required: ['error'],
+} as const;
 const RUN_ID_PARAMS = { type: 'object', properties: { id: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.=-]*$' } }, required: ['id'] } as const;
 const VARIANT_PARAMS = {
   type: 'object',
@@ -119,12 +123,16 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     },
   );
 
-  app.post<{ Params: { id: string } }>('/api/runs/:id/stop', { schema: { params: RUN_ID_PARAMS, response: { 404: ERROR_SCHEMA, 409: ERROR_SCHEMA } } }, async (request, reply) => {
-    const { id } = request.params;
-    if (!registry.get(id)) return reply.code(404).send({ error: `no run ${id}` });
-    if (!registry.stop(id)) return reply.code(409).send({ error: `run ${id} is not running` });
-    return reply.code(202).send({ id, status: 'stopping' });
-  });
+  app.post<{ Params: { id: string } }>(
+    '/api/runs/:id/stop',
+    { schema: { params: RUN_ID_PARAMS, response: { 404: ERROR_SCHEMA, 409: ERROR_SCHEMA } } },
+    async (request, reply) => {
+      const { id } = request.params;
+      if (!registry.get(id)) return reply.code(404).send({ error: `no run ${id}` });
+      if (!registry.stop(id)) return reply.code(409).send({ error: `run ${id} is not running` });
+      return reply.code(202).send({ id, status: 'stopping' });
+    },
+  );
 
   app.get<{ Params: { id: string } }>('/api/runs/:id/report', { schema: { params: RUN_ID_PARAMS } }, async (request, reply) => {
     const path = registry.reportPath(request.params.id);
@@ -140,18 +148,26 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     return reply.type('text/html; charset=utf-8').send(readFileSync(path));
   });
 
-  app.get<{ Params: { id: string; variant: string } }>('/api/comparisons/:id/variants/:variant/report', { schema: { params: VARIANT_PARAMS } }, async (request, reply) => {
-    const { id, variant } = request.params;
-    const path = registry.comparisonReportPath(id, variant);
-    if (!path) return reply.code(404).send({ error: `no report for variant ${variant} of comparison ${id}` });
-    return reply.type('text/html; charset=utf-8').send(readFileSync(path));
-  });
+  app.get<{ Params: { id: string; variant: string } }>(
+    '/api/comparisons/:id/variants/:variant/report',
+    { schema: { params: VARIANT_PARAMS } },
+    async (request, reply) => {
+      const { id, variant } = request.params;
+      const path = registry.comparisonReportPath(id, variant);
+      if (!path) return reply.code(404).send({ error: `no report for variant ${variant} of comparison ${id}` });
+      return reply.type('text/html; charset=utf-8').send(readFileSync(path));
+    },
+  );
 
   if (options.dashboardDir && existsSync(resolve(options.dashboardDir, 'index.html'))) {
     await app.register(fastifyStatic, { root: resolve(options.dashboardDir), prefix: '/' });
   } else {
     app.get('/', async (_request, reply) =>
-      reply.type('text/html; charset=utf-8').send('<!doctype html><title>fedsim</title><p>The dashboard is not built: run <code>npm run build:dashboard</code>, then reload. The API is at <a href="/api/runs">/api/runs</a>.</p>'),
+      reply
+        .type('text/html; charset=utf-8')
+        .send(
+          '<!doctype html><title>fedsim</title><p>The dashboard is not built: run <code>npm run build:dashboard</code>, then reload. The API is at <a href="/api/runs">/api/runs</a>.</p>',
+        ),
     );
   }
 
@@ -178,7 +194,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   registry.on('clients', (runId, events) => io.to(room(runId)).emit('run:clients', { runId, events }));
   registry.on('worker', (runId, worker) => io.to(room(runId)).emit('run:worker', { runId, worker }));
   registry.on('log', (runId, lines) => io.to(room(runId)).emit('run:log', { runId, lines }));
-  registry.on('status', (runId, status, summary, error, hasReport) => io.to(room(runId)).emit('run:status', { runId, status, summary: jsonSafe(summary), error, hasReport }));
+  registry.on('status', (runId, status, summary, error, hasReport) =>
+    io.to(room(runId)).emit('run:status', { runId, status, summary: jsonSafe(summary), error, hasReport }),
+  );
 
   const address = await app.listen({ port: options.port, host: options.host ?? '127.0.0.1' });
   return {

@@ -12,7 +12,17 @@ import type { Scenario } from '../../shared/scenario/schema.js';
 import type { ClientEvent, Coordinator, RoundMetrics, WorkerInfo } from '../../coordinator/coordinator.js';
 import { runSimulation, type RunSummary } from '../run/run-simulation.js';
 import { toComparison, type Comparison } from '../report/run-records.js';
-import type { ClientEventView, ClientState, ComparisonListItem, ComparisonVariantItem, RoundMetricsView, RunListItem, RunState, RunStatus, WorkerView } from './api-types.js';
+import type {
+  ClientEventView,
+  ClientState,
+  ComparisonListItem,
+  ComparisonVariantItem,
+  RoundMetricsView,
+  RunListItem,
+  RunState,
+  RunStatus,
+  WorkerView,
+} from './api-types.js';
 
 const LOG_TAIL_LINES = 200;
 /**
@@ -59,9 +69,7 @@ export interface RegistryEvents {
 export class RunRegistry extends EventEmitter<RegistryEvents> {
   private readonly live = new Map<string, LiveRun>();
 
-  constructor(
-    private readonly options: { runsDir: string; logLevel?: LogLevel; workers?: number; progress?: boolean },
-  ) {
+  constructor(private readonly options: { runsDir: string; logLevel?: LogLevel; workers?: number; progress?: boolean }) {
     super();
   }
 
@@ -72,7 +80,10 @@ export class RunRegistry extends EventEmitter<RegistryEvents> {
   /** Starts a run in this process; its outputs go to <runsDir>/<id>. */
   start(scenario: Scenario): RunListItem {
     const active = [...this.live.values()].find((r) => r.name === scenario.name && isActive(r.status));
-    if (active) throw new RunConflictError(`run "${scenario.name}" is already running as ${active.id}; runs of one name share NATS subjects, so start it after that one ends or give it another name`);
+    if (active)
+      throw new RunConflictError(
+        `run "${scenario.name}" is already running as ${active.id}; runs of one name share NATS subjects, so start it after that one ends or give it another name`,
+      );
     const stamp = new Date().toISOString().replace(/[:.]/g, '-').replace('T', '_').replace('Z', '');
     const id = `${scenario.name}-${stamp}`;
     const run: LiveRun = {
@@ -203,7 +214,15 @@ export class RunRegistry extends EventEmitter<RegistryEvents> {
   }
 
   private workerReady(run: LiveRun, info: WorkerInfo): void {
-    const worker = { workerId: info.workerId, host: info.host, backend: info.backendDetail ?? null, clientsTrained: 0, samplesPerSecond: null, samples: 0, trainMs: 0 };
+    const worker = {
+      workerId: info.workerId,
+      host: info.host,
+      backend: info.backendDetail ?? null,
+      clientsTrained: 0,
+      samplesPerSecond: null,
+      samples: 0,
+      trainMs: 0,
+    };
     run.workers.set(info.workerId, worker);
     if (run.status === 'starting') this.setStatus(run, 'running');
     this.emit('worker', run.id, viewOf(worker));
@@ -252,7 +271,14 @@ export class RunRegistry extends EventEmitter<RegistryEvents> {
   private setStatus(run: LiveRun, status: RunStatus): void {
     if (run.status === status) return;
     run.status = status;
-    this.emit('status', run.id, status, run.summary as unknown as Record<string, unknown> | null, run.error, existsSync(join(this.runsDir, run.id, 'report.html')));
+    this.emit(
+      'status',
+      run.id,
+      status,
+      run.summary as unknown as Record<string, unknown> | null,
+      run.error,
+      existsSync(join(this.runsDir, run.id, 'report.html')),
+    );
     this.emitRuns();
   }
 
@@ -307,7 +333,14 @@ function readComparisonItem(dir: string, id: string): ComparisonListItem | null 
       hasReport: report !== null && existsSync(report),
     };
   });
-  return { id, sweep: comparison.sweep || id, description: comparison.description, createdAt: comparison.createdAt || null, hasReport: existsSync(join(dir, 'report.html')), variants };
+  return {
+    id,
+    sweep: comparison.sweep || id,
+    description: comparison.description,
+    createdAt: comparison.createdAt || null,
+    hasReport: existsSync(join(dir, 'report.html')),
+    variants,
+  };
 }
 
 /** A variant's run report, in the folder comparison.json names, which must lie inside the comparison. */
@@ -323,7 +356,13 @@ function isActive(status: RunStatus): boolean {
 }
 
 function viewOf(worker: WorkerView): WorkerView {
-  return { workerId: worker.workerId, host: worker.host, backend: worker.backend, clientsTrained: worker.clientsTrained, samplesPerSecond: worker.samplesPerSecond };
+  return {
+    workerId: worker.workerId,
+    host: worker.host,
+    backend: worker.backend,
+    clientsTrained: worker.clientsTrained,
+    samplesPerSecond: worker.samplesPerSecond,
+  };
 }
 
 function listItemOfLive(run: LiveRun): RunListItem {
@@ -383,11 +422,26 @@ function readRunFromDisk(dir: string, id: string): RunState | null {
   const metricsFile = join(dir, 'metrics.jsonl');
   if (!summary && !existsSync(metricsFile)) return null;
   const rounds = existsSync(metricsFile)
-    ? readFileSync(metricsFile, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as RoundMetricsView)
+    ? readFileSync(metricsFile, 'utf8')
+        .split('\n')
+        .filter((l) => l.trim())
+        .map((l) => JSON.parse(l) as RoundMetricsView)
     : [];
   const scenarioFile = join(dir, 'scenario.yaml');
   const scenario = existsSync(scenarioFile) ? (parse(readFileSync(scenarioFile, 'utf8')) as Record<string, unknown>) : null;
-  const base = summary ? listItemOfSummary(id, summary) : { id, name: id, status: 'failed' as const, live: false, startedAt: startedAtOf(id), roundsCompleted: rounds.length, roundsPlanned: null, finalTestAccuracy: null, epsilon: null };
+  const base = summary
+    ? listItemOfSummary(id, summary)
+    : {
+        id,
+        name: id,
+        status: 'failed' as const,
+        live: false,
+        startedAt: startedAtOf(id),
+        roundsCompleted: rounds.length,
+        roundsPlanned: null,
+        finalTestAccuracy: null,
+        epsilon: null,
+      };
   return {
     ...base,
     scenario,

@@ -63,7 +63,12 @@ export function rowOf(name: string, overrides: Record<string, unknown>, runDir: 
     stragglers: summary.compute.stragglers,
     roundsToTarget: summary.roundsToTarget,
     toTarget: summary.costToTarget
-      ? { bytes: summary.costToTarget.bytes, flops: summary.costToTarget.flops, simulatedSeconds: summary.costToTarget.simulatedSeconds, energyJoules: summary.costToTarget.energyJoules }
+      ? {
+          bytes: summary.costToTarget.bytes,
+          flops: summary.costToTarget.flops,
+          simulatedSeconds: summary.costToTarget.simulatedSeconds,
+          energyJoules: summary.costToTarget.energyJoules,
+        }
       : null,
   };
 }
@@ -97,9 +102,28 @@ export function failedRow(name: string, overrides: Record<string, unknown>, erro
 }
 
 const CSV_COLUMNS: (keyof ComparisonRow)[] = [
-  'name', 'status', 'finalAccuracy', 'finalMse', 'epsilon', 'delta', 'conversion', 'noiseMultiplier', 'rounds', 'stopReason',
-  'miaAuc', 'miaTprAt1PctFpr', 'wallMs', 'bytes', 'flops', 'simulatedSeconds', 'energyJoules', 'emissionsGrams', 'stragglers',
-  'roundsToTarget', 'toTarget', 'error',
+  'name',
+  'status',
+  'finalAccuracy',
+  'finalMse',
+  'epsilon',
+  'delta',
+  'conversion',
+  'noiseMultiplier',
+  'rounds',
+  'stopReason',
+  'miaAuc',
+  'miaTprAt1PctFpr',
+  'wallMs',
+  'bytes',
+  'flops',
+  'simulatedSeconds',
+  'energyJoules',
+  'emissionsGrams',
+  'stragglers',
+  'roundsToTarget',
+  'toTarget',
+  'error',
 ];
 
 export function comparisonCsv(rows: readonly ComparisonRow[]): string {
@@ -127,7 +151,11 @@ export function comparisonMarkdown(sweep: string, rows: readonly ComparisonRow[]
     );
   }
   if (rows.some((r) => r.simulatedSeconds !== null || r.toTarget !== null)) {
-    lines.push('', '| variant | rounds to target | bytes to target | simulated time | to target | energy | to target | CO2e | stragglers | FLOPs |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    lines.push(
+      '',
+      '| variant | rounds to target | bytes to target | simulated time | to target | energy | to target | CO2e | stragglers | FLOPs |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    );
     for (const r of rows) {
       const t = r.toTarget;
       lines.push(
@@ -136,7 +164,11 @@ export function comparisonMarkdown(sweep: string, rows: readonly ComparisonRow[]
     }
   }
   const conversions = [...new Set(rows.map((r) => r.conversion).filter(Boolean))];
-  if (conversions.length > 0) lines.push('', `ε from the RDP accountant, ${conversions.join(' / ')} conversion; MIA AUC of the loss-threshold attack on the final model (0.5 = no leakage measured).`);
+  if (conversions.length > 0)
+    lines.push(
+      '',
+      `ε from the RDP accountant, ${conversions.join(' / ')} conversion; MIA AUC of the loss-threshold attack on the final model (0.5 = no leakage measured).`,
+    );
   return `${lines.join('\n')}\n`;
 }
 

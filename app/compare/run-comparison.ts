@@ -35,7 +35,10 @@ export async function runComparison(sweep: Sweep, options: ComparisonOptions): P
   const stamp = new Date().toISOString().replace(/[:.]/g, '-').replace('T', '_').replace('Z', '');
   const dir = resolve(sweep.outputDir, `${sweep.name}-${stamp}`);
   mkdirSync(dir, { recursive: true });
-  writeFileAtomically(join(dir, 'sweep.yaml'), `# Resolved sweep: base scenario and variant overrides\n${stringify({ sweep: sweep.name, base: sweep.base, variants: sweep.variants.map((v) => ({ name: v.name, overrides: v.overrides })) })}`);
+  writeFileAtomically(
+    join(dir, 'sweep.yaml'),
+    `# Resolved sweep: base scenario and variant overrides\n${stringify({ sweep: sweep.name, base: sweep.base, variants: sweep.variants.map((v) => ({ name: v.name, overrides: v.overrides })) })}`,
+  );
   const log = createLogger({ name: 'compare', level: options.progress && process.stderr.isTTY ? 'warn' : options.logLevel, file: join(dir, 'compare.log') });
 
   const rows: ComparisonRow[] = [];
@@ -46,7 +49,15 @@ export async function runComparison(sweep: Sweep, options: ComparisonOptions): P
     const system = sweep.base.system;
     const workers = options.workers ?? (system.workers === 'auto' ? (transport.bus.kind === 'in-process' ? 1 : availableParallelism()) : system.workers);
     if (transport.bus.kind !== 'in-process' && workers > 0) {
-      pool = new WorkerProcesses({ count: workers, natsUrl: transport.natsUrl!, runName: sweep.name, logFile: join(dir, 'workers.log'), logLevel: 'info', backend: system.backend, keepAlive: true });
+      pool = new WorkerProcesses({
+        count: workers,
+        natsUrl: transport.natsUrl!,
+        runName: sweep.name,
+        logFile: join(dir, 'workers.log'),
+        logLevel: 'info',
+        backend: system.backend,
+        keepAlive: true,
+      });
       pool.start();
     }
     for (const [index, variant] of sweep.variants.entries()) {
@@ -93,7 +104,14 @@ export async function runComparison(sweep: Sweep, options: ComparisonOptions): P
 /** Rewritten after every variant, so an interrupted sweep still leaves the finished ones' table. */
 function writeOutputs(dir: string, sweep: Sweep, rows: ComparisonRow[]): void {
   const deltas = [...new Set(rows.map((r) => r.delta).filter((d): d is number => d !== null))];
-  const comparison = { sweep: sweep.name, base: sweep.source, description: sweep.description, createdAt: new Date().toISOString(), delta: deltas.length === 1 ? deltas[0] : null, variants: rows };
+  const comparison = {
+    sweep: sweep.name,
+    base: sweep.source,
+    description: sweep.description,
+    createdAt: new Date().toISOString(),
+    delta: deltas.length === 1 ? deltas[0] : null,
+    variants: rows,
+  };
   writeFileAtomically(join(dir, 'comparison.json'), `${JSON.stringify(comparison, null, 2)}\n`);
   writeFileAtomically(join(dir, 'comparison.csv'), comparisonCsv(rows));
   writeFileAtomically(join(dir, 'comparison.md'), comparisonMarkdown(sweep.name, rows));

@@ -17,7 +17,10 @@ const SWEEP_SPEC = z.strictObject({
   description: z.string().optional(),
   /** A scenario file (relative to the sweep file) or the scenario itself. */
   base: z.union([z.string().min(1), z.record(z.string(), z.unknown())]),
-  variants: z.array(z.strictObject({ name: NAME, overrides: z.record(z.string(), z.unknown()).default({}) })).min(1).optional(),
+  variants: z
+    .array(z.strictObject({ name: NAME, overrides: z.record(z.string(), z.unknown()).default({}) }))
+    .min(1)
+    .optional(),
   grid: z.record(z.string(), z.array(z.unknown()).min(1)).optional(),
   output: z.strictObject({ dir: z.string().min(1).default('runs') }).default({ dir: 'runs' }),
 });

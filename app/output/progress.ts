@@ -15,7 +15,10 @@ export function createProgress(totalRounds: number, enabled: boolean, label?: st
   const prefix = label ? `${label} ` : '';
   if (!process.stderr.isTTY) {
     return {
-      round: (m) => process.stderr.write(`${prefix}round ${m.round}/${totalRounds}  ${quality(m)}  ${m.completed}/${m.selected} clients  ${(m.wallMs / 1000).toFixed(1)} s\n`),
+      round: (m) =>
+        process.stderr.write(
+          `${prefix}round ${m.round}/${totalRounds}  ${quality(m)}  ${m.completed}/${m.selected} clients  ${(m.wallMs / 1000).toFixed(1)} s\n`,
+        ),
       stop: () => {},
     };
   }

@@ -5,7 +5,12 @@
 import type { RunSummary } from '../run/run-simulation.js';
 
 export function summaryLine(s: RunSummary): string {
-  const quality = s.finalTestAccuracy !== null ? `test accuracy ${(s.finalTestAccuracy * 100).toFixed(2)}%` : s.finalTestMse !== null ? `test MSE ${s.finalTestMse.toFixed(3)}` : 'no evaluation';
+  const quality =
+    s.finalTestAccuracy !== null
+      ? `test accuracy ${(s.finalTestAccuracy * 100).toFixed(2)}%`
+      : s.finalTestMse !== null
+        ? `test MSE ${s.finalTestMse.toFixed(3)}`
+        : 'no evaluation';
   const target = s.roundsToTarget !== null ? `, target reached in round ${s.roundsToTarget}` : '';
   const epsilon = s.privacy?.epsilon != null ? `, ε = ${s.privacy.epsilon.toFixed(3)} at δ = ${s.privacy.delta} (${s.privacy.conversion})` : '';
   const mia = s.membershipInference?.attacks[0] ? `, MIA AUC ${s.membershipInference.attacks.map((a) => a.auc.toFixed(3)).join('/')}` : '';

@@ -21,12 +21,32 @@ export function renderRunReport(data: RunRecords): string {
   const status = summary ? runStatusText(summary.status, summary.stopReason) : 'no summary.json (still running, or stopped before the end)';
   const planned = numberOr(summary?.roundsPlanned, scenario.rounds);
   const completed = numberOr(summary?.roundsCompleted, rounds.length);
-  const accuracy = numberOr(summary?.finalTestAccuracy, lastValue(rounds, (r) => r.testAccuracy));
-  const mse = numberOr(summary?.finalTestMse, lastValue(rounds, (r) => r.testMse));
-  const epsilon = numberOr(privacy.epsilon, lastValue(rounds, (r) => r.privacy?.epsilon ?? null));
-  const delta = numberOr(privacy.delta, lastValue(rounds, (r) => r.privacy?.delta ?? null));
-  const bytesDown = numberOr(summary?.bytesDown, sum(rounds, (r) => r.bytesDown)) ?? 0;
-  const bytesUp = numberOr(summary?.bytesUp, sum(rounds, (r) => r.bytesUp)) ?? 0;
+  const accuracy = numberOr(
+    summary?.finalTestAccuracy,
+    lastValue(rounds, (r) => r.testAccuracy),
+  );
+  const mse = numberOr(
+    summary?.finalTestMse,
+    lastValue(rounds, (r) => r.testMse),
+  );
+  const epsilon = numberOr(
+    privacy.epsilon,
+    lastValue(rounds, (r) => r.privacy?.epsilon ?? null),
+  );
+  const delta = numberOr(
+    privacy.delta,
+    lastValue(rounds, (r) => r.privacy?.delta ?? null),
+  );
+  const bytesDown =
+    numberOr(
+      summary?.bytesDown,
+      sum(rounds, (r) => r.bytesDown),
+    ) ?? 0;
+  const bytesUp =
+    numberOr(
+      summary?.bytesUp,
+      sum(rounds, (r) => r.bytesUp),
+    ) ?? 0;
 
   const facts: [string, string][] = [
     ['Status', status],
@@ -34,7 +54,15 @@ export function renderRunReport(data: RunRecords): string {
   ];
   if (accuracy !== null) facts.push(['Final test accuracy', percent(accuracy)]);
   if (mse !== null) facts.push(['Final test MSE', decimal(mse)]);
-  facts.push(['Wall time', duration(numberOr(summary?.totalWallMs, sum(rounds, (r) => r.wallMs)) ?? 0)]);
+  facts.push([
+    'Wall time',
+    duration(
+      numberOr(
+        summary?.totalWallMs,
+        sum(rounds, (r) => r.wallMs),
+      ) ?? 0,
+    ),
+  ]);
   facts.push(['Bytes', `${bytes(bytesDown)} down, ${bytes(bytesUp)} up`]);
   if (epsilon !== null) facts.push(['Privacy', `ε = ${decimal(epsilon)}${delta !== null ? `, δ = ${delta}` : ''}`]);
 
@@ -66,7 +94,9 @@ export function renderComparisonReport(data: ComparisonRecords): string {
   const withoutDp = variants.filter((v) => v.status === 'completed' && v.epsilon === null).map((v) => v.name);
   const notes = [
     withoutDp.length > 0 ? `Without differential privacy (ε = ∞), so not on the ε charts: ${withoutDp.map(esc).join(', ')}.` : '',
-    chartData.scatter.front.length > 0 ? `<span class="badge">Pareto</span> marks the variants with the best final ${chartData.scatter.metric === 'accuracy' ? 'accuracy' : 'MSE'} for their ε or less.` : '',
+    chartData.scatter.front.length > 0
+      ? `<span class="badge">Pareto</span> marks the variants with the best final ${chartData.scatter.metric === 'accuracy' ? 'accuracy' : 'MSE'} for their ε or less.`
+      : '',
   ].filter(Boolean);
   const body = [
     `<header><h1>Comparison: ${esc(comparison.sweep || 'sweep')}</h1>${comparison.description ? `<p>${esc(comparison.description)}</p>` : ''}${factList(facts)}</header>`,
@@ -81,7 +111,10 @@ export function renderComparisonReport(data: ComparisonRecords): string {
  * or confuse it, and U+2028/2029 because older JS engines treat them as line ends.
  */
 export function embedJson(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 function page(title: string, body: string, data: unknown, render: 'renderRun' | 'renderComparison'): string {
@@ -142,7 +175,8 @@ function factList(facts: [string, string][]): string {
 
 function summaryGroups(sections: SummarySection[]): string {
   const groups = sections.map(
-    (group) => `<div class="group"><h3>${esc(group.title)}</h3><table class="kv"><tbody>${group.rows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</tbody></table></div>`,
+    (group) =>
+      `<div class="group"><h3>${esc(group.title)}</h3><table class="kv"><tbody>${group.rows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</tbody></table></div>`,
   );
   return `<div class="summary">${groups.join('')}</div>`;
 }
@@ -187,7 +221,11 @@ function variantTable(variants: ComparisonVariant[], chartData: ComparisonChartD
   // Cells are HTML here (badges, error lines): every value goes through esc.
   const columns: [string, (v: ComparisonVariant, i: number) => string][] = [
     ['Variant', (v, i) => `${esc(v.name)}${onFront.has(i) ? ' <span class="badge">Pareto</span>' : ''}`],
-    ['Status', (v) => `<span class="status ${v.status === 'failed' ? 'failed' : 'ok'}">${esc(runStatusText(v.status, v.stopReason === 'stopped' ? 'stopped' : null))}</span>${v.error ? `<div class="error">${esc(v.error)}</div>` : ''}`],
+    [
+      'Status',
+      (v) =>
+        `<span class="status ${v.status === 'failed' ? 'failed' : 'ok'}">${esc(runStatusText(v.status, v.stopReason === 'stopped' ? 'stopped' : null))}</span>${v.error ? `<div class="error">${esc(v.error)}</div>` : ''}`,
+    ],
     ['Overrides', (v) => overridesText(v.overrides)],
   ];
   if (hasAccuracy) columns.push(['Final accuracy', (v) => esc(maybe(v.finalAccuracy, percent))]);

@@ -95,7 +95,10 @@ function dataAndModelRows(s: Fields, scenario: Fields): [string, string][] {
   const epochs = num(training.epochs);
   if (epochs !== null) {
     const momentum = num(training.momentum);
-    rows.add('Local training', `E = ${epochs}, B = ${String(training.batchSize)}, ${str(training.optimizer) ?? 'sgd'} at learning rate ${String(training.learningRate)}${momentum !== null ? `, momentum ${momentum}` : ''}`);
+    rows.add(
+      'Local training',
+      `E = ${epochs}, B = ${String(training.batchSize)}, ${str(training.optimizer) ?? 'sgd'} at learning rate ${String(training.learningRate)}${momentum !== null ? `, momentum ${momentum}` : ''}`,
+    );
   }
   return rows.list;
 }
@@ -116,7 +119,10 @@ function privacyRows(s: Fields): [string, string][] {
     const epsilon = num(dp.epsilon);
     const delta = num(dp.delta);
     const conversion = str(dp.conversion);
-    rows.add('ε spent', epsilon !== null ? `${decimal(epsilon)}${delta !== null ? ` at δ = ${delta}` : ''}${conversion !== null ? ` (${conversion} conversion)` : ''}` : null);
+    rows.add(
+      'ε spent',
+      epsilon !== null ? `${decimal(epsilon)}${delta !== null ? ` at δ = ${delta}` : ''}${conversion !== null ? ` (${conversion} conversion)` : ''}` : null,
+    );
     rows.add('ε budget', maybe(num(dp.targetEpsilon), decimal));
     rows.add('ε per release (one client, local DP)', maybe(num(dp.epsilonPerRelease), decimal));
     const z = num(dp.noiseMultiplier);
@@ -132,11 +138,19 @@ function privacyRows(s: Fields): [string, string][] {
   const secureVariant = str(secure.variant);
   if (secureVariant !== null) {
     const aborted = num(secure.aborted) ?? 0;
-    rows.add('Secure aggregation', `${secureVariant}, ${num(secure.rounds) ?? '?'} rounds, ${aborted} aborted${aborted > 0 && Array.isArray(secure.abortReasons) ? ` (${secure.abortReasons.join('; ')})` : ''}`);
+    rows.add(
+      'Secure aggregation',
+      `${secureVariant}, ${num(secure.rounds) ?? '?'} rounds, ${aborted} aborted${aborted > 0 && Array.isArray(secure.abortReasons) ? ` (${secure.abortReasons.join('; ')})` : ''}`,
+    );
     const cohort = num(secure.meanCohort);
     const survivors = num(secure.meanSurvivors);
     rows.add('Mean survivors / cohort', cohort !== null && survivors !== null ? `${decimal(survivors)} / ${decimal(cohort)}` : null);
-    rows.add('Protocol cost', num(secure.protocolMs) !== null ? `${duration(num(secure.protocolMs)!)} wall, ${maybe(num(secure.serverMs), duration)} coordinator CPU, ${maybe(num(secure.bytes), bytes)}` : null);
+    rows.add(
+      'Protocol cost',
+      num(secure.protocolMs) !== null
+        ? `${duration(num(secure.protocolMs)!)} wall, ${maybe(num(secure.serverMs), duration)} coordinator CPU, ${maybe(num(secure.bytes), bytes)}`
+        : null,
+    );
     rows.add('Refused protocol messages', maybe(num(secure.refusedMessages), count));
   }
   return rows.list;
@@ -150,7 +164,10 @@ function computeRows(s: Fields, rounds: readonly RoundRecord[]): [string, string
   const c = obj(s.compute);
   const wasted = num(c.wastedFlops);
   rows.add('Training FLOPs', num(c.flops) !== null ? `${flops(num(c.flops)!)}${wasted ? `, of which ${flops(wasted)} wasted on discarded work` : ''}` : null);
-  rows.add('Simulated time', maybe(num(c.simulatedSeconds), (v) => duration(v * 1000)));
+  rows.add(
+    'Simulated time',
+    maybe(num(c.simulatedSeconds), (v) => duration(v * 1000)),
+  );
   rows.add('Device energy', maybe(num(c.energyJoules), energy));
   rows.add('Emissions', maybe(num(c.emissionsGrams), emissions));
   rows.add('Stragglers', maybe(num(c.stragglers), count));
@@ -167,7 +184,10 @@ function costToTargetRows(s: Fields): [string, string][] {
   rows.add('Wall time', maybe(num(cost.wallMs), duration));
   rows.add('Bytes', maybe(num(cost.bytes), bytes));
   rows.add('Training FLOPs', maybe(num(cost.flops), flops));
-  rows.add('Simulated time', maybe(num(cost.simulatedSeconds), (v) => duration(v * 1000)));
+  rows.add(
+    'Simulated time',
+    maybe(num(cost.simulatedSeconds), (v) => duration(v * 1000)),
+  );
   rows.add('Device energy', maybe(num(cost.energyJoules), energy));
   rows.add('Emissions', maybe(num(cost.emissionsGrams), emissions));
   return rows.list;

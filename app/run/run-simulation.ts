@@ -129,7 +129,21 @@ function openRun(scenario: Scenario, options: RunOptions): Run {
   });
   log.info({ runDir: runDir.path }, `run ${runDir.runId}`);
   const progress = createProgress(scenario.rounds, options.progress, options.progressLabel);
-  return { scenario, options, runDir, log, progress, rounds: [], backendDetail: 'none', federation: null, transport: null, coordinator: null, workers: null, result: null, failure: null };
+  return {
+    scenario,
+    options,
+    runDir,
+    log,
+    progress,
+    rounds: [],
+    backendDetail: 'none',
+    federation: null,
+    transport: null,
+    coordinator: null,
+    workers: null,
+    result: null,
+    failure: null,
+  };
 }
 
 /** Backend, data and partition (written to partition.json), the evaluator's model and the initial weights. */

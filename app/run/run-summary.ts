@@ -127,7 +127,11 @@ export function summarizeRun(run: RunFacts): RunSummary {
     clientsDropped: total((r) => r.dropped),
     updatesRejected: total((r) => r.rejected),
     privacy: run.dpPlan
-      ? { ...run.dpPlan, epsilon: result?.privacy?.epsilon ?? rounds.at(-1)?.privacy?.epsilon ?? null, epsilonPerRelease: rounds.at(-1)?.privacy?.epsilonPerRelease ?? null }
+      ? {
+          ...run.dpPlan,
+          epsilon: result?.privacy?.epsilon ?? rounds.at(-1)?.privacy?.epsilon ?? null,
+          epsilonPerRelease: rounds.at(-1)?.privacy?.epsilonPerRelease ?? null,
+        }
       : null,
     membershipInference: run.membershipInference,
     compute: computeTotals(rounds),

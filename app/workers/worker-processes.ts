@@ -32,7 +32,20 @@ export class WorkerProcesses {
     const logFd = openSync(logFile, 'a');
     try {
       for (let i = 0; i < count; i++) {
-        const args = [FEDSIM_BIN, 'worker', '--nats', natsUrl, '--run', runName, '--log-level', logLevel, '--log-format', 'json', '--worker-id', `${runName}-w${i + 1}-${process.pid}`];
+        const args = [
+          FEDSIM_BIN,
+          'worker',
+          '--nats',
+          natsUrl,
+          '--run',
+          runName,
+          '--log-level',
+          logLevel,
+          '--log-format',
+          'json',
+          '--worker-id',
+          `${runName}-w${i + 1}-${process.pid}`,
+        ];
         if (backend) args.push('--backend', backend);
         if (this.options.keepAlive) args.push('--keep-alive');
         const child = spawn(process.execPath, args, { stdio: ['ignore', logFd, logFd], env: process.env });

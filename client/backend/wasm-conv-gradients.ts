@@ -67,7 +67,19 @@ function conv2dBackpropInput(args: ConvGradientArgs<'dy' | 'filter'>, fallback: 
   };
   try {
     const paddedDy = keep(
-      wasmKernel('PadV2')({ inputs: { x: dy }, backend, attrs: { paddings: [[0, 0], [kh - 1 - top, kh - 1 - bottom], [kw - 1 - left, kw - 1 - right], [0, 0]], constantValue: 0 } }) as TensorInfo,
+      wasmKernel('PadV2')({
+        inputs: { x: dy },
+        backend,
+        attrs: {
+          paddings: [
+            [0, 0],
+            [kh - 1 - top, kh - 1 - bottom],
+            [kw - 1 - left, kw - 1 - right],
+            [0, 0],
+          ],
+          constantValue: 0,
+        },
+      }) as TensorInfo,
     );
     const flipped = keep(wasmKernel('Reverse')({ inputs: { x: filter }, backend, attrs: { dims: [0, 1] } }) as TensorInfo);
     const swapped = keep(wasmKernel('Transpose')({ inputs: { x: flipped }, backend, attrs: { perm: [0, 1, 3, 2] } }) as TensorInfo);
@@ -115,9 +127,24 @@ function conv2dBackpropFilter(args: { inputs: { x: TensorInfo; dy: TensorInfo };
     return t;
   };
   try {
-    const padded = top + bottom + left + right > 0
-      ? keep(wasmKernel('PadV2')({ inputs: { x }, backend, attrs: { paddings: [[0, 0], [top, bottom], [left, right], [0, 0]], constantValue: 0 } }) as TensorInfo)
-      : x;
+    const padded =
+      top + bottom + left + right > 0
+        ? keep(
+            wasmKernel('PadV2')({
+              inputs: { x },
+              backend,
+              attrs: {
+                paddings: [
+                  [0, 0],
+                  [top, bottom],
+                  [left, right],
+                  [0, 0],
+                ],
+                constantValue: 0,
+              },
+            }) as TensorInfo,
+          )
+        : x;
     const xT = keep(wasmKernel('Transpose')({ inputs: { x: padded }, backend, attrs: { perm: [3, 1, 2, 0] } }) as TensorInfo);
     const dyT = keep(wasmKernel('Transpose')({ inputs: { x: dy }, backend, attrs: { perm: [1, 2, 0, 3] } }) as TensorInfo);
     const dilated = keep(
@@ -128,9 +155,10 @@ function conv2dBackpropFilter(args: { inputs: { x: TensorInfo; dy: TensorInfo };
       }) as TensorInfo,
     );
     // With strides > 1 the padded input can be a little longer than the windows use.
-    const cropped = dilated.shape[1] !== kh || dilated.shape[2] !== kw
-      ? keep(wasmKernel('Slice')({ inputs: { x: dilated }, backend, attrs: { begin: [0, 0, 0, 0], size: [-1, kh, kw, -1] } }) as TensorInfo)
-      : dilated;
+    const cropped =
+      dilated.shape[1] !== kh || dilated.shape[2] !== kw
+        ? keep(wasmKernel('Slice')({ inputs: { x: dilated }, backend, attrs: { begin: [0, 0, 0, 0], size: [-1, kh, kw, -1] } }) as TensorInfo)
+        : dilated;
     return wasmKernel('Transpose')({ inputs: { x: cropped }, backend, attrs: { perm: [1, 2, 0, 3] } }) as TensorInfo;
   } finally {
     for (const t of temporaries) backend.disposeData(t.dataId);

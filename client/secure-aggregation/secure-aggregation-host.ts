@@ -165,7 +165,8 @@ export class SecureAggregationHost {
   private async send(round: number, entries: (SecAggEntry & { report?: UpdateReport })[]): Promise<void> {
     const { bus, subjects, workerId, log } = this.options;
     const { batches, tooLarge } = batchSecAggEntries(bus, entries);
-    for (const e of tooLarge) log.warn({ round, clientId: e.clientId, bytes: e.bytes.byteLength }, 'secure-aggregation message larger than the bus allows; not sent');
+    for (const e of tooLarge)
+      log.warn({ round, clientId: e.clientId, bytes: e.bytes.byteLength }, 'secure-aggregation message larger than the bus allows; not sent');
     for (const batch of batches) {
       const frame = encodeFrame(
         'secagg-from-clients',

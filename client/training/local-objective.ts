@@ -38,7 +38,10 @@ function proximalTerm(model: tf.LayersModel, global: Float32Array, mu: number): 
   const pairs = model.weights
     .map((w, i) => ({ w, entry: layout.entries[i]! }))
     .filter(({ w }) => trainable.has(w.name))
-    .map(({ w, entry }) => ({ variable: w.read() as tf.Variable, anchor: tf.tensor(global.subarray(entry.offset, entry.offset + entry.size), entry.shape, 'float32') }));
+    .map(({ w, entry }) => ({
+      variable: w.read() as tf.Variable,
+      anchor: tf.tensor(global.subarray(entry.offset, entry.offset + entry.size), entry.shape, 'float32'),
+    }));
   return {
     penalty: () =>
       tf.tidy(() => {

@@ -96,7 +96,8 @@ function checkConfig(config: LocalTrainingConfig): void {
   }
   if (!(Number.isFinite(config.learningRate) && config.learningRate > 0)) problems.push(`learningRate must be > 0 (got ${config.learningRate})`);
   if (config.momentum !== undefined && !(config.momentum >= 0 && config.momentum < 1)) problems.push(`momentum must be in [0, 1) (got ${config.momentum})`);
-  if (config.maxSteps !== undefined && !(Number.isInteger(config.maxSteps) && config.maxSteps >= 1)) problems.push(`maxSteps must be an integer ≥ 1 (got ${config.maxSteps})`);
+  if (config.maxSteps !== undefined && !(Number.isInteger(config.maxSteps) && config.maxSteps >= 1))
+    problems.push(`maxSteps must be an integer ≥ 1 (got ${config.maxSteps})`);
   if (problems.length > 0) throw new RangeError(`trainLocal: ${problems.join('; ')}`);
 }
 

@@ -34,7 +34,13 @@ export interface AggregationSettings {
 
 export function aggregationSettings(scenario: Scenario, dp: DpPlan | null): AggregationSettings {
   const { maxUpdateNorm, aggregator } = scenario.strategy;
-  return { seed: scenario.seed, dp, secure: scenario.privacy.secureAggregation !== undefined, aggregator, ...(maxUpdateNorm !== undefined ? { maxUpdateNorm } : {}) };
+  return {
+    seed: scenario.seed,
+    dp,
+    secure: scenario.privacy.secureAggregation !== undefined,
+    aggregator,
+    ...(maxUpdateNorm !== undefined ? { maxUpdateNorm } : {}),
+  };
 }
 
 export function buildAggregation(settings: AggregationSettings): AggregatorFactory {

@@ -18,7 +18,9 @@ export class ClipNormSchedule {
   ) {
     this.fixed = plan.initialClipNorm;
     this.adaptive =
-      plan.clipping === 'adaptive' ? new QuantileClipNorm(plan.initialClipNorm, plan.targetQuantile, plan.clipLearningRate, plan.countNoiseStd, plan.expectedClients) : null;
+      plan.clipping === 'adaptive'
+        ? new QuantileClipNorm(plan.initialClipNorm, plan.targetQuantile, plan.clipLearningRate, plan.countNoiseStd, plan.expectedClients)
+        : null;
   }
 
   get current(): number {

@@ -24,7 +24,8 @@ export function gaussianNoise(settings: GaussianNoiseSettings, schedule: ClipNor
     buffersUpdates: false,
     acceptsSecureSum: true,
     rules: (): RoundRules => ({}),
-    create: (round, parameterCount) => new NoisedSum(parameterCount, settings, settings.noiseMultiplier * schedule.current, new Rng(settings.seed).fork(`dp-noise:${round}`).fork('update')),
+    create: (round, parameterCount) =>
+      new NoisedSum(parameterCount, settings, settings.noiseMultiplier * schedule.current, new Rng(settings.seed).fork(`dp-noise:${round}`).fork('update')),
     exportState: () => ({}),
     restoreState: () => {},
   };

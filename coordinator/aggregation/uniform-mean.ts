@@ -44,7 +44,7 @@ class UniformMean implements RoundAggregator {
 
 export const UNIFORM_MEAN = {
   name: 'uniform-mean',
-  description: "every client counts once, whatever its size",
+  description: 'every client counts once, whatever its size',
   schema: z.strictObject({ name: z.literal('uniform-mean') }),
   create: () => uniformMean(),
 } satisfies AggregatorEntry;

@@ -112,7 +112,9 @@ function logErfc(x: number): number {
   const t = 1 / (1 + 0.5 * x);
   const poly =
     -1.26551223 +
-    t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))));
+    t *
+      (1.00002368 +
+        t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))));
   return Math.log(t) - x * x + poly;
 }
 
@@ -143,12 +145,17 @@ export async function runMembershipInference(p: {
   }
   const badIds = participants.filter((id) => !(Number.isInteger(id) && id >= 0 && id < clients.length));
   if (badIds.length > 0) {
-    throw new RangeError(`${caller}: participants holds ids that are not clients (got ${badIds.slice(0, 5).join(', ')}, expected integers in [0, ${clients.length}))`);
+    throw new RangeError(
+      `${caller}: participants holds ids that are not clients (got ${badIds.slice(0, 5).join(', ')}, expected integers in [0, ${clients.length}))`,
+    );
   }
 
   // Sorted, so the sample drawn depends on the seed and the set of participants, not their order.
   const memberPool = [...new Set(participants.flatMap((id) => clients[id]!))].sort((a, b) => a - b);
-  if (memberPool.length === 0) throw new RangeError(`${caller}: the participants' clients hold no training samples (participants: ${participants.slice(0, 5).join(', ')}${participants.length > 5 ? ', …' : ''})`);
+  if (memberPool.length === 0)
+    throw new RangeError(
+      `${caller}: the participants' clients hold no training samples (participants: ${participants.slice(0, 5).join(', ')}${participants.length > 5 ? ', …' : ''})`,
+    );
 
   const testCount = dataset.test.count;
   if (testCount < 2 * MIN_FIT_SAMPLES) {
@@ -336,6 +343,8 @@ function checkModelOutput(model: LayersModel, shape: DataShape, caller: string):
   const outputShape = model.outputs[0]!.shape;
   const expected = shape.task === 'regression' ? 1 : shape.numClasses;
   if (model.outputs.length !== 1 || outputShape.length !== 2 || outputShape[1] !== expected) {
-    throw new RangeError(`${caller}: model output does not fit the data (got ${model.outputs.length} output(s) of shape [${outputShape.map((d) => d ?? 'null').join(', ')}], expected one of shape [null, ${expected}])`);
+    throw new RangeError(
+      `${caller}: model output does not fit the data (got ${model.outputs.length} output(s) of shape [${outputShape.map((d) => d ?? 'null').join(', ')}], expected one of shape [null, ${expected}])`,
+    );
   }
 }

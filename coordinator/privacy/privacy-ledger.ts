@@ -74,8 +74,7 @@ export class PrivacyLedger {
         this.participations.set(client, n);
         this.mostParticipations = Math.max(this.mostParticipations, n);
       }
-      ({ epsilon, order } =
-        this.mostParticipations === 0 ? { epsilon: 0, order: Number.NaN } : computeEpsilon(this.localParameters(this.mostParticipations)));
+      ({ epsilon, order } = this.mostParticipations === 0 ? { epsilon: 0, order: Number.NaN } : computeEpsilon(this.localParameters(this.mostParticipations)));
     }
     return {
       mode: plan.mode,

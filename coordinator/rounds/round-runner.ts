@@ -60,9 +60,19 @@ export class RoundRunner {
     const instructions = this.engine.strategy.configureTrain(round, this.engine.pool);
     if (this.exceedsBudget(round, instructions.clients)) return { stop: 'privacy budget reached' };
     const plan = this.plan(round, instructions, global);
-    const state = new RoundState(round, this.engine.scenario.training.epochs, this.engine.onClientEvent, this.engine.log, () => this.engine.dispatcher.progress());
+    const state = new RoundState(round, this.engine.scenario.training.epochs, this.engine.onClientEvent, this.engine.log, () =>
+      this.engine.dispatcher.progress(),
+    );
     const aggregator = this.engine.aggregation.create(round, global.length);
-    const collection = this.engine.collection.open({ round, cohort: plan.cohort, parameterCount: global.length, rules: plan.rules, state, aggregator, plannedSteps: (id) => this.engine.clock.plannedSteps(id) });
+    const collection = this.engine.collection.open({
+      round,
+      cohort: plan.cohort,
+      parameterCount: global.length,
+      rules: plan.rules,
+      state,
+      aggregator,
+      plannedSteps: (id) => this.engine.clock.plannedSteps(id),
+    });
     state.expect(collection.abortBeforeStart === null ? plan.cohort : []);
     await this.dispatchAndCollect(plan, state, collection);
     const settlement = await collection.settle();
@@ -79,7 +89,10 @@ export class RoundRunner {
   private exceedsBudget(round: number, clients: readonly number[]): boolean {
     const { ledger, log } = this.engine;
     if (!ledger?.wouldExceedBudget(clients)) return false;
-    log.info({ round, projectedEpsilon: ledger.projectedEpsilon(clients), targetEpsilon: ledger.plan.targetEpsilon }, 'another round would exceed the privacy budget; run stops before it');
+    log.info(
+      { round, projectedEpsilon: ledger.projectedEpsilon(clients), targetEpsilon: ledger.plan.targetEpsilon },
+      'another round would exceed the privacy budget; run stops before it',
+    );
     return true;
   }
 

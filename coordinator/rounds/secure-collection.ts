@@ -58,7 +58,11 @@ export class SecureCollection implements UpdateCollection {
     this.receiver.close();
     const counts = this.settleCounts(round, secured, protocol);
     if (secured.ok) {
-      round.aggregator.acceptSecureSum({ sum: secured.sum, clients: secured.survivors.length, ...(secured.unclipped !== undefined ? { unclipped: secured.unclipped } : {}) });
+      round.aggregator.acceptSecureSum({
+        sum: secured.sum,
+        clients: secured.survivors.length,
+        ...(secured.unclipped !== undefined ? { unclipped: secured.unclipped } : {}),
+      });
       for (const clientId of secured.survivors) {
         const report = round.state.reports.get(clientId)!;
         round.state.results.push({ clientId, samples: report.samples, weight: report.samples, steps: report.steps, loss: report.loss });
@@ -91,10 +95,20 @@ export class SecureCollection implements UpdateCollection {
   private logOutcome(state: RoundState, secured: SecureRoundResult): void {
     const m = secured.metrics;
     if (!secured.ok) {
-      this.log.warn({ round: state.round, step: m.abortStep, reason: m.abortReason, survivors: m.survivors, cohort: m.cohort }, 'secure aggregation aborted; the global model stays as it was');
+      this.log.warn(
+        { round: state.round, step: m.abortStep, reason: m.abortReason, survivors: m.survivors, cohort: m.cohort },
+        'secure aggregation aborted; the global model stays as it was',
+      );
     } else {
       this.log.info(
-        { round: state.round, survivors: m.survivors, cohort: m.cohort, droppedAt: m.droppedAt, serverMs: Math.round(m.serverMs), protocolMs: Math.round(m.protocolMs) },
+        {
+          round: state.round,
+          survivors: m.survivors,
+          cohort: m.cohort,
+          droppedAt: m.droppedAt,
+          serverMs: Math.round(m.serverMs),
+          protocolMs: Math.round(m.protocolMs),
+        },
         'secure aggregation done',
       );
     }

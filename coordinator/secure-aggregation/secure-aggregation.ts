@@ -79,8 +79,7 @@ export interface SecureRoundCallbacks {
 }
 
 export type SecureRoundResult =
-  | { ok: true; sum: Float32Array; unclipped?: number; survivors: number[]; metrics: SecAggRoundMetrics }
-  | { ok: false; metrics: SecAggRoundMetrics };
+  { ok: true; sum: Float32Array; unclipped?: number; survivors: number[]; metrics: SecAggRoundMetrics } | { ok: false; metrics: SecAggRoundMetrics };
 
 /** How long a worker may take to acknowledge a batch (it answers the batch itself later). */
 const BATCH_ACK_TIMEOUT_MS = 5_000;
@@ -136,7 +135,13 @@ export class SecureAggregation {
 
   /** The round's protocol, planned for `cohort` (the clients that will be sent tasks). */
   beginRound(round: number, cohort: readonly number[], parameterCount: number, callbacks: SecureRoundCallbacks): SecureRound {
-    this.current = new SecureRound(this, round, [...cohort].sort((a, b) => a - b), parameterCount, callbacks);
+    this.current = new SecureRound(
+      this,
+      round,
+      [...cohort].sort((a, b) => a - b),
+      parameterCount,
+      callbacks,
+    );
     return this.current;
   }
 
@@ -356,7 +361,13 @@ export class SecureRound {
     };
   }
 
-  private receive(clientId: number, workerId: string, bytes: Uint8Array, report: UpdateReport | undefined, path: 'batch' | 'masked-input' = 'batch'): string | null {
+  private receive(
+    clientId: number,
+    workerId: string,
+    bytes: Uint8Array,
+    report: UpdateReport | undefined,
+    path: 'batch' | 'masked-input' = 'batch',
+  ): string | null {
     const index = this.indexOf.get(clientId);
     const refuse = (reason: string, code?: SecAggError['code']) => {
       this.metrics.refused += 1;
@@ -370,7 +381,10 @@ export class SecureRound {
     const host = this.hostOf.get(clientId);
     if (index === undefined || !this.server || host !== workerId) {
       // Someone speaking for a client it does not host: refused, without holding it against the client.
-      const reason = index === undefined ? `not in round ${this.round}'s cohort` : `worker ${workerId} does not host it (${host ? `worker ${host} does` : 'no worker took its task'})`;
+      const reason =
+        index === undefined
+          ? `not in round ${this.round}'s cohort`
+          : `worker ${workerId} does not host it (${host ? `worker ${host} does` : 'no worker took its task'})`;
       this.metrics.refused += 1;
       this.owner.options.log.warn({ round: this.round, clientId, workerId, reason }, 'secure-aggregation message refused');
       return `client ${clientId}: ${reason}`;
@@ -432,7 +446,8 @@ export class SecureRound {
   private async sendToWorker(workerId: string, entries: SecAggEntry[], notice = false): Promise<void> {
     const { bus, subjects, log } = this.owner.options;
     const { batches, tooLarge } = batchSecAggEntries(bus, entries);
-    if (!notice) for (const e of tooLarge) this.lose(e.clientId, workerId, `its ${e.bytes.byteLength}-byte message exceeds the bus's max payload ${bus.maxPayload}`);
+    if (!notice)
+      for (const e of tooLarge) this.lose(e.clientId, workerId, `its ${e.bytes.byteLength}-byte message exceeds the bus's max payload ${bus.maxPayload}`);
     for (const batch of batches) {
       const frame = encodeFrame(
         'secagg-to-clients',
@@ -441,7 +456,10 @@ export class SecureRound {
       );
       this.metrics.bytesDown += frame.byteLength;
       try {
-        const reply = decodeFrameOf(await bus.request(subjects.secAggWorker(workerId), frame, Math.min(BATCH_ACK_TIMEOUT_MS, this.owner.settings.stepTimeoutMs)), 'ack');
+        const reply = decodeFrameOf(
+          await bus.request(subjects.secAggWorker(workerId), frame, Math.min(BATCH_ACK_TIMEOUT_MS, this.owner.settings.stepTimeoutMs)),
+          'ack',
+        );
         if (!reply.header.ok) throw new Error(reply.header.error ?? 'refused without a reason');
       } catch (error) {
         if (notice) continue;

@@ -32,6 +32,9 @@ export class UniformSample implements ClientPool {
     if (!this.eligibility) return rng.sampleWithoutReplacement(this.population, this.perRound).sort((a, b) => a - b);
     const online = Array.from({ length: this.population }, (_, id) => id).filter((id) => this.eligibility!.isAvailable(id, round));
     const count = this.eligibility.selectionSize(this.perRound, online.length);
-    return rng.sampleWithoutReplacement(online.length, count).map((i) => online[i]!).sort((a, b) => a - b);
+    return rng
+      .sampleWithoutReplacement(online.length, count)
+      .map((i) => online[i]!)
+      .sort((a, b) => a - b);
   }
 }

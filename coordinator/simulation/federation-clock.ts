@@ -60,7 +60,8 @@ export class FederationClock {
   constructor(private readonly settings: ClockSettings) {
     this.profiles = settings.devices ? assignProfiles(settings.clientSizes.length, settings.devices.population, settings.seed) : null;
     // Simulated training time is FLOPs over device speed: without a FLOP count there is none to simulate.
-    if (settings.devices && settings.flopsPerSample === null) throw new Error("system.devices: simulated device time needs the model's training FLOPs, which are unknown (see the FLOPs warning)");
+    if (settings.devices && settings.flopsPerSample === null)
+      throw new Error("system.devices: simulated device time needs the model's training FLOPs, which are unknown (see the FLOPs warning)");
   }
 
   get simulatesDevices(): boolean {
@@ -112,7 +113,11 @@ export class FederationClock {
     return {
       dispatch: outcome.clients
         .filter((c) => c.kept)
-        .map((c) => (partial && c.stepsFraction < 1 ? { clientId: c.clientId, maxSteps: Math.max(1, Math.round(c.stepsFraction * planned.get(c.clientId)!)) } : { clientId: c.clientId })),
+        .map((c) =>
+          partial && c.stepsFraction < 1
+            ? { clientId: c.clientId, maxSteps: Math.max(1, Math.round(c.stepsFraction * planned.get(c.clientId)!)) }
+            : { clientId: c.clientId },
+        ),
       stragglers: outcome.droppedIds,
     };
   }
@@ -122,7 +127,8 @@ export class FederationClock {
    * FLOPs follow those steps (partial work does fewer).
    */
   finishRound(round: number, reported: readonly { clientId: number; steps: number }[]): RoundCompute {
-    const flopsOf = (c: { clientId: number; steps: number }) => this.clientFlops(c.clientId) * Math.min(1, c.steps / Math.max(this.plannedSteps(c.clientId), 1));
+    const flopsOf = (c: { clientId: number; steps: number }) =>
+      this.clientFlops(c.clientId) * Math.min(1, c.steps / Math.max(this.plannedSteps(c.clientId), 1));
     const usefulFlops = reported.reduce((sum, c) => sum + flopsOf(c), 0);
     const outcome = this.plan?.outcome ?? null;
     const wastedFlops = outcome?.wastedFlops ?? 0;
@@ -138,7 +144,16 @@ export class FederationClock {
       wastedFlops: counted ? wastedFlops : null,
     };
     if (!outcome || !this.settings.devices) {
-      return { ...base, simulatedSeconds: null, simulatedSecondsTotal: null, energyJoules: null, energyJoulesTotal: null, wastedJoules: null, emissionsGrams: null, emissionsGramsTotal: null };
+      return {
+        ...base,
+        simulatedSeconds: null,
+        simulatedSecondsTotal: null,
+        energyJoules: null,
+        energyJoulesTotal: null,
+        wastedJoules: null,
+        emissionsGrams: null,
+        emissionsGramsTotal: null,
+      };
     }
     const joules = outcome.clients.reduce((sum, c) => sum + c.joules, 0);
     const grams = emissionsGrams(joules, this.settings.devices.carbonIntensity);

@@ -78,13 +78,22 @@ export function applyStragglerPolicy(candidates: readonly StragglerCandidate[], 
     case 'over-select':
       return overSelect(candidates, target, spec.deadlineSeconds);
     case 'partial-work':
-      return summarise(spec.policy, candidates.map((c) => partialWork(c, spec.deadlineSeconds)), null);
+      return summarise(
+        spec.policy,
+        candidates.map((c) => partialWork(c, spec.deadlineSeconds)),
+        null,
+      );
   }
 }
 
 function overSelect(candidates: readonly StragglerCandidate[], target: number, deadline: number | undefined): RoundOutcome {
   const order = [...candidates].sort((a, b) => a.time.totalSeconds - b.time.totalSeconds || a.clientId - b.clientId);
-  const keep = new Set(order.filter((c) => deadline === undefined || c.time.totalSeconds <= deadline).slice(0, target).map((c) => c.clientId));
+  const keep = new Set(
+    order
+      .filter((c) => deadline === undefined || c.time.totalSeconds <= deadline)
+      .slice(0, target)
+      .map((c) => c.clientId),
+  );
   const clients = candidates.map((c) => (keep.has(c.clientId) ? complete(c) : late(c)));
   const outcome = summarise('over-select', clients, deadline ?? null);
   // The round closes as soon as the K-th report arrives; only when fewer than K arrive does it

@@ -6,7 +6,18 @@
  */
 import { z } from 'zod';
 import type { AggregateOutput } from '../aggregation/aggregator.js';
-import { applyDelta, meanTrainLoss, type ClientPool, type EvaluateInstructions, type Strategy, type StrategyRoundOutcome, type StrategyState, type TrainFailure, type TrainInstructions, type TrainResult } from './strategy.js';
+import {
+  applyDelta,
+  meanTrainLoss,
+  type ClientPool,
+  type EvaluateInstructions,
+  type Strategy,
+  type StrategyRoundOutcome,
+  type StrategyState,
+  type TrainFailure,
+  type TrainInstructions,
+  type TrainResult,
+} from './strategy.js';
 import { strategyOptions, type StrategyEntry } from './strategy-entry.js';
 
 export class FedAvg implements Strategy {
@@ -16,7 +27,13 @@ export class FedAvg implements Strategy {
     return { clients: eligible.sample(round), config: {} };
   }
 
-  aggregateTrain(_round: number, global: Float32Array, aggregate: AggregateOutput, results: readonly TrainResult[], _failures: readonly TrainFailure[]): StrategyRoundOutcome {
+  aggregateTrain(
+    _round: number,
+    global: Float32Array,
+    aggregate: AggregateOutput,
+    results: readonly TrainResult[],
+    _failures: readonly TrainFailure[],
+  ): StrategyRoundOutcome {
     return { weights: aggregate.delta ? applyDelta(global, aggregate.delta) : global, trainLoss: meanTrainLoss(results) };
   }
 
@@ -37,7 +54,7 @@ export class FedAvg implements Strategy {
 
 export const FEDAVG = {
   name: 'fedavg',
-  description: 'FedAvg (McMahan et al. 2017): w ← w + mean of the clients\' updates; DP-FedAvg over a DP chain',
+  description: "FedAvg (McMahan et al. 2017): w ← w + mean of the clients' updates; DP-FedAvg over a DP chain",
   schema: strategyOptions('fedavg', {}),
   create: () => new FedAvg(),
 } satisfies StrategyEntry;

@@ -82,7 +82,13 @@ export interface Strategy {
   /** Round `round` (1-based): who trains and with what instructions. */
   configureTrain(round: number, eligible: ClientPool): TrainInstructions;
   /** The next global model from the aggregate of the round's updates (null when none arrived). */
-  aggregateTrain(round: number, global: Float32Array, aggregate: AggregateOutput, results: readonly TrainResult[], failures: readonly TrainFailure[]): StrategyRoundOutcome;
+  aggregateTrain(
+    round: number,
+    global: Float32Array,
+    aggregate: AggregateOutput,
+    results: readonly TrainResult[],
+    failures: readonly TrainFailure[],
+  ): StrategyRoundOutcome;
   /** Null: this round has no federated evaluation (the server's test set still scores the model). */
   configureEvaluate(round: number, eligible: ClientPool): EvaluateInstructions | null;
   aggregateEvaluate(round: number, results: readonly EvaluateResult[]): Record<string, number> | null;

@@ -37,7 +37,9 @@ export class ModelServer {
         }
         const bytes = vector === undefined ? this.bytes : this.vectors.get(vector);
         if (!bytes) {
-          message.respond(encodeFrame('ack', { ok: false, error: `round ${round} has no vector "${vector}" (it has ${[...this.vectors.keys()].join(', ') || 'none'})` }));
+          message.respond(
+            encodeFrame('ack', { ok: false, error: `round ${round} has no vector "${vector}" (it has ${[...this.vectors.keys()].join(', ') || 'none'})` }),
+          );
           return;
         }
         const chunks = chunkCount(bytes.byteLength, this.chunkBytes);

@@ -118,7 +118,7 @@ export class TaskDispatcher {
     this.current?.settle();
     this.current = null;
     // Leftovers are refused at claim time anyway; a failed purge only leaves them to be refused.
-    await this.queue?.purge().catch((error: Error) => this.log.warn({ err: error.message }, 'could not purge the round\'s leftover tasks'));
+    await this.queue?.purge().catch((error: Error) => this.log.warn({ err: error.message }, "could not purge the round's leftover tasks"));
   }
 
   async close(): Promise<void> {
@@ -134,12 +134,16 @@ export class TaskDispatcher {
     const { clientId, workerId } = claim;
     if (!round || round.tasks.round !== claim.round) return { ok: false, error: `round ${claim.round} is over` };
     if (Date.now() > round.tasks.deadline) return { ok: false, error: `round ${claim.round} is past its deadline` };
-    if (!round.unclaimed.has(clientId) && !round.assignedTo.has(clientId)) return { ok: false, error: `client ${clientId} has no task in round ${claim.round}` };
+    if (!round.unclaimed.has(clientId) && !round.assignedTo.has(clientId))
+      return { ok: false, error: `client ${clientId} has no task in round ${claim.round}` };
     if (!round.tasks.wanted(clientId)) return { ok: false, error: `client ${clientId}'s update is no longer awaited` };
     const holder = round.assignedTo.get(clientId);
     if (holder !== undefined && holder !== workerId) {
       if (round.exclusive) return { ok: false, error: `client ${clientId} is bound to worker ${holder} for secure aggregation` };
-      this.log.warn({ round: claim.round, clientId, from: holder, to: workerId, delivery: claim.delivery }, 'task redelivered: its worker did not finish it in time; reassigned');
+      this.log.warn(
+        { round: claim.round, clientId, from: holder, to: workerId, delivery: claim.delivery },
+        'task redelivered: its worker did not finish it in time; reassigned',
+      );
     }
     round.assignedTo.set(clientId, workerId);
     round.unclaimed.delete(clientId);

@@ -127,14 +127,26 @@ export class UpdateReceiver {
     }
     let transfer = this.transfers.get(header.transferId);
     if (!transfer) {
-      if (header.chunk !== 0) return this.refuse(intake, header.clientId, header.workerId, `transfer ${header.transferId} starts at chunk ${header.chunk}, expected 0`);
+      if (header.chunk !== 0)
+        return this.refuse(intake, header.clientId, header.workerId, `transfer ${header.transferId} starts at chunk ${header.chunk}, expected 0`);
       const masked = header.encoding === 'secagg-masked';
       if (intake.masked && !masked) {
-        return this.refuse(intake, header.clientId, header.workerId, `round ${header.round} uses secure aggregation and takes masked inputs only (got a ${header.encoding ?? 'float32'} update)`);
+        return this.refuse(
+          intake,
+          header.clientId,
+          header.workerId,
+          `round ${header.round} uses secure aggregation and takes masked inputs only (got a ${header.encoding ?? 'float32'} update)`,
+        );
       }
-      if (!intake.masked && masked) return this.refuse(intake, header.clientId, header.workerId, `round ${header.round} does not use secure aggregation (got a masked input)`);
+      if (!intake.masked && masked)
+        return this.refuse(intake, header.clientId, header.workerId, `round ${header.round} does not use secure aggregation (got a masked input)`);
       if (masked && header.totalBytes > intake.masked!.maxBytes) {
-        return this.refuse(intake, header.clientId, header.workerId, `masked input of ${header.totalBytes} bytes is larger than the round's ${intake.masked!.maxBytes}`);
+        return this.refuse(
+          intake,
+          header.clientId,
+          header.workerId,
+          `masked input of ${header.totalBytes} bytes is larger than the round's ${intake.masked!.maxBytes}`,
+        );
       }
       if (!header.report && !masked) return this.refuse(intake, header.clientId, header.workerId, 'first chunk carries no training report');
       transfer = {
@@ -156,7 +168,12 @@ export class UpdateReceiver {
       }
       if (transfer.encoded && header.totalBytes > intake.rules.expectedLength * 8 + 1024) {
         // No codec expands a vector beyond 2× float32 (top-k at ratio 1 is index + value): anything larger is refused unread.
-        return this.refuse(intake, header.clientId, header.workerId, `encoded update of ${header.totalBytes} bytes is larger than any codec produces for ${intake.rules.expectedLength} values`);
+        return this.refuse(
+          intake,
+          header.clientId,
+          header.workerId,
+          `encoded update of ${header.totalBytes} bytes is larger than any codec produces for ${intake.rules.expectedLength} values`,
+        );
       }
       this.transfers.set(header.transferId, transfer);
     }

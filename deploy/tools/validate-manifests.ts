@@ -144,7 +144,9 @@ export const SCALED_OBJECT = z.strictObject({
             name: z.string().optional(),
             metricType: z.enum(['AverageValue', 'Value', 'Utilization']).optional(),
             useCachedMetrics: z.boolean().optional(),
-            authenticationRef: z.strictObject({ name: z.string(), kind: z.enum(['TriggerAuthentication', 'ClusterTriggerAuthentication']).optional() }).optional(),
+            authenticationRef: z
+              .strictObject({ name: z.string(), kind: z.enum(['TriggerAuthentication', 'ClusterTriggerAuthentication']).optional() })
+              .optional(),
             // KEDA reads every metadata value as a string.
             metadata: z.record(z.string(), z.string()),
           }),
@@ -163,7 +165,11 @@ function validateScaledObject(object: K8sObject): string[] {
   const behavior = parsed.data.spec.advanced?.horizontalPodAutoscalerConfig?.behavior;
   // The same type as an HPA's spec.behavior, so the Kubernetes schema checks it.
   if (behavior !== undefined) {
-    problems.push(...validateStrict(HorizontalPodAutoscalerBehavior as unknown as ModelClass, behavior).map((p) => `/spec/advanced/horizontalPodAutoscalerConfig/behavior${p}`));
+    problems.push(
+      ...validateStrict(HorizontalPodAutoscalerBehavior as unknown as ModelClass, behavior).map(
+        (p) => `/spec/advanced/horizontalPodAutoscalerConfig/behavior${p}`,
+      ),
+    );
   }
   parsed.data.spec.triggers.forEach((trigger, i) => {
     if (trigger.type !== 'nats-jetstream') return;

@@ -57,7 +57,9 @@ export class JetStreamTaskQueue implements TaskQueue {
     try {
       jsm = await jetstreamManager(connection);
     } catch (error) {
-      throw new Error(`NATS at ${address} has no JetStream, which fedsim's task queue needs: start nats-server with -js (or a jetstream {} block in its config) (${(error as Error).message})`);
+      throw new Error(
+        `NATS at ${address} has no JetStream, which fedsim's task queue needs: start nats-server with -js (or a jetstream {} block in its config) (${(error as Error).message})`,
+      );
     }
     await ensureTaskStream(jsm, address);
     const queue = new JetStreamTaskQueue(jetstream(connection), jsm, run);
@@ -139,7 +141,9 @@ export class JetStreamTaskConsumer implements TaskConsumer {
     try {
       consumer = await jetstream(connection).consumers.get(TASK_STREAM, workerConsumer(run));
     } catch (error) {
-      throw new Error(`cannot read the task consumer ${workerConsumer(run)} of stream ${TASK_STREAM} on ${address} (${(error as Error).message}): is JetStream enabled and has the coordinator of run "${run}" started?`);
+      throw new Error(
+        `cannot read the task consumer ${workerConsumer(run)} of stream ${TASK_STREAM} on ${address} (${(error as Error).message}): is JetStream enabled and has the coordinator of run "${run}" started?`,
+      );
     }
     const info = await consumer.info(true);
     // The server fills in its default (30 s) when a consumer is created without one.

@@ -19,11 +19,15 @@ export interface Transport {
 
 export async function openTransport(system: SystemSpec, log: Logger, env = process.env): Promise<Transport> {
   if (system.transport === 'in-process') return inProcess(log, 'system.transport is in-process');
-  const given = env.NATS_URL ? { url: env.NATS_URL, origin: 'NATS_URL' as const } : system.natsUrl ? { url: system.natsUrl, origin: 'scenario' as const } : undefined;
+  const given = env.NATS_URL
+    ? { url: env.NATS_URL, origin: 'NATS_URL' as const }
+    : system.natsUrl
+      ? { url: system.natsUrl, origin: 'scenario' as const }
+      : undefined;
   if (given) {
     const from = given.origin === 'NATS_URL' ? 'NATS_URL in the environment' : "the scenario's system.natsUrl";
     const bus = await NatsBus.connect(given.url, 'fedsim-coordinator', (message) =>
-      log.error({ err: message }, 'NATS refused an operation: check the coordinator user\'s permissions (fedsim deploy creds)'),
+      log.error({ err: message }, "NATS refused an operation: check the coordinator user's permissions (fedsim deploy creds)"),
     ).catch((error: Error) => {
       throw new Error(`${error.message} (the URL came from ${from})`);
     });
@@ -45,7 +49,9 @@ export async function openTransport(system: SystemSpec, log: Logger, env = proce
     };
   }
   if (system.transport === 'nats') {
-    throw new Error('system.transport is nats but no NATS URL was given (NATS_URL or system.natsUrl) and nats-server is not on PATH (apt-get install nats-server)');
+    throw new Error(
+      'system.transport is nats but no NATS URL was given (NATS_URL or system.natsUrl) and nats-server is not on PATH (apt-get install nats-server)',
+    );
   }
   return inProcess(log, 'no NATS_URL, no system.natsUrl and no nats-server on PATH');
 }

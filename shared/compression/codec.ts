@@ -62,7 +62,8 @@ export interface BlockHeader {
 /** With `expected`, also refuses a block of another codec (a pipeline decodes only its own encoding). */
 export function readHeader(bytes: Uint8Array, expected?: CodecName): BlockHeader {
   if (bytes.length < HEADER_BYTES) throw new CodecError(`encoded vector too short: ${bytes.length} bytes, expected at least a ${HEADER_BYTES}-byte header`);
-  if (bytes[0] !== CODEC_MAGIC) throw new CodecError(`not an encoded vector: bad magic byte 0x${bytes[0]!.toString(16)} (expected 0x${CODEC_MAGIC.toString(16)})`);
+  if (bytes[0] !== CODEC_MAGIC)
+    throw new CodecError(`not an encoded vector: bad magic byte 0x${bytes[0]!.toString(16)} (expected 0x${CODEC_MAGIC.toString(16)})`);
   if (bytes[1] !== CODEC_FORMAT_VERSION) throw new CodecError(`unsupported codec format version ${bytes[1]}, expected ${CODEC_FORMAT_VERSION}`);
   const codec = NAME_BY_ID.get(bytes[2]!);
   if (codec === undefined) throw new CodecError(`unknown codec id ${bytes[2]} (known: ${[...NAME_BY_ID].map(([id, name]) => `${id} ${name}`).join(', ')})`);
@@ -76,7 +77,9 @@ export function readHeader(bytes: Uint8Array, expected?: CodecName): BlockHeader
 /** Refuses a block whose size differs from what its header implies, before anything is allocated. */
 export function expectSize(codec: CodecName, bytes: Uint8Array, expected: number, what: string): void {
   if (bytes.length !== expected) {
-    throw new CodecError(`${codec} block is ${bytes.length} bytes, expected ${expected} for ${what}${bytes.length < expected ? ' (truncated)' : ' (trailing bytes)'}`);
+    throw new CodecError(
+      `${codec} block is ${bytes.length} bytes, expected ${expected} for ${what}${bytes.length < expected ? ' (truncated)' : ' (trailing bytes)'}`,
+    );
   }
 }
 

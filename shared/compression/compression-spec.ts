@@ -14,7 +14,15 @@ export const CODEC_SPEC = z.discriminatedUnion(
   'codec',
   [
     z.strictObject({ codec: z.literal('fp16') }),
-    z.strictObject({ codec: z.literal('int8'), chunkSize: z.number().int().min(1).max(2 ** 20).default(DEFAULT_INT8_CHUNK) }),
+    z.strictObject({
+      codec: z.literal('int8'),
+      chunkSize: z
+        .number()
+        .int()
+        .min(1)
+        .max(2 ** 20)
+        .default(DEFAULT_INT8_CHUNK),
+    }),
     z.strictObject({
       codec: z.literal('topk'),
       /** Fraction of the values kept, in (0, 1]. */

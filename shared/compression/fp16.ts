@@ -32,7 +32,8 @@ export function decodeFp16Block(bytes: Uint8Array): Float32Array {
   const out = new Float32Array(length);
   for (let i = 0; i < length; i++) {
     const bits = view.getUint16(HEADER_BYTES + 2 * i, true);
-    if ((bits & 0x7c00) === 0x7c00) throw new CodecError(`fp16 block: value at index ${i} is ${bits & 0x3ff ? 'NaN' : 'infinite'} (0x${bits.toString(16)}), which no encoder produces`);
+    if ((bits & 0x7c00) === 0x7c00)
+      throw new CodecError(`fp16 block: value at index ${i} is ${bits & 0x3ff ? 'NaN' : 'infinite'} (0x${bits.toString(16)}), which no encoder produces`);
     out[i] = halfBitsToFloat32(bits);
   }
   return out;

@@ -17,7 +17,8 @@ const LEVELS = 127;
 const UINT32_UNIT = 2 ** -32;
 
 export function int8Codec(chunkSize = DEFAULT_INT8_CHUNK): VectorCodec {
-  if (!(Number.isInteger(chunkSize) && chunkSize >= 1 && chunkSize <= 2 ** 31)) throw new RangeError(`codec int8: chunkSize must be a whole number ≥ 1 (got ${chunkSize})`);
+  if (!(Number.isInteger(chunkSize) && chunkSize >= 1 && chunkSize <= 2 ** 31))
+    throw new RangeError(`codec int8: chunkSize must be a whole number ≥ 1 (got ${chunkSize})`);
   const size = (length: number) => HEADER_BYTES + 4 + 4 * Math.ceil(length / chunkSize) + length;
   return {
     name: chunkSize === DEFAULT_INT8_CHUNK ? 'int8' : `int8(${chunkSize})`,

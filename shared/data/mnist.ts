@@ -70,9 +70,7 @@ function firstRows(split: DataSplit, n: number): DataSplit {
 async function readMnist(): Promise<MnistSplits> {
   const dir = dataDirectory();
   const [trainImages, trainLabels, testImages, testLabels] = await Promise.all(
-    ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'].map((name) =>
-      readIdx(join(dir, name)),
-    ),
+    ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'].map((name) => readIdx(join(dir, name))),
   );
   return {
     train: decodeSplit(trainImages!, trainLabels!, EXPECTED.train),

@@ -118,10 +118,7 @@ export function generateSynthetic(options: SyntheticOptions, rng: Rng): Dataset 
 }
 
 function clientSizes(clients: number, meanSamples: number | undefined, rng: Rng): number[] {
-  const raw = Array.from(
-    { length: clients },
-    () => Math.floor(Math.min(rng.logNormal(SIZE_LOG_MEAN, SIZE_LOG_STD), SIZE_LOGNORMAL_CAP)) + SIZE_OFFSET,
-  );
+  const raw = Array.from({ length: clients }, () => Math.floor(Math.min(rng.logNormal(SIZE_LOG_MEAN, SIZE_LOG_STD), SIZE_LOGNORMAL_CAP)) + SIZE_OFFSET);
   if (meanSamples === undefined) return raw;
   // Scaling by the realised mean (not the distribution's) makes meanSamples mean what it says.
   const scale = meanSamples / (raw.reduce((s, n) => s + n, 0) / clients);

@@ -11,9 +11,7 @@ import { z } from 'zod';
 import { apportion } from '../partition/apportion.js';
 import { Rng } from '../random.js';
 
-export type Availability =
-  | { kind: 'probability'; p: number }
-  | { kind: 'periodic'; onRounds: number; offRounds: number; phase?: 'random' };
+export type Availability = { kind: 'probability'; p: number } | { kind: 'periodic'; onRounds: number; offRounds: number; phase?: 'random' };
 
 export interface DeviceProfile {
   name: string;
@@ -182,11 +180,19 @@ export const DEVICES_SPEC = z
     }
     names.forEach((name, i) => {
       if (names.indexOf(name) !== i) {
-        ctx.addIssue({ code: 'custom', path: ['population', i, 'profile'], message: `profile ${name} is listed twice; give it one entry with the combined share` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['population', i, 'profile'],
+          message: `profile ${name} is listed twice; give it one entry with the combined share`,
+        });
       }
       const profile = devices.population[i]!.profile;
       if (typeof profile !== 'string' && profile.name in BUILTIN_PROFILES) {
-        ctx.addIssue({ code: 'custom', path: ['population', i, 'profile', 'name'], message: `custom profile name ${profile.name} is a built-in profile's name; choose another` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['population', i, 'profile', 'name'],
+          message: `custom profile name ${profile.name} is a built-in profile's name; choose another`,
+        });
       }
     });
   });
@@ -205,7 +211,10 @@ export function resolveProfile(profile: PopulationEntry['profile']): DeviceProfi
  */
 export function assignProfiles(clientCount: number, population: readonly PopulationEntry[], seed: number): DeviceProfile[] {
   if (!(Number.isInteger(clientCount) && clientCount >= 0)) throw new RangeError(`assignProfiles: clientCount must be a whole number ≥ 0 (got ${clientCount})`);
-  const counts = apportion(clientCount, population.map((entry) => entry.share));
+  const counts = apportion(
+    clientCount,
+    population.map((entry) => entry.share),
+  );
   const assigned: DeviceProfile[] = [];
   population.forEach((entry, i) => {
     const profile = resolveProfile(entry.profile);

@@ -25,9 +25,17 @@ export function createCoordinatorMetrics(): CoordinatorMetrics {
     registry,
     rounds: new Counter({ name: 'fedsim_rounds_total', help: 'Federated rounds completed', registers: [registry] }),
     clientsTrained: new Counter({ name: 'fedsim_clients_trained_total', help: 'Client updates accepted into an aggregate', registers: [registry] }),
-    clientsDropped: new Counter({ name: 'fedsim_clients_dropped_total', help: 'Selected clients that did not report by the round deadline', registers: [registry] }),
+    clientsDropped: new Counter({
+      name: 'fedsim_clients_dropped_total',
+      help: 'Selected clients that did not report by the round deadline',
+      registers: [registry],
+    }),
     updatesRejected: new Counter({ name: 'fedsim_updates_rejected_total', help: 'Client updates refused (length, non-finite, norm)', registers: [registry] }),
-    tasksRedelivered: new Counter({ name: 'fedsim_tasks_redelivered_total', help: 'Tasks taken again after the worker holding them died or left', registers: [registry] }),
+    tasksRedelivered: new Counter({
+      name: 'fedsim_tasks_redelivered_total',
+      help: 'Tasks taken again after the worker holding them died or left',
+      registers: [registry],
+    }),
     bytes: new Counter({ name: 'fedsim_bytes_total', help: 'Bytes of models and updates on the bus', labelNames: ['direction'], registers: [registry] }),
     roundDuration: new Histogram({
       name: 'fedsim_round_duration_seconds',
@@ -35,7 +43,12 @@ export function createCoordinatorMetrics(): CoordinatorMetrics {
       buckets: [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600],
       registers: [registry],
     }),
-    testAccuracy: new Gauge({ name: 'fedsim_test_accuracy', help: 'Last evaluated test accuracy of the global model', labelNames: ['run'], registers: [registry] }),
+    testAccuracy: new Gauge({
+      name: 'fedsim_test_accuracy',
+      help: 'Last evaluated test accuracy of the global model',
+      labelNames: ['run'],
+      registers: [registry],
+    }),
     epsilon: new Gauge({ name: 'fedsim_privacy_epsilon', help: 'Privacy spent so far (ε at the run’s δ)', labelNames: ['run'], registers: [registry] }),
     liveRuns: new Gauge({ name: 'fedsim_live_runs', help: 'Runs in progress in this process', registers: [registry] }),
   };
@@ -45,7 +58,17 @@ export function createCoordinatorMetrics(): CoordinatorMetrics {
 export function recordRound(
   metrics: CoordinatorMetrics,
   run: string,
-  round: { completed: number; dropped: number; rejected: number; redelivered?: number; bytesDown: number; bytesUp: number; wallMs: number; testAccuracy: number | null; privacy?: { epsilon: number } },
+  round: {
+    completed: number;
+    dropped: number;
+    rejected: number;
+    redelivered?: number;
+    bytesDown: number;
+    bytesUp: number;
+    wallMs: number;
+    testAccuracy: number | null;
+    privacy?: { epsilon: number };
+  },
 ): void {
   metrics.rounds.inc();
   metrics.clientsTrained.inc(round.completed);

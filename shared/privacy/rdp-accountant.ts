@@ -21,10 +21,7 @@ export type EpsilonConversion = 'tight' | 'classic';
  * Opacus' default orders (RDPAccountant.DEFAULT_ALPHAS, opacus/accountants/rdp.py): 1.1 to 10.9 in
  * steps of 0.1, then 12 to 63. Computed as Opacus computes them, so they are the same doubles.
  */
-const OPACUS_ORDERS: readonly number[] = [
-  ...Array.from({ length: 99 }, (_, x) => 1 + (x + 1) / 10),
-  ...Array.from({ length: 52 }, (_, i) => i + 12),
-];
+const OPACUS_ORDERS: readonly number[] = [...Array.from({ length: 99 }, (_, x) => 1 + (x + 1) / 10), ...Array.from({ length: 52 }, (_, i) => i + 12)];
 
 /** Orders fedsim used before it took Opacus' in: kept so that no ε is larger than it was. */
 const EARLIER_ORDERS: readonly number[] = [1.25, 1.75, 2.25, 11, 64, 128, 256, 512];
@@ -80,9 +77,7 @@ export function epsilonFromRdp(
     // formulas below cannot say so: with a finite set of orders they leave a small positive ε.
     if (r === 0) return { epsilon: 0, order: alpha };
     const epsilon =
-      conversion === 'classic'
-        ? r + Math.log(1 / delta) / (alpha - 1)
-        : r + Math.log1p(-1 / alpha) - (Math.log(delta) + Math.log(alpha)) / (alpha - 1);
+      conversion === 'classic' ? r + Math.log(1 / delta) / (alpha - 1) : r + Math.log1p(-1 / alpha) - (Math.log(delta) + Math.log(alpha)) / (alpha - 1);
     if (epsilon < best.epsilon) best = { epsilon, order: alpha };
   }
   // Theorem 21 can go below zero when RDP is tiny; ε < 0 means nothing more than ε = 0.
@@ -191,7 +186,12 @@ export class RdpAccountant {
     const steps = more.steps ?? 1;
     requireSteps('steps', steps);
     const extra = scaleRdp(this.rdpOfOneStep(more.q, more.noiseMultiplier), steps);
-    return epsilonFromRdp(this.orders, this.rdp.map((r, k) => r + extra[k]!), delta, conversion);
+    return epsilonFromRdp(
+      this.orders,
+      this.rdp.map((r, k) => r + extra[k]!),
+      delta,
+      conversion,
+    );
   }
 
   private rdpOfOneStep(q: number, noiseMultiplier: number): number[] {
@@ -210,9 +210,7 @@ function rdpAtOrder(q: number, sigma: number, alpha: number): number {
   if (sigma === 0) return Infinity;
   // Without subsampling this is the plain Gaussian mechanism, whose RDP is known in closed form.
   if (q === 1) return alpha / (2 * sigma * sigma);
-  const logA = Number.isInteger(alpha)
-    ? logAForIntegerOrder(q, sigma, alpha)
-    : (logAForFractionalOrder(q, sigma, alpha) ?? logAOnChord(q, sigma, alpha));
+  const logA = Number.isInteger(alpha) ? logAForIntegerOrder(q, sigma, alpha) : (logAForFractionalOrder(q, sigma, alpha) ?? logAOnChord(q, sigma, alpha));
   // A_α > 1 whenever q > 0 and σ is finite, but with huge σ the sums round to log A ≤ 0. Keep the
   // result positive: epsilonFromRdp reads an exact 0 as "the outputs do not depend on the data".
   return Math.max(logA / (alpha - 1), Number.MIN_VALUE);

@@ -9,7 +9,12 @@ export type ConfigValue = number | boolean | string | number[];
 export type ConfigRecord = Record<string, ConfigValue>;
 
 const KEY = z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/, 'expected a name of letters, digits, "_", "." or "-" (at most 64)');
-const VALUE = z.union([z.number().refine(Number.isFinite, 'expected a finite number'), z.boolean(), z.string().max(256), z.array(z.number().refine(Number.isFinite)).max(1024)]);
+const VALUE = z.union([
+  z.number().refine(Number.isFinite, 'expected a finite number'),
+  z.boolean(),
+  z.string().max(256),
+  z.array(z.number().refine(Number.isFinite)).max(1024),
+]);
 
 export const CONFIG_RECORD = z.record(KEY, VALUE).refine((record) => Object.keys(record).length <= 64, 'expected at most 64 entries');
 

@@ -14,20 +14,12 @@
  * FrameError that says which check failed.
  */
 import { crc32 } from './crc32.js';
-import {
-  MESSAGE_CODES,
-  MESSAGE_SCHEMAS,
-  PROTOCOL_VERSION,
-  type MessageHeader,
-  type MessageType,
-} from './messages.js';
+import { MESSAGE_CODES, MESSAGE_SCHEMAS, PROTOCOL_VERSION, type MessageHeader, type MessageType } from './messages.js';
 
 const MAGIC = [0x46, 0x53, 0x49, 0x4d]; // "FSIM"
 const FIXED_BYTES = 14;
 const EMPTY = new Uint8Array(0);
-const TYPE_BY_CODE = new Map<number, MessageType>(
-  Object.entries(MESSAGE_CODES).map(([type, code]) => [code, type as MessageType]),
-);
+const TYPE_BY_CODE = new Map<number, MessageType>(Object.entries(MESSAGE_CODES).map(([type, code]) => [code, type as MessageType]));
 
 export class FrameError extends Error {
   override name = 'FrameError';

@@ -10,13 +10,7 @@ import type { z } from 'zod';
 import { dataShapeOf } from '../data/registry.js';
 import { checkModelFitsData } from '../models/registry.js';
 import { closestField, fieldsAt } from './field-suggestions.js';
-import {
-  DATASET_NAMES,
-  MODEL_NAMES,
-  PARTITION_KINDS,
-  SCENARIO_SPEC,
-  type Scenario,
-} from './schema.js';
+import { DATASET_NAMES, MODEL_NAMES, PARTITION_KINDS, SCENARIO_SPEC, type Scenario } from './schema.js';
 
 export class ScenarioError extends Error {
   constructor(
@@ -53,7 +47,11 @@ export function parseYamlText(text: string, source: string, kind: 'scenario' | '
   const doc = parseDocument(text, { prettyErrors: false, lineCounter });
   if (doc.errors.length > 0) {
     const lines = text.split(/\r?\n/);
-    throw new ScenarioError(source, doc.errors.map((e) => yamlSyntaxProblem(e.message, lineCounter.linePos(e.pos[0]), lines)), kind);
+    throw new ScenarioError(
+      source,
+      doc.errors.map((e) => yamlSyntaxProblem(e.message, lineCounter.linePos(e.pos[0]), lines)),
+      kind,
+    );
   }
   return doc.toJS();
 }
@@ -137,7 +135,10 @@ function namedPartProblems(raw: Record<string, unknown>): Map<string, string> {
   }
   const aggregatorName = aggregator !== null && typeof aggregator === 'object' ? (aggregator as Record<string, unknown>).name : undefined;
   if (aggregatorName !== undefined && (typeof aggregatorName !== 'string' || !AGGREGATORS.has(aggregatorName))) {
-    problems.set('strategy', `strategy.aggregator.name: unknown aggregator (got ${describe(aggregatorName)}, expected one of ${AGGREGATORS.names().join(', ')})`);
+    problems.set(
+      'strategy',
+      `strategy.aggregator.name: unknown aggregator (got ${describe(aggregatorName)}, expected one of ${AGGREGATORS.names().join(', ')})`,
+    );
   }
   return problems;
 }
@@ -160,28 +161,28 @@ function crossFieldProblemsOfValidSections(raw: Record<string, unknown>): string
 function crossFieldProblems(s: Scenario): string[] {
   const problems: string[] = [];
   if (s.clientsPerRound !== undefined && s.clientFraction !== undefined) {
-    problems.push(
-      `clientsPerRound: give either clientsPerRound or clientFraction, not both (got ${s.clientsPerRound} and ${s.clientFraction})`,
-    );
+    problems.push(`clientsPerRound: give either clientsPerRound or clientFraction, not both (got ${s.clientsPerRound} and ${s.clientFraction})`);
   }
   if (s.clientsPerRound === undefined && s.clientFraction === undefined) {
     problems.push('clientsPerRound: missing (expected clientsPerRound: K or clientFraction: C)');
   }
   if (s.clientsPerRound !== undefined && s.clientsPerRound > s.partition.clients) {
-    problems.push(
-      `clientsPerRound: more than there are clients (got ${s.clientsPerRound}, expected at most partition.clients = ${s.partition.clients})`,
-    );
+    problems.push(`clientsPerRound: more than there are clients (got ${s.clientsPerRound}, expected at most partition.clients = ${s.partition.clients})`);
   }
   const shape = dataShapeOf(s.dataset);
   if (shape.task === 'regression') {
     if (s.evaluation.targetAccuracy !== undefined) {
-      problems.push(`evaluation.targetAccuracy: ${s.dataset.name} is a regression dataset (got ${s.evaluation.targetAccuracy}, expected evaluation.targetMse instead)`);
+      problems.push(
+        `evaluation.targetAccuracy: ${s.dataset.name} is a regression dataset (got ${s.evaluation.targetAccuracy}, expected evaluation.targetMse instead)`,
+      );
     }
     if (s.partition.kind === 'dirichlet' || s.partition.kind === 'shards') {
       problems.push(`partition.kind: '${s.partition.kind}' splits by label and needs a classification dataset (got regression dataset ${s.dataset.name})`);
     }
   } else if (s.evaluation.targetMse !== undefined) {
-    problems.push(`evaluation.targetMse: ${s.dataset.name} is a classification dataset (got ${s.evaluation.targetMse}, expected evaluation.targetAccuracy instead)`);
+    problems.push(
+      `evaluation.targetMse: ${s.dataset.name} is a classification dataset (got ${s.evaluation.targetMse}, expected evaluation.targetAccuracy instead)`,
+    );
   }
   if (s.partition.kind === 'natural' && s.dataset.name !== 'synthetic') {
     problems.push(`partition.kind: 'natural' needs a dataset that comes federated (got ${s.dataset.name}, expected synthetic)`);
@@ -235,7 +236,9 @@ function secureAggregationProblems(s: Scenario): string[] {
   if (s.partition && (s.clientsPerRound !== undefined || s.clientFraction !== undefined)) {
     const cohort = clientsPerRound(s);
     if (cohort < 2) {
-      problems.push(`clientsPerRound: secure aggregation of one client's update would hand that update to the coordinator (got a cohort of ${cohort}, expected ≥ 2)`);
+      problems.push(
+        `clientsPerRound: secure aggregation of one client's update would hand that update to the coordinator (got a cohort of ${cohort}, expected ≥ 2)`,
+      );
     }
     // Poisson sampling (DP) may draw anyone: the sum must not wrap even for the whole population.
     const largest = dp ? s.partition.clients : cohort;
@@ -277,7 +280,9 @@ function dpProblems(s: Scenario): string[] {
     problems.push('privacy.dp.noiseMultiplier: missing (expected a number ≥ 0, or calibrate: true with targetEpsilon)');
   }
   if (dp.mode === 'local' && dp.clipping === 'adaptive') {
-    problems.push("privacy.dp.clipping: adaptive clipping needs a trusted aggregator for its noised count (got 'adaptive' with mode 'local', expected 'fixed')");
+    problems.push(
+      "privacy.dp.clipping: adaptive clipping needs a trusted aggregator for its noised count (got 'adaptive' with mode 'local', expected 'fixed')",
+    );
   }
   if (dp.mode === 'local' && dp.noiseMultiplier === 0) {
     problems.push('privacy.dp.noiseMultiplier: local DP with no noise protects nothing (got 0, expected > 0)');
@@ -297,10 +302,13 @@ export function schemaProblems(issues: readonly z.core.$ZodIssue[], raw: unknown
     return issue.keys.map((key) => ({ issue, key, fields, suggestion: closestField(key, fields) }));
   });
   const coveredMissing = new Set(
-    suggestions.filter((u) => u.suggestion !== null && valueAt(raw, [...u.issue.path, u.suggestion]) === undefined).map((u) => pathText([...u.issue.path, u.suggestion!])),
+    suggestions
+      .filter((u) => u.suggestion !== null && valueAt(raw, [...u.issue.path, u.suggestion]) === undefined)
+      .map((u) => pathText([...u.issue.path, u.suggestion!])),
   );
   return issues.flatMap((issue) => {
-    if (issue.code === 'unrecognized_keys') return suggestions.filter((u) => u.issue === issue).map((u) => unknownKeyProblem(u.issue.path, u.key, u.suggestion, u.fields, raw));
+    if (issue.code === 'unrecognized_keys')
+      return suggestions.filter((u) => u.issue === issue).map((u) => unknownKeyProblem(u.issue.path, u.key, u.suggestion, u.fields, raw));
     if (issue.code === 'invalid_type' && valueAt(raw, issue.path) === undefined && coveredMissing.has(pathText(issue.path))) return [];
     return formatIssue(issue, raw);
   });
@@ -327,7 +335,9 @@ function formatIssue(issue: z.core.$ZodIssue, raw: unknown): string[] {
     case 'invalid_value':
       return [`${path}: not an allowed value (got ${describe(got)}, expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')})`];
     case 'too_small':
-      return [`${path}: too small (got ${describe(got)}, expected ${issue.inclusive === false ? '>' : '≥'} ${String(issue.minimum)}${issue.origin === 'array' ? ' items' : ''})`];
+      return [
+        `${path}: too small (got ${describe(got)}, expected ${issue.inclusive === false ? '>' : '≥'} ${String(issue.minimum)}${issue.origin === 'array' ? ' items' : ''})`,
+      ];
     case 'too_big':
       return [`${path}: too large (got ${describe(got)}, expected ${issue.inclusive === false ? '<' : '≤'} ${String(issue.maximum)})`];
     case 'invalid_format':

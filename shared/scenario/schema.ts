@@ -41,7 +41,10 @@ export const SYSTEM_SPEC = z.strictObject({
   backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'),
   transport: z.enum(['auto', 'nats', 'in-process']).default('auto'),
   /** A NATS server to use; NATS_URL in the environment wins over it. */
-  natsUrl: z.string().regex(/^(nats|tls|ws|wss):\/\/.+/, 'expected a URL such as nats://host:4222').optional(),
+  natsUrl: z
+    .string()
+    .regex(/^(nats|tls|ws|wss):\/\/.+/, 'expected a URL such as nats://host:4222')
+    .optional(),
   /** Clients that have not reported this long after the round started count as dropped. */
   roundTimeoutSeconds: z.number().gt(0).default(600),
   /**
@@ -118,28 +121,39 @@ export const PRIVACY_SPEC = z.strictObject({
   membershipInference: z.boolean().default(true),
 });
 
-export const SCENARIO_SPEC = z
-  .strictObject({
-    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, 'expected letters, digits, "-" or "_" (it names NATS subjects and the run folder)'),
-    description: z.string().optional(),
-    seed: z.number().int().min(0).max(2 ** 32 - 1),
-    dataset: DATASET_SPEC,
-    partition: PARTITION_SPEC,
-    model: MODEL_SPEC,
-    rounds: positiveInt,
-    /** K, the clients sampled each round… */
-    clientsPerRound: positiveInt.optional(),
-    /** …or C, the fraction of all clients: K = max(round(C·N), 1) as in McMahan et al. */
-    clientFraction: z.number().gt(0).max(1).optional(),
-    training: TRAINING_SPEC,
-    strategy: STRATEGY_SPEC.default({ name: 'fedavg', aggregator: { name: 'weighted-mean' } }),
-    evaluation: EVALUATION_SPEC.default({ every: 1 }),
-    system: SYSTEM_SPEC.default({ workers: 'auto', backend: 'auto', transport: 'auto', roundTimeoutSeconds: 600, taskAckWaitSeconds: 30, aggregationMemoryMB: 2048, stragglers: DEFAULT_STRAGGLER_SPEC }),
-    output: OUTPUT_SPEC.default({ dir: 'runs', saveModel: true }),
-    privacy: PRIVACY_SPEC.default({ membershipInference: true }),
-    /** Update (client → coordinator) and broadcast (coordinator → client) codecs. */
-    compression: COMPRESSION_SPEC.default({ update: [] }),
-  });
+export const SCENARIO_SPEC = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, 'expected letters, digits, "-" or "_" (it names NATS subjects and the run folder)'),
+  description: z.string().optional(),
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 32 - 1),
+  dataset: DATASET_SPEC,
+  partition: PARTITION_SPEC,
+  model: MODEL_SPEC,
+  rounds: positiveInt,
+  /** K, the clients sampled each round… */
+  clientsPerRound: positiveInt.optional(),
+  /** …or C, the fraction of all clients: K = max(round(C·N), 1) as in McMahan et al. */
+  clientFraction: z.number().gt(0).max(1).optional(),
+  training: TRAINING_SPEC,
+  strategy: STRATEGY_SPEC.default({ name: 'fedavg', aggregator: { name: 'weighted-mean' } }),
+  evaluation: EVALUATION_SPEC.default({ every: 1 }),
+  system: SYSTEM_SPEC.default({
+    workers: 'auto',
+    backend: 'auto',
+    transport: 'auto',
+    roundTimeoutSeconds: 600,
+    taskAckWaitSeconds: 30,
+    aggregationMemoryMB: 2048,
+    stragglers: DEFAULT_STRAGGLER_SPEC,
+  }),
+  output: OUTPUT_SPEC.default({ dir: 'runs', saveModel: true }),
+  privacy: PRIVACY_SPEC.default({ membershipInference: true }),
+  /** Update (client → coordinator) and broadcast (coordinator → client) codecs. */
+  compression: COMPRESSION_SPEC.default({ update: [] }),
+});
 
 export type Scenario = z.output<typeof SCENARIO_SPEC>;
 export type ScenarioInput = z.input<typeof SCENARIO_SPEC>;

@@ -34,7 +34,11 @@ import { SHARE_BYTES } from './shamir.js';
 
 export const SECAGG_WIRE_VERSION = 1;
 
-const index = z.number().int().min(0).max(MAX_CLIENTS - 1);
+const index = z
+  .number()
+  .int()
+  .min(0)
+  .max(MAX_CLIENTS - 1);
 const round = z.number().int().min(0).max(0xffffffff);
 const session = z.string().min(1).max(200);
 // z.custom rather than z.instanceof so the inferred type is plain Uint8Array (any backing buffer).
@@ -74,7 +78,10 @@ export const SECAGG_MESSAGE_SCHEMAS = {
     session,
     round,
     from: index,
-    masked: binary().refine((b) => b.length > 0 && b.length % 4 === 0 && b.length / 4 <= MAX_VECTOR_LENGTH, 'masked vector must be a non-empty whole number of 32-bit words'),
+    masked: binary().refine(
+      (b) => b.length > 0 && b.length % 4 === 0 && b.length / 4 <= MAX_VECTOR_LENGTH,
+      'masked vector must be a non-empty whole number of 32-bit words',
+    ),
   }),
   'unmask-request': z
     .strictObject({ type: z.literal('unmask-request'), session, round, to: index, survivors: z.array(index), dropped: z.array(index) })
@@ -147,9 +154,7 @@ export function validateSecAggMessage<T extends SecAggMessageType>(value: unknow
 
 // ---- binary codec ----
 
-type Field =
-  | { name: string; kind: 'u32' | 'string' | 'bytes' | 'u32-list' }
-  | { name: string; kind: 'records'; of: readonly Field[] };
+type Field = { name: string; kind: 'u32' | 'string' | 'bytes' | 'u32-list' } | { name: string; kind: 'records'; of: readonly Field[] };
 
 const f = (name: string, kind: 'u32' | 'string' | 'bytes' | 'u32-list'): Field => ({ name, kind });
 const records = (name: string, of: readonly Field[]): Field => ({ name, kind: 'records', of });

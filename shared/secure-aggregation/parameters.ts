@@ -82,7 +82,10 @@ export type RoundConfig = z.output<typeof RoundConfigSchema>;
 export function parseRoundConfig(value: unknown): RoundConfig {
   const parsed = RoundConfigSchema.safeParse(value);
   if (!parsed.success) {
-    throw new SecAggError('invalid-argument', `invalid secure-aggregation round config: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+    throw new SecAggError(
+      'invalid-argument',
+      `invalid secure-aggregation round config: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
+    );
   }
   return parsed.data;
 }
@@ -133,8 +136,7 @@ export function secAggPlusBounds(n: number, degree: number, threshold: number, m
   const corrupt = Math.min(others, Math.floor(gamma * n + 1e-9));
   const removed = Math.min(n, dropouts + corrupt);
   const run = 2 * Math.floor(degree / 2);
-  const disconnected =
-    run > removed ? -Infinity : Math.log(n * n / 2) + lnChoose(removed, run) - lnChoose(n, run);
+  const disconnected = run > removed ? -Infinity : Math.log((n * n) / 2) + lnChoose(removed, run) - lnChoose(n, run);
   const corruptHolders = corrupt === 0 ? -Infinity : Math.log(n) + hypergeometricUpperTail(others, corrupt, degree, threshold);
   const belowThreshold = Math.log(n) + hypergeometricLowerTail(others, others - dropouts, degree, threshold - 1);
   return {
@@ -195,7 +197,12 @@ export function planRound(options: PlanOptions): RoundConfig {
     degree = Math.min(options.degree, n - 1);
     threshold = thresholdFor(degree + 1, fraction);
   } else {
-    ({ degree, threshold } = chooseSecAggPlusParameters({ clients: n, thresholdFraction: fraction, dropoutRate: options.dropoutRate ?? 0.1, ...pickModel(options) }));
+    ({ degree, threshold } = chooseSecAggPlusParameters({
+      clients: n,
+      thresholdFraction: fraction,
+      dropoutRate: options.dropoutRate ?? 0.1,
+      ...pickModel(options),
+    }));
   }
   return parseRoundConfig({
     version: 1,

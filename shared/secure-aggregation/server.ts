@@ -114,17 +114,23 @@ export class SecAggServer {
   closeAdvertiseKeys(): StepOutcome<KeyRoster> {
     this.expectPhase('collecting-keys', 'closeAdvertiseKeys');
     const live = new Set(this.keys.keys());
-    for (const u of live) this.rosterOf.set(u, this.graph.neighbours(u).filter((v) => live.has(v)));
+    for (const u of live)
+      this.rosterOf.set(
+        u,
+        this.graph.neighbours(u).filter((v) => live.has(v)),
+      );
     const short = this.shortOfHolders([...live], (u) => [u, ...this.rosterOf.get(u)!], live);
     const reason = this.thresholdFailure(`${live.size} of ${this.config.clients} clients advertised keys`, live.size, short);
     if (reason) return this.fail('advertise-keys', reason);
     this.state = 'collecting-shares';
-    const messages = [...live].sort((a, b) => a - b).map((u) => ({
-      type: 'key-roster' as const,
-      ...this.context,
-      to: u,
-      keys: this.rosterOf.get(u)!.map((v) => ({ index: v, ...this.keys.get(v)! })),
-    }));
+    const messages = [...live]
+      .sort((a, b) => a - b)
+      .map((u) => ({
+        type: 'key-roster' as const,
+        ...this.context,
+        to: u,
+        keys: this.rosterOf.get(u)!.map((v) => ({ index: v, ...this.keys.get(v)! })),
+      }));
     return { ok: true, messages };
   }
 
@@ -267,7 +273,10 @@ export class SecAggServer {
       if (got < t) missing.push(`dropped client ${v}'s mask key (${got} shares)`);
     }
     if (missing.length > 0) {
-      return this.fail('unmasking', `only ${this.responders.size} survivors sent unmasking shares; below the threshold of ${t} shares for ${listSome(missing)}`);
+      return this.fail(
+        'unmasking',
+        `only ${this.responders.size} survivors sent unmasking shares; below the threshold of ${t} shares for ${listSome(missing)}`,
+      );
     }
     const sum = this.sum!;
     const coefficientCache = new Map<string, bigint[]>();
@@ -276,7 +285,13 @@ export class SecAggServer {
       const key = used.map((s) => s.x).join(',');
       let coefficients = coefficientCache.get(key);
       if (!coefficients) coefficientCache.set(key, (coefficients = lagrangeCoefficientsAtZero(used.map((s) => s.x))));
-      return secretFromFieldElement(combineShares(coefficients, used.map((s) => s.y)), SEED_BYTES);
+      return secretFromFieldElement(
+        combineShares(
+          coefficients,
+          used.map((s) => s.y),
+        ),
+        SEED_BYTES,
+      );
     };
     try {
       for (const v of droppedOwners) {
@@ -348,11 +363,15 @@ export class SecAggServer {
   private accept<T extends SecAggMessageType>(message: unknown, type: T, phase: ServerPhase): SecAggMessageOf<T> {
     const m = validateSecAggMessage(message, type);
     if (m.session !== this.config.session || m.round !== this.config.round) {
-      throw this.error('wrong-round', `${type} message for session ${JSON.stringify(m.session)} round ${m.round}, this round is ${JSON.stringify(this.config.session)} round ${this.config.round}`);
+      throw this.error(
+        'wrong-round',
+        `${type} message for session ${JSON.stringify(m.session)} round ${m.round}, this round is ${JSON.stringify(this.config.session)} round ${this.config.round}`,
+      );
     }
     const from = (m as { from: number }).from;
     if (from >= this.config.clients) throw this.error('unexpected-sender', `${type} message from client ${from}, outside the cohort of ${this.config.clients}`);
-    if (this.state !== phase) throw this.error('wrong-phase', `${type} message from client ${from} arrived in phase '${this.state}' (step closed or not open yet)`);
+    if (this.state !== phase)
+      throw this.error('wrong-phase', `${type} message from client ${from} arrived in phase '${this.state}' (step closed or not open yet)`);
     return m;
   }
 

@@ -57,7 +57,10 @@ export function splitSecret(secret: Uint8Array, threshold: number, xs: readonly 
  */
 export function interpolateAtZero(shares: readonly Share[]): bigint {
   const coefficients = lagrangeCoefficientsAtZero(shares.map((s) => s.x));
-  return combineShares(coefficients, shares.map((s) => s.y));
+  return combineShares(
+    coefficients,
+    shares.map((s) => s.y),
+  );
 }
 
 /**

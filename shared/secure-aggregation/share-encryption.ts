@@ -42,7 +42,10 @@ export interface SharePair {
 }
 
 export function shareAssociatedData(address: ShareAddress): Buffer {
-  for (const [name, v] of [['from', address.from], ['to', address.to]] as const) {
+  for (const [name, v] of [
+    ['from', address.from],
+    ['to', address.to],
+  ] as const) {
     if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new SecAggError('invalid-argument', `${name} must be a 32-bit index, got ${v}`);
   }
   const ctx = contextBytes(address);

@@ -65,7 +65,10 @@ describe('dashboard run state', () => {
     expect(run.workers).toHaveLength(1);
     expect(run.workers[0]!.clientsTrained).toBe(4);
 
-    applyLog(run, Array.from({ length: LOG_TAIL_LINES + 5 }, (_, i) => `line ${i}`));
+    applyLog(
+      run,
+      Array.from({ length: LOG_TAIL_LINES + 5 }, (_, i) => `line ${i}`),
+    );
     expect(run.logTail).toHaveLength(LOG_TAIL_LINES);
     expect(run.logTail[0]).toBe('line 5');
 

@@ -46,7 +46,10 @@ let browser: Browser;
 let runsDir: string;
 
 async function api<T>(path: string, init?: { method: string; body: unknown }): Promise<{ status: number; body: T }> {
-  const response = await fetch(`${server.url}${path}`, init ? { method: init.method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(init.body) } : undefined);
+  const response = await fetch(
+    `${server.url}${path}`,
+    init ? { method: init.method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(init.body) } : undefined,
+  );
   return { status: response.status, body: (await response.json()) as T };
 }
 
@@ -87,7 +90,10 @@ async function progressOf(page: Page): Promise<{ rounds: number[]; points: numbe
 async function legendEntries(page: Page): Promise<[string, string][][]> {
   return page.$$eval('#charts .u-legend', (legends) =>
     legends.map((legend) =>
-      [...legend.querySelectorAll('tr')].map((row): [string, string] => [row.querySelector('.u-label')?.textContent?.trim() ?? '', row.querySelector('.u-value')?.textContent?.trim() ?? '']),
+      [...legend.querySelectorAll('tr')].map((row): [string, string] => [
+        row.querySelector('.u-label')?.textContent?.trim() ?? '',
+        row.querySelector('.u-value')?.textContent?.trim() ?? '',
+      ]),
     ),
   );
 }
@@ -115,9 +121,25 @@ async function writeComparisonFixture(): Promise<string> {
   for (const [i, v] of variants.entries()) {
     const runDir = join(dir, v.name);
     mkdirSync(runDir, { recursive: true });
-    const rounds = [1, 2].map((round) => ({ round, testAccuracy: (v.finalAccuracy * round) / 2, trainLoss: 1 / round, privacy: { epsilon: (v.epsilon * round) / 2, delta: 1e-5 } }));
+    const rounds = [1, 2].map((round) => ({
+      round,
+      testAccuracy: (v.finalAccuracy * round) / 2,
+      trainLoss: 1 / round,
+      privacy: { epsilon: (v.epsilon * round) / 2, delta: 1e-5 },
+    }));
     writeFileSync(join(runDir, 'metrics.jsonl'), rounds.map((r) => JSON.stringify(r)).join('\n'));
-    writeFileSync(join(runDir, 'summary.json'), JSON.stringify({ name: 'noise', runId: `noise-${v.name}`, status: 'completed', stopReason: v.stopReason, roundsCompleted: 2, roundsPlanned: 2 + i, finalTestAccuracy: v.finalAccuracy }));
+    writeFileSync(
+      join(runDir, 'summary.json'),
+      JSON.stringify({
+        name: 'noise',
+        runId: `noise-${v.name}`,
+        status: 'completed',
+        stopReason: v.stopReason,
+        roundsCompleted: 2,
+        roundsPlanned: 2 + i,
+        finalTestAccuracy: v.finalAccuracy,
+      }),
+    );
     await writeReport(runDir);
   }
   writeFileSync(
@@ -128,7 +150,18 @@ async function writeComparisonFixture(): Promise<string> {
       description: 'noise multiplier against accuracy',
       createdAt: '2025-01-01T00:00:00.000Z',
       delta: 1e-5,
-      variants: variants.map((v) => ({ ...v, status: 'completed', error: null, runDir: v.name, overrides: {}, finalMse: null, rounds: 2, miaAuc: null, wallMs: 1000, bytes: 1000 })),
+      variants: variants.map((v) => ({
+        ...v,
+        status: 'completed',
+        error: null,
+        runDir: v.name,
+        overrides: {},
+        finalMse: null,
+        rounds: 2,
+        miaAuc: null,
+        wallMs: 1000,
+        bytes: 1000,
+      })),
     }),
   );
   await writeReport(dir);
@@ -137,7 +170,9 @@ async function writeComparisonFixture(): Promise<string> {
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`no Chromium at ${CHROMIUM}: the dashboard e2e test drives a real browser. Install it (apt-get install -y chromium) or set FEDSIM_CHROMIUM to a Chromium binary.`);
+    throw new Error(
+      `no Chromium at ${CHROMIUM}: the dashboard e2e test drives a real browser. Install it (apt-get install -y chromium) or set FEDSIM_CHROMIUM to a Chromium binary.`,
+    );
   }
   mkdirSync(ARTIFACTS, { recursive: true });
   runsDir = mkdtempSync(join(tmpdir(), 'fedsim-e2e-runs-'));
@@ -201,10 +236,10 @@ describe('the dashboard', () => {
     // The counter and the chart moved up round by round rather than appearing whole at the end.
     const progress = await progressOf(watcher);
     expect(progress.rounds.at(-1)).toBe(ROUNDS);
-    expect(progress.rounds, `round counter values seen: ${progress.rounds.join(", ")}`).toEqual([...progress.rounds].sort((a, b) => a - b));
-    expect(new Set(progress.rounds).size, `round counter values seen: ${progress.rounds.join(", ")}`).toBeGreaterThan(1);
+    expect(progress.rounds, `round counter values seen: ${progress.rounds.join(', ')}`).toEqual([...progress.rounds].sort((a, b) => a - b));
+    expect(new Set(progress.rounds).size, `round counter values seen: ${progress.rounds.join(', ')}`).toBeGreaterThan(1);
     expect(progress.points.at(-1)).toBe(ROUNDS);
-    expect(new Set(progress.points.filter((p) => p > 0)).size, `chart points seen: ${progress.points.join(", ")}`).toBeGreaterThan(1);
+    expect(new Set(progress.points.filter((p) => p > 0)).size, `chart points seen: ${progress.points.join(', ')}`).toBeGreaterThan(1);
 
     // The live page drew its charts with the report's chart code, on real canvases.
     expect(Math.min(...(await drawnCanvases(watcher, '[data-testid="chart-quality"] canvas')))).toBeGreaterThan(0);
@@ -284,7 +319,11 @@ describe('the dashboard', () => {
     await page.goto(`${server.url}/`);
     const row = page.locator(`[data-testid="comparison-row"][data-comparison-id="${id}"]`);
     await row.waitFor();
-    expect(await row.locator('[data-testid="comparison-variant"]').evaluateAll((els) => els.map((el) => [el.getAttribute('data-variant'), el.getAttribute('data-status')]))).toEqual([
+    expect(
+      await row
+        .locator('[data-testid="comparison-variant"]')
+        .evaluateAll((els) => els.map((el) => [el.getAttribute('data-variant'), el.getAttribute('data-status')])),
+    ).toEqual([
       ['z-1', 'completed'],
       ['z-2', 'stopped'],
     ]);

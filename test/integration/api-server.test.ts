@@ -140,7 +140,10 @@ describe('HTTP API', () => {
       { name: 'escape', status: 'failed', error: 'no memory', runDir: '../elsewhere', finalAccuracy: null, epsilon: null },
       { name: 'outside', status: 'completed', runDir: '../..', finalAccuracy: null, epsilon: null },
     ];
-    writeFileSync(join(dir, 'comparison.json'), JSON.stringify({ sweep: 'noise', base: 'b.yaml', description: 'z against accuracy', createdAt: '2025-01-01T00:00:00.000Z', delta: 1e-5, variants }));
+    writeFileSync(
+      join(dir, 'comparison.json'),
+      JSON.stringify({ sweep: 'noise', base: 'b.yaml', description: 'z against accuracy', createdAt: '2025-01-01T00:00:00.000Z', delta: 1e-5, variants }),
+    );
 
     const { body } = await api<{ comparisons: ComparisonListItem[] }>('/api/comparisons');
     expect(body.comparisons).toEqual([

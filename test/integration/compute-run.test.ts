@@ -42,8 +42,14 @@ describe('compute accounting in a run', () => {
       expect(m.emissionsGrams).toBeCloseTo((m.energyJoules! / 3.6e6) * 480, 12);
       expect(m.flops).toBeGreaterThan(0);
     }
-    expect(summary.compute.flops).toBeCloseTo(metrics.reduce((s, m) => s + m.flops!, 0), 0);
-    expect(summary.compute.simulatedSeconds).toBeCloseTo(metrics.reduce((s, m) => s + m.simulatedSeconds!, 0), 9);
+    expect(summary.compute.flops).toBeCloseTo(
+      metrics.reduce((s, m) => s + m.flops!, 0),
+      0,
+    );
+    expect(summary.compute.simulatedSeconds).toBeCloseTo(
+      metrics.reduce((s, m) => s + m.simulatedSeconds!, 0),
+      9,
+    );
     expect(summary.compute.stragglers).toBe(metrics.reduce((s, m) => s + m.stragglers, 0));
     expect(summary.finalTestAccuracy).toBeGreaterThan(0.3);
   }, 120_000);

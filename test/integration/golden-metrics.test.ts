@@ -22,12 +22,27 @@ const nats = useTestNatsServer();
 const GOLDEN_DIR = join(import.meta.dirname, '..', 'golden');
 
 /** Keys whose values depend on the clock, the number of workers or which worker took a task. */
-const TRANSPORT_OR_CLOCK_KEYS = new Set(['wallMs', 'evalMs', 'clientTrainMs', 'bytesDown', 'bytesUp', 'bytesTotal', 'workers', 'redelivered', 'serverMs', 'protocolMs']);
+const TRANSPORT_OR_CLOCK_KEYS = new Set([
+  'wallMs',
+  'evalMs',
+  'clientTrainMs',
+  'bytesDown',
+  'bytesUp',
+  'bytesTotal',
+  'workers',
+  'redelivered',
+  'serverMs',
+  'protocolMs',
+]);
 
 function comparable(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(comparable);
   if (value === null || typeof value !== 'object') return value;
-  return Object.fromEntries(Object.entries(value).filter(([key]) => !TRANSPORT_OR_CLOCK_KEYS.has(key)).map(([key, v]) => [key, comparable(v)]));
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([key]) => !TRANSPORT_OR_CLOCK_KEYS.has(key))
+      .map(([key, v]) => [key, comparable(v)]),
+  );
 }
 
 const RUNS: { name: string; overrides: Partial<ScenarioInput> }[] = [
@@ -35,7 +50,10 @@ const RUNS: { name: string; overrides: Partial<ScenarioInput> }[] = [
   {
     name: 'dp-adaptive',
     overrides: {
-      privacy: { dp: { mode: 'central', clipping: 'adaptive', clipNorm: 0.5, noiseMultiplier: 0.8, targetQuantile: 0.5, clipLearningRate: 0.2, countNoise: 1 }, membershipInference: false },
+      privacy: {
+        dp: { mode: 'central', clipping: 'adaptive', clipNorm: 0.5, noiseMultiplier: 0.8, targetQuantile: 0.5, clipLearningRate: 0.2, countNoise: 1 },
+        membershipInference: false,
+      },
     },
   },
   {
@@ -47,7 +65,12 @@ const RUNS: { name: string; overrides: Partial<ScenarioInput> }[] = [
       compression: { update: [{ codec: 'fp16' }] },
       privacy: { membershipInference: false },
       system: {
-        devices: { population: [{ profile: 'phone-low', share: 0.5 }, { profile: 'laptop', share: 0.5 }] },
+        devices: {
+          population: [
+            { profile: 'phone-low', share: 0.5 },
+            { profile: 'laptop', share: 0.5 },
+          ],
+        },
         stragglers: { policy: 'partial-work', deadlineSeconds: 0.6 },
       },
     },

@@ -21,7 +21,22 @@ const run = promisify(execFile);
 const nats = useTestNatsServer();
 
 async function cliEpsilon(q: number, z: number, steps: number, conversion: string): Promise<number> {
-  const { stdout } = await run(process.execPath, ['bin/fedsim.js', 'privacy', 'epsilon', '--q', String(q), '--noise', String(z), '--steps', String(steps), '--delta', '1e-5', '--conversion', conversion, '--json']);
+  const { stdout } = await run(process.execPath, [
+    'bin/fedsim.js',
+    'privacy',
+    'epsilon',
+    '--q',
+    String(q),
+    '--noise',
+    String(z),
+    '--steps',
+    String(steps),
+    '--delta',
+    '1e-5',
+    '--conversion',
+    conversion,
+    '--json',
+  ]);
   return (JSON.parse(stdout) as { epsilon: number }).epsilon;
 }
 
@@ -54,7 +69,10 @@ describe('differential privacy over NATS', () => {
     // uniform weights then coincide with FedAvg's sample-weighted mean.
     const common = { name: 'it-dp-equiv', clientsPerRound: 10, system: { transport: 'in-process' as const, backend: 'cpu' as const } };
     const plain = await runSimulation(tinyMnistScenario(common), { logLevel: 'silent', progress: false });
-    const dp = await runSimulation(tinyMnistScenario({ ...common, privacy: { dp: { clipNorm: 1e6, noiseMultiplier: 0 } } }), { logLevel: 'silent', progress: false });
+    const dp = await runSimulation(tinyMnistScenario({ ...common, privacy: { dp: { clipNorm: 1e6, noiseMultiplier: 0 } } }), {
+      logLevel: 'silent',
+      progress: false,
+    });
     expect(dp.status, dp.error).toBe('completed');
     expect(readRoundMetrics(dp.runDir).map((m) => m.selectedClients)).toEqual(readRoundMetrics(plain.runDir).map((m) => m.selectedClients));
     const a = new Float32Array(readFileSync(join(plain.runDir, 'model/weights.bin')).buffer.slice(0));

@@ -72,7 +72,7 @@ describe('workers coming and going', () => {
     expect(round2.find((e) => e.clientId === clientId && e.state === 'done')?.workerId).not.toBe(dead);
   }, 180_000);
 
-  it('queues the round where KEDA reads it, hands a stopping worker\'s task on at once, and lets late workers in', async () => {
+  it("queues the round where KEDA reads it, hands a stopping worker's task on at once, and lets late workers in", async () => {
     const scenario = tinyMnistScenario({
       name: 'it-churn-join',
       rounds: 5,
@@ -93,7 +93,10 @@ describe('workers coming and going', () => {
       onClientEvent: (event) => {
         events.push(event);
         // KEDA's view when the only worker has just taken its first task.
-        if (event.state === 'training') backlog ??= jsm.consumers.info(TASK_STREAM, workerConsumer(scenario.name)).then((info) => ({ waiting: info.num_pending, inProgress: info.num_ack_pending }));
+        if (event.state === 'training')
+          backlog ??= jsm.consumers
+            .info(TASK_STREAM, workerConsumer(scenario.name))
+            .then((info) => ({ waiting: info.num_pending, inProgress: info.num_ack_pending }));
         // Scaled down in the middle of its first task.
         if (event.state === 'training' && event.workerId === 'leaver' && !stopped) {
           stopped = { round: event.round, clientId: event.clientId };

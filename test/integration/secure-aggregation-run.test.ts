@@ -69,7 +69,10 @@ describe('secure aggregation over NATS', () => {
         }),
     });
     // The same seed without secure aggregation; the cpu backend gives the same training over either bus.
-    const plain = await runSimulation(tinyMnistScenario({ name: 'it-secagg-plain', system: { transport: 'in-process', backend: 'cpu' } }), { logLevel: 'silent', progress: false });
+    const plain = await runSimulation(tinyMnistScenario({ name: 'it-secagg-plain', system: { transport: 'in-process', backend: 'cpu' } }), {
+      logLevel: 'silent',
+      progress: false,
+    });
 
     expect(secure.status, secure.error).toBe('completed');
     expect(secure.transport.kind).toBe('nats');
@@ -177,8 +180,14 @@ describe('secure aggregation with central DP', () => {
     // q = 1 and the same seed: both runs draw the same noise; only fixed-point rounding differs.
     const dp = { clipNorm: 2, noiseMultiplier: 0.5, clipping: 'adaptive' as const };
     const common = { clientsPerRound: 10, system: { transport: 'in-process' as const, backend: 'cpu' as const } };
-    const plain = await runSimulation(tinyMnistScenario({ ...common, name: 'it-dp-plain', privacy: { dp, membershipInference: false } }), { logLevel: 'silent', progress: false });
-    const secure = await runSimulation(tinyMnistScenario({ ...common, name: 'it-dp-secagg', privacy: { dp, secureAggregation: { clipNorm: 1 }, membershipInference: false } }), { logLevel: 'silent', progress: false });
+    const plain = await runSimulation(tinyMnistScenario({ ...common, name: 'it-dp-plain', privacy: { dp, membershipInference: false } }), {
+      logLevel: 'silent',
+      progress: false,
+    });
+    const secure = await runSimulation(
+      tinyMnistScenario({ ...common, name: 'it-dp-secagg', privacy: { dp, secureAggregation: { clipNorm: 1 }, membershipInference: false } }),
+      { logLevel: 'silent', progress: false },
+    );
     expect(secure.status, secure.error).toBe('completed');
     const a = readRoundMetrics(plain.runDir);
     const b = readRoundMetrics(secure.runDir);
@@ -207,7 +216,9 @@ describe('secure aggregation with central DP', () => {
     const metrics = readRoundMetrics(summary.runDir);
     expect(metrics.map((m) => m.selected)).toEqual([1, 4, 1, 2]);
     expect(metrics.map((m) => m.secureAggregation!.aborted)).toEqual([true, false, true, false]);
-    expect(metrics[2]!.secureAggregation!.abortReason).toBe("a cohort of 1 client: secure aggregation needs at least 2, or the sum would be one client's update");
+    expect(metrics[2]!.secureAggregation!.abortReason).toBe(
+      "a cohort of 1 client: secure aggregation needs at least 2, or the sum would be one client's update",
+    );
     expect(metrics[2]).toMatchObject({ completed: 0, dropped: 1, trainLoss: null });
     // Nothing was learned from round 3, but its ε was spent all the same.
     expect(metrics[2]!.testAccuracy).toBe(metrics[1]!.testAccuracy);
@@ -216,7 +227,9 @@ describe('secure aggregation with central DP', () => {
     for (let i = 1; i < epsilons.length; i++) expect(epsilons[i]!).toBeGreaterThan(epsilons[i - 1]!);
     expect(metrics[3]!.completed).toBe(2);
     expect(summary.secureAggregation).toMatchObject({ variant: 'secagg+', rounds: 4, aborted: 2, meanCohort: 2, meanSurvivors: 1.5 });
-    expect(summary.secureAggregation!.abortReasons).toEqual(["a cohort of 1 client: secure aggregation needs at least 2, or the sum would be one client's update"]);
+    expect(summary.secureAggregation!.abortReasons).toEqual([
+      "a cohort of 1 client: secure aggregation needs at least 2, or the sum would be one client's update",
+    ]);
   }, 120_000);
 });
 
@@ -248,7 +261,11 @@ describe('secure aggregation transport: tampering and forgery', () => {
               return message ? [{ clientId: e.clientId, bytes: encodeSecAggMessage(message) }] : [];
             });
             if (entries.length === 0) return Promise.resolve(encodeFrame('ack', { ok: true }));
-            const forged = encodeFrame('secagg-to-clients', { round: frame.header.round, messages: entries.map((e) => ({ clientId: e.clientId, bytes: e.bytes.length })) }, concatEntries(entries));
+            const forged = encodeFrame(
+              'secagg-to-clients',
+              { round: frame.header.round, messages: entries.map((e) => ({ clientId: e.clientId, bytes: e.bytes.length })) },
+              concatEntries(entries),
+            );
             return inner.request(subject, forged, timeoutMs);
           },
         });
@@ -368,9 +385,9 @@ describe('secure aggregation transport: tampering and forgery', () => {
       const poll = () => (h.round.maskedAwaited.has(5) ? resolve() : setTimeout(poll, 1));
       poll();
     });
-    await expect(
-      sendUpdate(h.bus, h.s.results, { transferId: 'plain', workerId: 'w2', round: 1, clientId: 5, report }, updates.get(5)!),
-    ).rejects.toThrow(/uses secure aggregation and takes masked inputs only \(got a float32 update\)/);
+    await expect(sendUpdate(h.bus, h.s.results, { transferId: 'plain', workerId: 'w2', round: 1, clientId: 5, report }, updates.get(5)!)).rejects.toThrow(
+      /uses secure aggregation and takes masked inputs only \(got a float32 update\)/,
+    );
     const outcome = await result;
     h.close();
     expect(h.rejected).toEqual([expect.stringMatching(/takes masked inputs only/)]);
@@ -411,22 +428,36 @@ describe('privacy.secureAggregation in scenarios', () => {
   });
 
   it('refuses what cannot work with it, saying why', () => {
-    expect(problems({ privacy: { secureAggregation: {} } })).toEqual([expect.stringMatching(/^privacy\.secureAggregation\.clipNorm: missing \(expected c > 0/)]);
+    expect(problems({ privacy: { secureAggregation: {} } })).toEqual([
+      expect.stringMatching(/^privacy\.secureAggregation\.clipNorm: missing \(expected c > 0/),
+    ]);
     expect(problems({ privacy: { secureAggregation: { clipNorm: 1 } }, compression: { update: [{ codec: 'fp16' }] } })).toEqual([
-      expect.stringMatching(/^compression\.update: the pairwise masks cover every coordinate .* \(got fp16 with privacy\.secureAggregation, expected no update compression\)$/),
+      expect.stringMatching(
+        /^compression\.update: the pairwise masks cover every coordinate .* \(got fp16 with privacy\.secureAggregation, expected no update compression\)$/,
+      ),
     ]);
     expect(problems({ privacy: { dp: { mode: 'local', clipNorm: 1, noiseMultiplier: 1 }, secureAggregation: {} } })).toEqual([
       expect.stringMatching(/^privacy\.dp\.mode: local noise is pointless under secure aggregation.*\(got 'local' .*expected 'central'\)$/),
     ]);
-    expect(problems({ strategy: { maxUpdateNorm: 5 }, privacy: { secureAggregation: { clipNorm: 1 } } })).toEqual([expect.stringMatching(/^strategy\.maxUpdateNorm: .*\(got 5, expected no maxUpdateNorm\)$/)]);
-    expect(problems({ clientsPerRound: 1, privacy: { secureAggregation: { clipNorm: 1 } } })).toEqual([expect.stringMatching(/^clientsPerRound: .*\(got a cohort of 1, expected ≥ 2\)$/)]);
+    expect(problems({ strategy: { maxUpdateNorm: 5 }, privacy: { secureAggregation: { clipNorm: 1 } } })).toEqual([
+      expect.stringMatching(/^strategy\.maxUpdateNorm: .*\(got 5, expected no maxUpdateNorm\)$/),
+    ]);
+    expect(problems({ clientsPerRound: 1, privacy: { secureAggregation: { clipNorm: 1 } } })).toEqual([
+      expect.stringMatching(/^clientsPerRound: .*\(got a cohort of 1, expected ≥ 2\)$/),
+    ]);
     expect(problems({ privacy: { secureAggregation: { clipNorm: 1, bits: 31 } } })).toEqual([
       'privacy.secureAggregation.bits: the sum of up to 4 clients needs 2 more bits in the 2^32 modulus (got 31, expected at most 30)',
     ]);
     const devices = { population: [{ profile: 'laptop', share: 1 }] };
-    expect(problems({ privacy: { secureAggregation: { clipNorm: 1 } }, system: { devices, stragglers: { policy: 'partial-work', deadlineSeconds: 1 } } })).toEqual([
-      expect.stringMatching(/^system\.stragglers\.policy: partial-work weights each update .*\(got 'partial-work' .*expected wait-all, deadline or over-select\)$/),
+    expect(
+      problems({ privacy: { secureAggregation: { clipNorm: 1 } }, system: { devices, stragglers: { policy: 'partial-work', deadlineSeconds: 1 } } }),
+    ).toEqual([
+      expect.stringMatching(
+        /^system\.stragglers\.policy: partial-work weights each update .*\(got 'partial-work' .*expected wait-all, deadline or over-select\)$/,
+      ),
     ]);
-    expect(problems({ privacy: { secureAggregation: { clipNorm: 1 } }, system: { devices, stragglers: { policy: 'deadline', deadlineSeconds: 1 } } })).toEqual([]);
+    expect(problems({ privacy: { secureAggregation: { clipNorm: 1 } }, system: { devices, stragglers: { policy: 'deadline', deadlineSeconds: 1 } } })).toEqual(
+      [],
+    );
   });
 });

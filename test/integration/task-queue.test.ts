@@ -129,7 +129,7 @@ describe.each(implementations)('task queue: %s', (_name, openBus) => {
     expect((await queue.backlog()).waiting).toBe(1);
   });
 
-  it('purge drops waiting and taken tasks: a dead worker\'s task from a finished round does not come back', async () => {
+  it("purge drops waiting and taken tasks: a dead worker's task from a finished round does not come back", async () => {
     await openRun();
     await enqueue('taken', 'waiting');
     const taken = (await worker.next(2000))!;
@@ -159,7 +159,13 @@ describe('task queue on NATS', () => {
     const stream = await jsm.streams.info(TASK_STREAM);
     expect(stream.config).toMatchObject({ retention: 'workqueue', subjects: ['fedsim.*.tasks'] });
     const consumer = await jsm.consumers.info(TASK_STREAM, workerConsumer('tq-stream'));
-    expect(consumer.config).toMatchObject({ durable_name: 'workers-tq-stream', filter_subject: 'fedsim.tq-stream.tasks', ack_policy: 'explicit', ack_wait: 5e9, max_deliver: 4 });
+    expect(consumer.config).toMatchObject({
+      durable_name: 'workers-tq-stream',
+      filter_subject: 'fedsim.tq-stream.tasks',
+      ack_policy: 'explicit',
+      ack_wait: 5e9,
+      max_deliver: 4,
+    });
     // What KEDA's nats-jetstream scaler reads.
     expect(consumer.num_pending).toBe(1);
     await queue.remove();

@@ -43,7 +43,12 @@ async function rogueWorker(url: string, runName: string, makeUpdate: (clientId: 
       if (decodeFrameOf(await bus.request(s.claim, claim, 5000), 'ack').header.ok) {
         const { weights } = await fetchModel(bus, s.model, header.round);
         const report = { samples: 100, steps: 10, loss: 0.5, trainMs: 1, backend: 'none' };
-        await sendUpdate(bus, s.results, { transferId: `${header.round}:${header.clientId}`, workerId, round: header.round, clientId: header.clientId, report }, makeUpdate(header.clientId, weights)).catch(() => {});
+        await sendUpdate(
+          bus,
+          s.results,
+          { transferId: `${header.round}:${header.clientId}`, workerId, round: header.round, clientId: header.clientId, report },
+          makeUpdate(header.clientId, weights),
+        ).catch(() => {});
       }
       task.ack();
     }
@@ -53,7 +58,12 @@ async function rogueWorker(url: string, runName: string, makeUpdate: (clientId: 
 
 describe('update validation over NATS', () => {
   it('refuses and counts NaN and wrong-length updates', async () => {
-    const scenario = tinyMnistScenario({ name: 'it-rogue', rounds: 2, clientsPerRound: 4, system: { natsUrl: nats.url, workers: 0, backend: 'cpu', roundTimeoutSeconds: 30 } });
+    const scenario = tinyMnistScenario({
+      name: 'it-rogue',
+      rounds: 2,
+      clientsPerRound: 4,
+      system: { natsUrl: nats.url, workers: 0, backend: 'cpu', roundTimeoutSeconds: 30 },
+    });
     const rogue = rogueWorker(nats.url, scenario.name, (clientId, global) => {
       const selectedFirst = clientId % 3;
       if (selectedFirst === 0) return Float32Array.from(global, (_, i) => (i === 5 ? NaN : 0));
@@ -63,7 +73,10 @@ describe('update validation over NATS', () => {
     const summary = await runSimulation(scenario, { logLevel: 'silent', progress: false });
     await (await rogue).close();
     expect(summary.status, summary.error).toBe('completed');
-    const metrics: RoundMetrics[] = readFileSync(join(summary.runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as RoundMetrics);
+    const metrics: RoundMetrics[] = readFileSync(join(summary.runDir, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as RoundMetrics);
     for (const m of metrics) {
       const bad = m.selectedClients.filter((id) => id % 3 !== 2).length;
       expect(m.rejected).toBe(bad);

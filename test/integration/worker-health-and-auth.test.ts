@@ -35,15 +35,21 @@ describe('a worker in a secured cluster', () => {
       env: { ...process.env, NATS_USER: 'worker', NATS_PASSWORD: 'wrong' },
     }).catch((error: { code: number; stderr: string }) => error);
     expect((failure as { code: number }).code).toBe(1);
-    expect((failure as { stderr: string }).stderr).toMatch(/NATS at nats:\/\/127\.0\.0\.1:\d+ refused user "worker" .*check NATS_USER \/ NATS_PASSWORD or NATS_CREDS/);
+    expect((failure as { stderr: string }).stderr).toMatch(
+      /NATS at nats:\/\/127\.0\.0\.1:\d+ refused user "worker" .*check NATS_USER \/ NATS_PASSWORD or NATS_CREDS/,
+    );
   });
 
   it('serves health, readiness and metrics while it trains a run with its credentials', async () => {
     const port = await freeLoopbackPort();
-    const worker = spawn(process.execPath, ['bin/fedsim.js', 'worker', '--nats', nats.url, '--run', 'it-health', '--keep-alive', '--health-port', String(port), '--log-level', 'warn'], {
-      env: { ...process.env, NATS_USER: 'worker', NATS_PASSWORD: USERS.worker },
-      stdio: 'ignore',
-    });
+    const worker = spawn(
+      process.execPath,
+      ['bin/fedsim.js', 'worker', '--nats', nats.url, '--run', 'it-health', '--keep-alive', '--health-port', String(port), '--log-level', 'warn'],
+      {
+        env: { ...process.env, NATS_USER: 'worker', NATS_PASSWORD: USERS.worker },
+        stdio: 'ignore',
+      },
+    );
     try {
       let health = { status: 0, text: '' };
       for (let i = 0; i < 100 && health.status !== 200; i++) {

@@ -122,7 +122,10 @@ interface PodList {
 
 export function killWorker(): void {
   const headers = { Authorization: `Bearer ${token}` };
-  const list = http.get(`${KUBE_API}/api/v1/namespaces/${namespace}/pods?labelSelector=${encodeURIComponent(WORKER_SELECTOR)}`, { headers, tags: { name: 'kube: list workers' } });
+  const list = http.get(`${KUBE_API}/api/v1/namespaces/${namespace}/pods?labelSelector=${encodeURIComponent(WORKER_SELECTOR)}`, {
+    headers,
+    tags: { name: 'kube: list workers' },
+  });
   if (list.status !== 200) fail(`listing worker pods answered ${list.status}: does the service account have the Role in deploy/k8s/load?`);
   const running = (list.json() as unknown as PodList).items.filter((p) => p.status.phase === 'Running' && !p.metadata.deletionTimestamp);
   if (running.length === 0) return;

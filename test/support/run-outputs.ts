@@ -5,5 +5,8 @@ import type { RoundMetrics } from '../../coordinator/coordinator.js';
 
 /** The run's metrics.jsonl, one record per round. */
 export function readRoundMetrics(runDir: string): RoundMetrics[] {
-  return readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as RoundMetrics);
+  return readFileSync(join(runDir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as RoundMetrics);
 }

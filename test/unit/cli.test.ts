@@ -82,7 +82,10 @@ describe('fedsim validate', () => {
   it('refuses a sweep with an invalid variant, naming the variant', async () => {
     const file = scratchFile(
       'bad-variant.yaml',
-      'sweep: s\nbase: quickstart.yaml\nvariants:\n  - name: ok\n  - name: bad\n    overrides: { training.learningRate: -1, training.epoch: 2 }\n'.replace('quickstart.yaml', fileURLToPath(new URL('../../scenarios/quickstart.yaml', import.meta.url))),
+      'sweep: s\nbase: quickstart.yaml\nvariants:\n  - name: ok\n  - name: bad\n    overrides: { training.learningRate: -1, training.epoch: 2 }\n'.replace(
+        'quickstart.yaml',
+        fileURLToPath(new URL('../../scenarios/quickstart.yaml', import.meta.url)),
+      ),
     );
     const { code, stdout, stderr } = await fedsim(['validate', file]);
     expect(code).toBe(2);
@@ -101,7 +104,9 @@ describe('fedsim validate', () => {
     const broken = scratchFile('broken.yaml', 'name: x\nrounds: [3\n');
     const syntax = await fedsim(['validate', broken]);
     expect(syntax.code).toBe(2);
-    expect(syntax.stderr).toBe(`${broken} is not a valid scenario:\n  - YAML syntax at the end of the file, after line 2: Flow sequence in block collection must be sufficiently indented and end with a ]\n      2 | rounds: [3\n`);
+    expect(syntax.stderr).toBe(
+      `${broken} is not a valid scenario:\n  - YAML syntax at the end of the file, after line 2: Flow sequence in block collection must be sufficiently indented and end with a ]\n      2 | rounds: [3\n`,
+    );
   });
 });
 

@@ -58,7 +58,7 @@ describe('fp16', () => {
   });
 
   it('refuses values half precision cannot hold', () => {
-    expect(() => fp16.encode(new Float32Array([1, 65520]), new Rng(0))).toThrow('codec fp16: value 65520 at index 1 is beyond half precision\'s range (±65504)');
+    expect(() => fp16.encode(new Float32Array([1, 65520]), new Rng(0))).toThrow("codec fp16: value 65520 at index 1 is beyond half precision's range (±65504)");
     expect(() => fp16.encode(new Float32Array([NaN]), new Rng(0))).toThrow('codec fp16: value NaN at index 0 is not finite');
   });
 });
@@ -126,7 +126,10 @@ describe('top-k', () => {
   it('matches a sort on large random vectors', () => {
     const v = gaussian(100_003, 5);
     const k = 1000;
-    const expected = Array.from(v.keys()).sort((a, b) => Math.abs(v[b]!) - Math.abs(v[a]!) || a - b).slice(0, k).sort((a, b) => a - b);
+    const expected = Array.from(v.keys())
+      .sort((a, b) => Math.abs(v[b]!) - Math.abs(v[a]!) || a - b)
+      .slice(0, k)
+      .sort((a, b) => a - b);
     expect(Array.from(largestMagnitudes(v, k))).toEqual(expected);
   });
 
@@ -211,7 +214,10 @@ describe('encoded sizes', () => {
     [{ codec: 'int8', chunkSize: 100 }],
     [{ codec: 'topk', ratio: 0.01 }],
     [{ codec: 'topk', ratio: 0.1 }, { codec: 'fp16' }],
-    [{ codec: 'topk', ratio: 0.3 }, { codec: 'int8', chunkSize: 7 }],
+    [
+      { codec: 'topk', ratio: 0.3 },
+      { codec: 'int8', chunkSize: 7 },
+    ],
   ] as const;
 
   it('equal encodedSize() for every pipeline and length', () => {
@@ -270,7 +276,10 @@ describe('malformed encodings', () => {
       [patched(t, 15, (x) => x.setUint32(0, 0, true)), /topk block: indices must be strictly increasing \(pair 1: 0 after \d+\)/],
       [patched(t, 7, (x) => x.setUint32(0, 29, true)), 'not an encoded vector: bad magic byte'], // the values block now starts inside the indices
       [topkBlock(300, [0, 1], createCodec([]).encode(new Float32Array(3), rng())), 'topk block lists 2 indices but 3 values'],
-      [topkBlock(300, [0, 1], createCodec([{ codec: 'topk', ratio: 1 }]).encode(new Float32Array(2), rng())), 'topk block holds another topk block; a pipeline sparsifies once'],
+      [
+        topkBlock(300, [0, 1], createCodec([{ codec: 'topk', ratio: 1 }]).encode(new Float32Array(2), rng())),
+        'topk block holds another topk block; a pipeline sparsifies once',
+      ],
       [t.subarray(0, 100), /topk block is 100 bytes, truncated before its 30 indices and values/],
     ];
     for (const [bytes, message] of cases) {
@@ -289,7 +298,10 @@ describe('malformed encodings', () => {
 describe('compression spec', () => {
   it('parses pipelines with defaults', () => {
     expect(COMPRESSION_SPEC.parse({ update: [{ codec: 'topk', ratio: 0.01 }, { codec: 'int8' }], broadcast: [{ codec: 'fp16' }] })).toEqual({
-      update: [{ codec: 'topk', ratio: 0.01, errorFeedback: true }, { codec: 'int8', chunkSize: 1024 }],
+      update: [
+        { codec: 'topk', ratio: 0.01, errorFeedback: true },
+        { codec: 'int8', chunkSize: 1024 },
+      ],
       broadcast: [{ codec: 'fp16' }],
     });
     expect(COMPRESSION_SPEC.parse({})).toEqual({ update: [] });
@@ -302,12 +314,18 @@ describe('compression spec', () => {
       const result = COMPRESSION_SPEC.safeParse(input);
       return result.success ? [] : result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
     };
-    expect(issues({ update: [{ codec: 'fp16' }, { codec: 'topk', ratio: 0.1 }] })).toEqual(['update.1.codec: topk must come first: it chooses which values are sent, a quantizer then encodes them']);
+    expect(issues({ update: [{ codec: 'fp16' }, { codec: 'topk', ratio: 0.1 }] })).toEqual([
+      'update.1.codec: topk must come first: it chooses which values are sent, a quantizer then encodes them',
+    ]);
     expect(issues({ update: [{ codec: 'fp16' }, { codec: 'int8' }] })).toEqual(['update.1.codec: only one quantizer per pipeline (already fp16, got int8)']);
-    expect(issues({ broadcast: [{ codec: 'topk', ratio: 0.1 }] })).toEqual(['broadcast.0.codec: topk sparsifies updates; the broadcast model must arrive whole (use fp16 or int8)']);
+    expect(issues({ broadcast: [{ codec: 'topk', ratio: 0.1 }] })).toEqual([
+      'broadcast.0.codec: topk sparsifies updates; the broadcast model must arrive whole (use fp16 or int8)',
+    ]);
     expect(issues({ update: [{ codec: 'zip' }] })).toEqual(['update.0.codec: expected codec fp16, int8 or topk']);
     expect(issues({ update: [{ codec: 'topk', ratio: 0 }] })[0]).toMatch(/^update\.0\.ratio: /);
-    expect(() => createCodec([{ codec: 'int8' }, { codec: 'fp16' }])).toThrow('compression.update[1]: only one quantizer per pipeline (already int8, got fp16)');
+    expect(() => createCodec([{ codec: 'int8' }, { codec: 'fp16' }])).toThrow(
+      'compression.update[1]: only one quantizer per pipeline (already int8, got fp16)',
+    );
   });
 });
 

@@ -1,12 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  BUILTIN_PROFILES,
-  DEVICES_SPEC,
-  assignProfiles,
-  isAvailable,
-  type DeviceProfile,
-  type PopulationEntry,
-} from '../../shared/devices/device-profiles.js';
+import { BUILTIN_PROFILES, DEVICES_SPEC, assignProfiles, isAvailable, type DeviceProfile, type PopulationEntry } from '../../shared/devices/device-profiles.js';
 
 const mix: PopulationEntry[] = [
   { profile: 'phone-low', share: 0.5 },
@@ -39,7 +32,11 @@ describe('profile assignment', () => {
     expect(names(42)).toEqual(names(42));
     expect(names(42)).not.toEqual(names(43));
     // Not laid out in blocks by client id: the first half is not all phone-low.
-    expect(names(42).slice(0, 50).every((n) => n === 'phone-low')).toBe(false);
+    expect(
+      names(42)
+        .slice(0, 50)
+        .every((n) => n === 'phone-low'),
+    ).toBe(false);
   });
 
   it('takes custom profiles', () => {
@@ -53,7 +50,14 @@ describe('profile assignment', () => {
       radioPowerW: 1,
       availability: { kind: 'probability', p: 0.9 },
     };
-    const profiles = assignProfiles(4, [{ profile: custom, share: 0.25 }, { profile: 'laptop', share: 0.75 }], 3);
+    const profiles = assignProfiles(
+      4,
+      [
+        { profile: custom, share: 0.25 },
+        { profile: 'laptop', share: 0.75 },
+      ],
+      3,
+    );
     expect(profiles.filter((p) => p === custom)).toHaveLength(1);
     expect(profiles.filter((p) => p === BUILTIN_PROFILES.laptop)).toHaveLength(3);
   });
@@ -99,14 +103,27 @@ describe('system.devices spec', () => {
   };
 
   it('parses a population and defaults the carbon intensity', () => {
-    expect(DEVICES_SPEC.parse({ population: [{ profile: 'laptop', share: 0.1 }, { profile: 'phone-low', share: 0.2 }, { profile: 'gpu-server', share: 0.7 }] }).carbonIntensity).toBe(480);
+    expect(
+      DEVICES_SPEC.parse({
+        population: [
+          { profile: 'laptop', share: 0.1 },
+          { profile: 'phone-low', share: 0.2 },
+          { profile: 'gpu-server', share: 0.7 },
+        ],
+      }).carbonIntensity,
+    ).toBe(480);
     expect(DEVICES_SPEC.parse({ population: [{ profile: 'laptop', share: 1 }], carbonIntensity: 50 }).carbonIntensity).toBe(50);
   });
 
   it('names the field when shares do not sum to 1', () => {
-    expect(issues({ population: [{ profile: 'phone-low', share: 0.5 }, { profile: 'laptop', share: 0.4 }] })).toEqual([
-      'population: population shares must sum to 1 (got phone-low 0.5 + laptop 0.4 = 0.9)',
-    ]);
+    expect(
+      issues({
+        population: [
+          { profile: 'phone-low', share: 0.5 },
+          { profile: 'laptop', share: 0.4 },
+        ],
+      }),
+    ).toEqual(['population: population shares must sum to 1 (got phone-low 0.5 + laptop 0.4 = 0.9)']);
   });
 
   it('says what is wrong with a profile', () => {
@@ -116,9 +133,14 @@ describe('system.devices spec', () => {
     expect(issues({ population: [{ profile: { name: 'pi', flops: 1e9 }, share: 1 }] })[0]).toBe(
       'population.0.profile: custom profile: downlinkBps: Invalid input: expected number, received undefined',
     );
-    expect(issues({ population: [{ profile: 'laptop', share: 0.5 }, { profile: 'laptop', share: 0.5 }] })).toEqual([
-      'population.1.profile: profile laptop is listed twice; give it one entry with the combined share',
-    ]);
+    expect(
+      issues({
+        population: [
+          { profile: 'laptop', share: 0.5 },
+          { profile: 'laptop', share: 0.5 },
+        ],
+      }),
+    ).toEqual(['population.1.profile: profile laptop is listed twice; give it one entry with the combined share']);
     const clash = { ...BUILTIN_PROFILES.laptop, availability: { kind: 'probability', p: 0.5 } };
     expect(issues({ population: [{ profile: clash, share: 1 }] })).toEqual([
       "population.0.profile.name: custom profile name laptop is a built-in profile's name; choose another",

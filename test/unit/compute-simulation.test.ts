@@ -29,7 +29,9 @@ describe('simulated clock', () => {
     expect(time.computeSeconds).toBe(1);
     expect(clientEnergy(profile, time).computeJoules).toBe(45);
     expect(emissionsGrams(3.6e6, 480)).toBe(480); // 1 kWh
-    expect(() => clientRoundTime(profile, { downloadBytes: -1, uploadBytes: 0, trainingFlops: 0 })).toThrow('simulated clock: downloadBytes must be a finite number ≥ 0 (got -1)');
+    expect(() => clientRoundTime(profile, { downloadBytes: -1, uploadBytes: 0, trainingFlops: 0 })).toThrow(
+      'simulated clock: downloadBytes must be a finite number ≥ 0 (got -1)',
+    );
   });
 });
 
@@ -37,7 +39,13 @@ describe('simulated clock', () => {
 function candidate(clientId: number, computeSeconds: number, localSteps?: number): StragglerCandidate {
   const time: TimeBreakdown = { latencySeconds: 0, downloadSeconds: 1, computeSeconds, uploadSeconds: 1, totalSeconds: 2 + computeSeconds };
   // 1 GFLOP/s, 10 W training, 1 W radio.
-  return { clientId, time, trainingFlops: computeSeconds * 1e9, energy: { computeJoules: 10 * computeSeconds, radioJoules: 2, totalJoules: 10 * computeSeconds + 2 }, localSteps };
+  return {
+    clientId,
+    time,
+    trainingFlops: computeSeconds * 1e9,
+    energy: { computeJoules: 10 * computeSeconds, radioJoules: 2, totalJoules: 10 * computeSeconds + 2 },
+    localSteps,
+  };
 }
 
 describe('straggler policies', () => {
@@ -95,7 +103,13 @@ describe('straggler policies', () => {
 
   it('partial-work gives each client the fraction of its steps that fits the deadline', () => {
     // Deadline 20 s, 2 s of transfers each: 18 s of compute available.
-    const clients = [candidate(0, 9, 10), candidate(1, 36, 10), candidate(2, 54, 10), candidate(3, 36), { ...candidate(4, 5), time: { ...candidate(4, 5).time, latencySeconds: 19, totalSeconds: 26 } }];
+    const clients = [
+      candidate(0, 9, 10),
+      candidate(1, 36, 10),
+      candidate(2, 54, 10),
+      candidate(3, 36),
+      { ...candidate(4, 5), time: { ...candidate(4, 5).time, latencySeconds: 19, totalSeconds: 26 } },
+    ];
     const outcome = applyStragglerPolicy(clients, { policy: 'partial-work', deadlineSeconds: 20 });
     // 0: all 10 steps fit (9 s). 1: 18/36 → 5 of 10 steps. 2: 18/54 = 3.33 → 3 steps.
     // 3: no step count given: 18/36 = 0.5 exactly. 4: 19 s latency + 2 s transfers > 20 s: declines.
@@ -110,7 +124,9 @@ describe('straggler policies', () => {
   });
 
   it('refuses a client listed twice', () => {
-    expect(() => applyStragglerPolicy([candidate(1, 1), candidate(1, 2)], { policy: 'wait-all' })).toThrow('straggler policy: client 1 appears twice among the candidates');
+    expect(() => applyStragglerPolicy([candidate(1, 1), candidate(1, 2)], { policy: 'wait-all' })).toThrow(
+      'straggler policy: client 1 appears twice among the candidates',
+    );
   });
 });
 
@@ -121,11 +137,14 @@ describe('system.stragglers spec', () => {
   };
 
   it('parses each policy and names what is missing', () => {
-    expect(STRAGGLER_SPEC.parse({ policy: 'over-select', overSelect: 1.3, deadlineSeconds: 60 })).toEqual({ policy: 'over-select', overSelect: 1.3, deadlineSeconds: 60 });
+    expect(STRAGGLER_SPEC.parse({ policy: 'over-select', overSelect: 1.3, deadlineSeconds: 60 })).toEqual({
+      policy: 'over-select',
+      overSelect: 1.3,
+      deadlineSeconds: 60,
+    });
     expect(issues({ policy: 'deadline' })).toEqual(['deadlineSeconds: Invalid input: expected number, received undefined']);
     expect(issues({ policy: 'over-select', overSelect: 0.5 })[0]).toMatch(/^overSelect: /);
     expect(issues({ policy: 'fastest' })).toEqual(['policy: expected policy wait-all, deadline, over-select or partial-work']);
     expect(issues({ policy: 'wait-all', deadlineSeconds: 5 })[0]).toMatch(/deadlineSeconds/);
   });
 });
-

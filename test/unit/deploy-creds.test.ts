@@ -99,7 +99,11 @@ describe('subject permissions', () => {
 describe('NATS Helm chart values', () => {
   it('carry the same users and permissions, passwords from the Secrets through the environment', () => {
     const values = parseYaml(natsHelmValues('exp-1')) as {
-      config: { jetstream: { enabled: boolean }; monitor: { enabled: boolean }; merge: { authorization: { users: { user: string; password: string; permissions: unknown }[] } } };
+      config: {
+        jetstream: { enabled: boolean };
+        monitor: { enabled: boolean };
+        merge: { authorization: { users: { user: string; password: string; permissions: unknown }[] } };
+      };
       container: { env: Record<string, { valueFrom: { secretKeyRef: { name: string; key: string } } }> };
       service: { ports: { monitor: { enabled: boolean } } };
     };
@@ -141,7 +145,10 @@ describe('fedsim deploy creds', () => {
     expect(readFileSync(join(dir, 'nats-helm-values.yaml'), 'utf8')).not.toMatch(/NATS_PASSWORD: [A-Za-z0-9]{40}/);
     const coordinator = readSecret('coordinator-secret.yaml');
     const worker = readSecret('worker-secret.yaml');
-    for (const [role, secret] of [['coordinator', coordinator], ['worker', worker]] as const) {
+    for (const [role, secret] of [
+      ['coordinator', coordinator],
+      ['worker', worker],
+    ] as const) {
       expect(validateManifest(secret)).toEqual([]);
       expect(secret.metadata).toMatchObject({ name: `fedsim-nats-${role}`, namespace: 'fl-lab' });
       expect(Object.keys(secret.stringData).sort()).toEqual(['NATS_PASSWORD', 'NATS_USER']);

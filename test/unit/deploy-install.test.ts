@@ -55,7 +55,13 @@ describe('npm install', () => {
   });
 
   it('reviews every install script in allowScripts, by name, and names nothing else', () => {
-    const withScripts = [...new Set(Object.entries(lock.packages).filter(([path, entry]) => path !== '' && entry.hasInstallScript).map(([path]) => packageName(path)))].sort();
+    const withScripts = [
+      ...new Set(
+        Object.entries(lock.packages)
+          .filter(([path, entry]) => path !== '' && entry.hasInstallScript)
+          .map(([path]) => packageName(path)),
+      ),
+    ].sort();
     const reviewed = Object.keys(pkg.allowScripts ?? {}).sort();
     expect(reviewed).toEqual(withScripts);
     expect(pkg.allowScripts).toMatchObject({ esbuild: true, 'core-js': false });

@@ -62,7 +62,8 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 /** The script's JavaScript as k6 runs it: types stripped, nothing else changed. */
 function transpiled(script: string): string {
   const source = readFileSync(join(LOAD, script), 'utf8');
-  return ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: false } }).outputText;
+  return ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: false } })
+    .outputText;
 }
 
 function importsOf(js: string): string[] {
@@ -126,12 +127,21 @@ describe('api-load.ts', () => {
 
   it('gives every endpoint of the plan its own scenario, one after another, with its p95 threshold', async () => {
     const { module } = await loadScript('api-load.ts', {}, () => ({ status: 200, body: runs }));
-    const options = module.options as { scenarios: Record<string, { executor: string; exec: string; vus: number; duration: string; startTime: string; env: Record<string, string> }>; thresholds: Record<string, string[]> };
+    const options = module.options as {
+      scenarios: Record<string, { executor: string; exec: string; vus: number; duration: string; startTime: string; env: Record<string, string> }>;
+      thresholds: Record<string, string[]>;
+    };
     expect(Object.keys(options.scenarios)).toEqual(plan.api.endpoints.map((e) => e.name));
     const starts = Object.values(options.scenarios).map((s) => durationSeconds(s.startTime));
     for (let i = 1; i < starts.length; i += 1) expect(starts[i]! - starts[i - 1]!).toBeGreaterThanOrEqual(durationSeconds(plan.api.duration));
     for (const endpoint of plan.api.endpoints) {
-      expect(options.scenarios[endpoint.name]).toMatchObject({ executor: 'constant-vus', exec: 'hit', vus: plan.api.vus, duration: plan.api.duration, env: { ENDPOINT: endpoint.name } });
+      expect(options.scenarios[endpoint.name]).toMatchObject({
+        executor: 'constant-vus',
+        exec: 'hit',
+        vus: plan.api.vus,
+        duration: plan.api.duration,
+        env: { ENDPOINT: endpoint.name },
+      });
       expect(options.thresholds[`http_req_duration{scenario:${endpoint.name}}`]).toEqual([`p(95)<${endpoint.p95Ms}`]);
     }
     expect(options.thresholds.http_req_failed).toEqual([`rate<${plan.api.maxErrorRate}`]);
@@ -164,7 +174,9 @@ describe('api-load.ts', () => {
 
 describe('worker-churn.ts', () => {
   const base = rendered('base');
-  const workerLabels = (base.find((o) => o.kind === 'Deployment' && o.metadata.name === 'fedsim-worker')!.spec as { template: { metadata: { labels: Record<string, string> } } }).template.metadata.labels;
+  const workerLabels = (
+    base.find((o) => o.kind === 'Deployment' && o.metadata.name === 'fedsim-worker')!.spec as { template: { metadata: { labels: Record<string, string> } } }
+  ).template.metadata.labels;
   const state = {
     status: 'running',
     rounds: [
@@ -179,9 +191,21 @@ describe('worker-churn.ts', () => {
       { metadata: { name: 'fedsim-worker-c' }, status: { phase: 'Pending' } },
     ],
   };
-  const serviceAccount = { '/var/run/secrets/kubernetes.io/serviceaccount/token': 'token-123\n', '/var/run/secrets/kubernetes.io/serviceaccount/namespace': 'fedsim\n' };
+  const serviceAccount = {
+    '/var/run/secrets/kubernetes.io/serviceaccount/token': 'token-123\n',
+    '/var/run/secrets/kubernetes.io/serviceaccount/namespace': 'fedsim\n',
+  };
   const respond = (method: string, url: string) => {
-    if (url.endsWith('/api/runs')) return { status: 200, body: { runs: [{ id: 'done', live: false }, { id: 'live-1', live: true }] } };
+    if (url.endsWith('/api/runs'))
+      return {
+        status: 200,
+        body: {
+          runs: [
+            { id: 'done', live: false },
+            { id: 'live-1', live: true },
+          ],
+        },
+      };
     if (url.includes('/api/runs/')) return { status: 200, body: state };
     if (method === 'GET' && url.includes('/pods?')) return { status: 200, body: pods };
     if (method === 'DELETE') return { status: 200, body: {} };
@@ -242,8 +266,13 @@ describe('the in-cluster Jobs (deploy/k8s/load)', () => {
   it('lets only the churn Job delete pods, through its own service account', () => {
     const churn = jobs.find((j) => j.metadata.name === 'fedsim-k6-worker-churn')!;
     const pod = (churn.spec as { template: { spec: PodSpec } }).template.spec;
-    const binding = objects.find((o) => o.kind === 'RoleBinding')! as K8sObject & { subjects: { kind: string; name: string; namespace: string }[]; roleRef: { name: string } };
-    const role = objects.find((o) => o.kind === 'Role' && o.metadata.name === binding.roleRef.name)! as K8sObject & { rules: { resources: string[]; verbs: string[] }[] };
+    const binding = objects.find((o) => o.kind === 'RoleBinding')! as K8sObject & {
+      subjects: { kind: string; name: string; namespace: string }[];
+      roleRef: { name: string };
+    };
+    const role = objects.find((o) => o.kind === 'Role' && o.metadata.name === binding.roleRef.name)! as K8sObject & {
+      rules: { resources: string[]; verbs: string[] }[];
+    };
     expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: pod.serviceAccountName, namespace: churn.metadata.namespace }]);
     expect(role.rules).toEqual([{ apiGroups: [''], resources: ['pods'], verbs: ['list', 'delete'] }]);
     expect(pod.containers[0]!.env.find((e) => e.name === 'SSL_CERT_FILE')?.value).toBe('/var/run/secrets/kubernetes.io/serviceaccount/ca.crt');

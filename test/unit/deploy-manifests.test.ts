@@ -14,7 +14,15 @@ import { join, posix, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { natsAuthorizationBlock, NATS_ROLES, passwordVariable, secretName, TASK_STREAM, workerConsumer, type NatsRole } from '../../cli/deploy-command.js';
-import { findKustomizations, KUBECTL_INSTALL_HINT, kustomizeVersion, MIN_KUSTOMIZE_MAJOR, objectId, renderKustomization, type K8sObject } from '../../deploy/tools/kustomize.js';
+import {
+  findKustomizations,
+  KUBECTL_INSTALL_HINT,
+  kustomizeVersion,
+  MIN_KUSTOMIZE_MAJOR,
+  objectId,
+  renderKustomization,
+  type K8sObject,
+} from '../../deploy/tools/kustomize.js';
 import { validateManifest } from '../../deploy/tools/validate-manifests.js';
 import { findNatsServerBinary } from '../../shared/bus/nats-server-process.js';
 import { parseScenarioText } from '../../shared/scenario/load-scenario.js';
@@ -72,7 +80,13 @@ interface Probe {
 interface PodSpec {
   containers: Container[];
   initContainers?: Container[];
-  volumes?: { name: string; configMap?: { name: string }; secret?: { secretName: string; items?: { key: string }[] }; persistentVolumeClaim?: { claimName: string }; emptyDir?: object }[];
+  volumes?: {
+    name: string;
+    configMap?: { name: string };
+    secret?: { secretName: string; items?: { key: string }[] };
+    persistentVolumeClaim?: { claimName: string };
+    emptyDir?: object;
+  }[];
   securityContext?: { runAsNonRoot?: boolean; runAsUser?: number; fsGroup?: number };
   tolerations?: { key?: string }[];
   serviceAccountName?: string;
@@ -89,7 +103,10 @@ function workloads(objects: K8sObject[]): Workload[] {
   return objects
     .filter((o) => ['Deployment', 'StatefulSet', 'Job'].includes(o.kind))
     .map((object) => {
-      const spec = object.spec as { template: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec: PodSpec }; volumeClaimTemplates?: { metadata: { name: string } }[] };
+      const spec = object.spec as {
+        template: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec: PodSpec };
+        volumeClaimTemplates?: { metadata: { name: string } }[];
+      };
       return {
         object,
         labels: spec.template.metadata?.labels ?? {},
@@ -121,7 +138,10 @@ function only<T>(items: T[], what: string): T {
 }
 
 function find(objects: K8sObject[], kind: string, name: string): K8sObject {
-  return only(objects.filter((o) => o.kind === kind && o.metadata.name === name), `${kind} ${name}`);
+  return only(
+    objects.filter((o) => o.kind === kind && o.metadata.name === name),
+    `${kind} ${name}`,
+  );
 }
 
 function configData(objects: K8sObject[], name: string): Record<string, string> {
@@ -188,7 +208,10 @@ function commandSpec(command: string): CommandSpec {
   for (const entry of entries) {
     const match = /^(?:-\w, )?(--[\w-]+)( [<[][^>\]]+[>\]])?/.exec(entry);
     if (!match) continue;
-    const choices = /\(choices: ([^)]*?)(?:, default: [^)]*)?\)/.exec(entry)?.[1]?.split(', ').map((c) => c.replace(/^"|"$/g, ''));
+    const choices = /\(choices: ([^)]*?)(?:, default: [^)]*)?\)/
+      .exec(entry)?.[1]
+      ?.split(', ')
+      .map((c) => c.replace(/^"|"$/g, ''));
     options.set(match[1]!, { takesValue: Boolean(match[2]), ...(choices ? { choices } : {}) });
   }
   const spec = { positionals, options };
@@ -244,7 +267,10 @@ describe('the real kustomize renders the manifests', () => {
   it("reports kustomize's own error for a kustomization it cannot render", () => {
     const dir = mkdtempSync(join(tmpdir(), 'fedsim-broken-'));
     try {
-      writeFileSync(join(dir, 'kustomization.yaml'), `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ${relative(dir, join(K8S, 'base'))}\npatches:\n  - path: missing.yaml\n`);
+      writeFileSync(
+        join(dir, 'kustomization.yaml'),
+        `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ${relative(dir, join(K8S, 'base'))}\npatches:\n  - path: missing.yaml\n`,
+      );
       expect(() => renderKustomization(dir)).toThrow(/kubectl kustomize .* failed \(exit 1\):\n.*missing\.yaml/s);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -289,7 +315,11 @@ describe('every kustomization renders and passes the schemas offline', () => {
 
   it('puts every namespaced object in one namespace', () => {
     for (const dir of APP_DIRS) {
-      const namespaces = new Set(rendered(dir).filter((o) => o.kind !== 'Namespace').map((o) => o.metadata.namespace));
+      const namespaces = new Set(
+        rendered(dir)
+          .filter((o) => o.kind !== 'Namespace')
+          .map((o) => o.metadata.namespace),
+      );
       expect([...namespaces], dir).toEqual(['fedsim']);
     }
   });
@@ -315,7 +345,10 @@ describe.each(APP_DIRS)('%s agrees with the code', (dir) => {
       const name = w.object.metadata.name;
       expect(container.envFrom, name).toBeUndefined();
       const env = envOf(container);
-      expect([...env.keys()].filter((k) => !FEDSIM_ENV.has(k)), name).toEqual([]);
+      expect(
+        [...env.keys()].filter((k) => !FEDSIM_ENV.has(k)),
+        name,
+      ).toEqual([]);
       const role: NatsRole | null = name === 'fedsim-coordinator' ? 'coordinator' : name === 'fedsim-worker' ? 'worker' : null;
       const secrets = [...env.values()].flatMap((e) => (e.valueFrom?.secretKeyRef ? [e.valueFrom.secretKeyRef] : []));
       if (role === null) {
@@ -347,7 +380,10 @@ describe.each(APP_DIRS)('%s agrees with the code', (dir) => {
         expect(ca, name).toBeDefined();
         const mount = container.volumeMounts?.find((m) => ca!.startsWith(`${m.mountPath}/`));
         const volume = w.pod.volumes?.find((v) => v.name === mount?.name);
-        expect(volume?.secret?.items?.map((i) => i.key), `${name} sees only the CA of the TLS secret`).toEqual(['ca.crt']);
+        expect(
+          volume?.secret?.items?.map((i) => i.key),
+          `${name} sees only the CA of the TLS secret`,
+        ).toEqual(['ca.crt']);
       }
     }
   });
@@ -358,7 +394,10 @@ describe.each(APP_DIRS)('%s agrees with the code', (dir) => {
       const args = container.args ?? [];
       const served = args[0] === 'run' ? flagValue(args, '--serve') : args[0] === 'worker' ? flagValue(args, '--health-port') : flagValue(args, '--port');
       expect(served, `${name}: serves HTTP`).toBeDefined();
-      expect(container.ports?.map((p) => p.containerPort), name).toEqual([Number(served)]);
+      expect(
+        container.ports?.map((p) => p.containerPort),
+        name,
+      ).toEqual([Number(served)]);
       expect([8080, 9464]).toContain(Number(served));
       if (args[0] === 'serve') expect(flagValue(args, '--host'), 'serve must listen beyond loopback').toBe('0.0.0.0');
       expect(container.livenessProbe?.httpGet?.path, name).toBe('/healthz');
@@ -390,7 +429,9 @@ describe.each(APP_DIRS)('%s agrees with the code', (dir) => {
     expect(scenario.system.workers).toBe(0);
     expect(scenario.system.transport).toBe('nats');
     const runsMount = c.volumeMounts!.find((m) => scenario.output.dir.startsWith(`${m.mountPath}/`));
-    expect(coordinator.pod.volumes?.find((v) => v.name === runsMount?.name)?.persistentVolumeClaim?.claimName, 'output.dir on the runs PVC').toBe('fedsim-runs');
+    expect(coordinator.pod.volumes?.find((v) => v.name === runsMount?.name)?.persistentVolumeClaim?.claimName, 'output.dir on the runs PVC').toBe(
+      'fedsim-runs',
+    );
     const results = workload(objects, 'Deployment', 'fedsim-results').pod.containers[0]!;
     expect(flagValue(results.args, '--runs-dir')).toBe(scenario.output.dir);
 
@@ -449,7 +490,9 @@ describe.each(APP_DIRS)('%s agrees with the code', (dir) => {
       expect(env.get(passwordVariable(role))?.valueFrom?.secretKeyRef).toEqual({ name: secretName(role), key: 'NATS_PASSWORD' });
     }
     // fedsim pods must carry the label the NetworkPolicy admits to the client port.
-    const policy = find(objects, 'NetworkPolicy', 'nats').spec as { ingress: { from: { podSelector?: { matchLabels?: Record<string, string> } }[]; ports: { port: number }[] }[] };
+    const policy = find(objects, 'NetworkPolicy', 'nats').spec as {
+      ingress: { from: { podSelector?: { matchLabels?: Record<string, string> } }[]; ports: { port: number }[] }[];
+    };
     const clientRule = policy.ingress.find((r) => r.ports.some((p) => p.port === port('port')))!;
     const admitted = clientRule.from[0]!.podSelector!.matchLabels!;
     for (const { workload: w } of fedsimContainers(objects)) {
@@ -502,7 +545,10 @@ describe.each(APP_DIRS)('%s agrees with the code', (dir) => {
       const targets = pods.filter((w) => Object.entries(spec.selector).every(([k, v]) => w.labels[k] === v));
       expect(targets.length, `Service ${service.metadata.name} selects a workload`).toBe(1);
       for (const port of spec.ports) {
-        expect(targets[0]!.pod.containers.some((c) => portNumber(c, port.targetPort) !== undefined), `Service ${service.metadata.name} → ${port.targetPort}`).toBe(true);
+        expect(
+          targets[0]!.pod.containers.some((c) => portNumber(c, port.targetPort) !== undefined),
+          `Service ${service.metadata.name} → ${port.targetPort}`,
+        ).toBe(true);
       }
     }
     const names = (kind: string) => new Set(objects.filter((o) => o.kind === kind).map((o) => o.metadata.name));
@@ -511,21 +557,31 @@ describe.each(APP_DIRS)('%s agrees with the code', (dir) => {
     for (const w of pods) {
       const where = w.object.metadata.name;
       for (const volume of w.pod.volumes ?? []) {
-        if (volume.configMap) expect(configMaps.has(volume.configMap.name) || EXTERNAL_CONFIGMAPS.has(volume.configMap.name), `${where}: ConfigMap ${volume.configMap.name}`).toBe(true);
+        if (volume.configMap)
+          expect(configMaps.has(volume.configMap.name) || EXTERNAL_CONFIGMAPS.has(volume.configMap.name), `${where}: ConfigMap ${volume.configMap.name}`).toBe(
+            true,
+          );
         if (volume.secret) expect(EXTERNAL_SECRETS.has(volume.secret.secretName), `${where}: Secret ${volume.secret.secretName}`).toBe(true);
-        if (volume.persistentVolumeClaim) expect(claims.has(volume.persistentVolumeClaim.claimName), `${where}: PVC ${volume.persistentVolumeClaim.claimName}`).toBe(true);
+        if (volume.persistentVolumeClaim)
+          expect(claims.has(volume.persistentVolumeClaim.claimName), `${where}: PVC ${volume.persistentVolumeClaim.claimName}`).toBe(true);
       }
       for (const container of w.pod.containers) {
         for (const e of container.env ?? []) {
-          if (e.valueFrom?.secretKeyRef) expect(EXTERNAL_SECRETS.has(e.valueFrom.secretKeyRef.name), `${where}: Secret ${e.valueFrom.secretKeyRef.name}`).toBe(true);
+          if (e.valueFrom?.secretKeyRef)
+            expect(EXTERNAL_SECRETS.has(e.valueFrom.secretKeyRef.name), `${where}: Secret ${e.valueFrom.secretKeyRef.name}`).toBe(true);
         }
         const mounts = container.volumeMounts ?? [];
         const volumeNames = new Set([...(w.pod.volumes ?? []).map((v) => v.name), ...w.claimTemplates]);
         for (const mount of mounts) expect(volumeNames.has(mount.name), `${where}: volume ${mount.name}`).toBe(true);
         // A mount inside another (read-only) volume cannot be created by the kubelet.
-        for (const a of mounts) for (const b of mounts) if (a !== b) expect(b.mountPath.startsWith(`${a.mountPath}/`), `${where}: ${b.mountPath} inside ${a.mountPath}`).toBe(false);
+        for (const a of mounts)
+          for (const b of mounts) if (a !== b) expect(b.mountPath.startsWith(`${a.mountPath}/`), `${where}: ${b.mountPath} inside ${a.mountPath}`).toBe(false);
         // tsx keeps its compile cache in the temp folder.
-        if (isFedsim(container) && container.securityContext?.readOnlyRootFilesystem) expect(mounts.map((m) => m.mountPath), `${where}: a writable /tmp`).toContain('/tmp');
+        if (isFedsim(container) && container.securityContext?.readOnlyRootFilesystem)
+          expect(
+            mounts.map((m) => m.mountPath),
+            `${where}: a writable /tmp`,
+          ).toContain('/tmp');
       }
     }
   });
@@ -572,7 +628,9 @@ describe('overlay specifics', () => {
     const objects = rendered('overlays/local-tls');
     const tls = configData(objects, 'nats-config')['tls.conf']!;
     const nats = workload(objects, 'StatefulSet', 'nats');
-    const mount = nats.pod.containers[0]!.volumeMounts!.find((m) => nats.pod.volumes?.find((v) => v.name === m.name)?.secret?.secretName === 'fedsim-nats-tls')!;
+    const mount = nats.pod.containers[0]!.volumeMounts!.find(
+      (m) => nats.pod.volumes?.find((v) => v.name === m.name)?.secret?.secretName === 'fedsim-nats-tls',
+    )!;
     expect(tls).toContain(`cert_file: "${mount.mountPath}/tls.crt"`);
     expect(tls).toContain(`key_file: "${mount.mountPath}/tls.key"`);
     for (const name of ['fedsim-coordinator', 'fedsim-worker']) {
@@ -585,7 +643,13 @@ describe('overlay specifics', () => {
   it("nats-helm: the base less its own NATS, plus KEDA pointed at the chart's headless Service", () => {
     const base = rendered('base');
     const objects = rendered('overlays/nats-helm');
-    const removed = ['apps/v1/StatefulSet/fedsim/nats', 'v1/Service/fedsim/nats', 'v1/Service/fedsim/nats-headless', 'v1/ConfigMap/fedsim/nats-config', 'networking.k8s.io/v1/NetworkPolicy/fedsim/nats'];
+    const removed = [
+      'apps/v1/StatefulSet/fedsim/nats',
+      'v1/Service/fedsim/nats',
+      'v1/Service/fedsim/nats-headless',
+      'v1/ConfigMap/fedsim/nats-config',
+      'networking.k8s.io/v1/NetworkPolicy/fedsim/nats',
+    ];
     const baseIds = base.map(objectId);
     expect(baseIds).toEqual(expect.arrayContaining(removed));
     const expected = [...baseIds.filter((id) => !removed.includes(id)), 'keda.sh/v1alpha1/ScaledObject/fedsim/fedsim-worker'];
@@ -622,7 +686,8 @@ describe('overlay specifics', () => {
     const config = configData(rendered('overlays/local'), 'nats-config');
     const dir = mkdtempSync(join(tmpdir(), 'fedsim-nats-conf-'));
     try {
-      for (const [key, text] of Object.entries(config)) writeFileSync(join(dir, key), key === 'nats-server.conf' ? text.replace('store_dir: /data', `store_dir: ${join(dir, 'js')}`) : text);
+      for (const [key, text] of Object.entries(config))
+        writeFileSync(join(dir, key), key === 'nats-server.conf' ? text.replace('store_dir: /data', `store_dir: ${join(dir, 'js')}`) : text);
       const out = execFileSync(binary, ['-c', join(dir, 'nats-server.conf'), '-t'], {
         encoding: 'utf8',
         env: { PATH: process.env.PATH, POD_NAME: 'nats-0', FEDSIM_COORDINATOR_PASSWORD: 'Pcoordinator', FEDSIM_WORKER_PASSWORD: 'Pworker' },
@@ -643,14 +708,18 @@ describe('deploy/README.md', () => {
     // Written by `fedsim deploy creds` or make-certificate.sh, not in the repository.
     const generated = (p: string) => p.startsWith('deploy/k8s/creds');
     expect(paths.filter((p) => !generated(p) && !existsSync(join(ROOT, p)))).toEqual([]);
-    for (const [, dir] of readme.matchAll(/kubectl (?:(?:apply|delete) -k|kustomize) ([\w./-]+)/g)) expect(existsSync(join(ROOT, dir!, 'kustomization.yaml')), dir).toBe(true);
+    for (const [, dir] of readme.matchAll(/kubectl (?:(?:apply|delete) -k|kustomize) ([\w./-]+)/g))
+      expect(existsSync(join(ROOT, dir!, 'kustomization.yaml')), dir).toBe(true);
   });
 
   it('uses the names the manifests use', () => {
     const base = rendered('base');
     const all = [...base, ...rendered('load')];
     for (const [, name] of readme.matchAll(/(?:deployment|job|statefulset|svc)\/([\w-]+)/g)) {
-      expect(all.some((o) => o.metadata.name === name), name).toBe(true);
+      expect(
+        all.some((o) => o.metadata.name === name),
+        name,
+      ).toBe(true);
     }
     expect(readme).toContain(`--run ${scenarioOf(base).name}`);
     expect(readme).toContain(`workers-${scenarioOf(base).name}`);
@@ -660,7 +729,10 @@ describe('deploy/README.md', () => {
 describe('container images', () => {
   const dockerfile = readFileSync(join(ROOT, 'deploy/Dockerfile'), 'utf8');
   const gpu = readFileSync(join(ROOT, 'deploy/Dockerfile.gpu'), 'utf8');
-  const ignore = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const ignore = readFileSync(join(ROOT, '.dockerignore'), 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
 
   /** The final stage: from its FROM to the end. */
   const runtimeStage = (text: string) => text.slice(text.lastIndexOf('\nFROM '));
@@ -681,7 +753,10 @@ describe('container images', () => {
     for (const match of text.matchAll(/^COPY (?!--from)(\S+) /gm)) {
       const source = match[1]!;
       expect(existsSync(join(ROOT, source)), source).toBe(true);
-      expect(ignore.some((pattern) => pattern.replace(/\/$/, '') === source.replace(/\/$/, '')), `${source} is in .dockerignore`).toBe(false);
+      expect(
+        ignore.some((pattern) => pattern.replace(/\/$/, '') === source.replace(/\/$/, '')),
+        `${source} is in .dockerignore`,
+      ).toBe(false);
     }
     expect(commandSpec('run').options.has('--serve')).toBe(true);
   });
@@ -694,7 +769,10 @@ describe('container images', () => {
     expect(runtimeStage(gpu)).toMatch(/^FROM \$\{CUDA_IMAGE\} AS runtime$/m);
     expect(gpu).toMatch(/npm rebuild @tensorflow\/tfjs-node-gpu/);
     expect(dockerfile).toMatch(/rm -rf node_modules\/@tensorflow\/tfjs-node-gpu/);
-    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { optionalDependencies?: Record<string, string>; dependencies: Record<string, string> };
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      optionalDependencies?: Record<string, string>;
+      dependencies: Record<string, string>;
+    };
     expect(Object.keys(pkg.optionalDependencies ?? {})).toEqual(expect.arrayContaining(['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu']));
     // bin/fedsim.js runs the sources through tsx, so the runtime needs it as a production dependency.
     expect(Object.keys(pkg.dependencies)).toContain('tsx');

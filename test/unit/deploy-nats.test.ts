@@ -47,12 +47,18 @@ async function startRenderedServer(overlay: string, env: Record<string, string>,
   for (const [key, text] of Object.entries(config)) {
     let out = text;
     if (key === 'nats-server.conf') {
-      out = out.replace(/^port: \d+$/m, `listen: 127.0.0.1:${port}`).replace(/^http_port: \d+$/m, `http: 127.0.0.1:${monitor}`).replace('store_dir: /data', `store_dir: ${join(dir, 'jetstream')}`);
+      out = out
+        .replace(/^port: \d+$/m, `listen: 127.0.0.1:${port}`)
+        .replace(/^http_port: \d+$/m, `http: 127.0.0.1:${monitor}`)
+        .replace('store_dir: /data', `store_dir: ${join(dir, 'jetstream')}`);
     }
     if (key === 'tls.conf' && tlsDir) out = out.replaceAll('/etc/nats-tls/', `${tlsDir}/`);
     writeFileSync(join(dir, key), out);
   }
-  const child: ChildProcess = spawn(binary, ['-c', join(dir, 'nats-server.conf')], { env: { PATH: process.env.PATH, POD_NAME: 'nats-0', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child: ChildProcess = spawn(binary, ['-c', join(dir, 'nats-server.conf')], {
+    env: { PATH: process.env.PATH, POD_NAME: 'nats-0', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let log = '';
   await new Promise<void>((ready, fail) => {
     const timer = setTimeout(() => fail(new Error(`nats-server did not start: ${log}`)), 10_000);
@@ -121,7 +127,11 @@ describe('NATS users from `fedsim deploy creds` on the rendered server configura
     const jsm = await jetstreamManager(coordinator);
     await jsm.streams.add({ name: TASK_STREAM, subjects: ['fedsim.*.tasks'], retention: RetentionPolicy.Workqueue });
     await jsm.consumers.add(TASK_STREAM, { durable_name: workerConsumer(RUN), filter_subject: `fedsim.${RUN}.tasks`, ack_policy: AckPolicy.Explicit });
-    await jsm.consumers.add(TASK_STREAM, { durable_name: workerConsumer('other-run'), filter_subject: 'fedsim.other-run.tasks', ack_policy: AckPolicy.Explicit });
+    await jsm.consumers.add(TASK_STREAM, {
+      durable_name: workerConsumer('other-run'),
+      filter_subject: 'fedsim.other-run.tasks',
+      ack_policy: AckPolicy.Explicit,
+    });
   });
 
   afterAll(async () => {
@@ -230,10 +240,14 @@ describe('NATS users from `fedsim deploy creds` on the rendered server configura
     const logDir = mkdtempSync(join(tmpdir(), 'fedsim-secured-run-'));
     const workers = [1, 2].map((i) => {
       const log = openSync(join(logDir, `worker-${i}.log`), 'w');
-      return spawn(process.execPath, [FEDSIM_BIN, 'worker', '--nats', server.url, '--run', RUN, '--backend', 'cpu', '--log-format', 'json', '--worker-id', `secured-${i}`], {
-        env: { ...process.env, NATS_USER: 'worker', NATS_PASSWORD: passwords.worker },
-        stdio: ['ignore', log, log],
-      });
+      return spawn(
+        process.execPath,
+        [FEDSIM_BIN, 'worker', '--nats', server.url, '--run', RUN, '--backend', 'cpu', '--log-format', 'json', '--worker-id', `secured-${i}`],
+        {
+          env: { ...process.env, NATS_USER: 'worker', NATS_PASSWORD: passwords.worker },
+          stdio: ['ignore', log, log],
+        },
+      );
     });
     const scenario = tinyMnistScenario({
       name: RUN,
@@ -249,7 +263,10 @@ describe('NATS users from `fedsim deploy creds` on the rendered server configura
     try {
       summary = await runSimulation(scenario, { logLevel: 'silent', progress: false });
     } finally {
-      for (const [key, value] of [['NATS_USER', saved.user], ['NATS_PASSWORD', saved.password]] as const) {
+      for (const [key, value] of [
+        ['NATS_USER', saved.user],
+        ['NATS_PASSWORD', saved.password],
+      ] as const) {
         if (value === undefined) delete process.env[key];
         else process.env[key] = value;
       }
@@ -286,7 +303,11 @@ describe('NATS with the nats-tls component and a certificate from make-certifica
     credsDir = mkdtempSync(join(tmpdir(), 'fedsim-creds-'));
     await writeCreds({ run: RUN, out: credsDir, namespace: 'fedsim' });
     const passwords = passwordsOf(credsDir);
-    server = await startRenderedServer('overlays/local-tls', { FEDSIM_COORDINATOR_PASSWORD: passwords.coordinator, FEDSIM_WORKER_PASSWORD: passwords.worker }, tlsDir);
+    server = await startRenderedServer(
+      'overlays/local-tls',
+      { FEDSIM_COORDINATOR_PASSWORD: passwords.coordinator, FEDSIM_WORKER_PASSWORD: passwords.worker },
+      tlsDir,
+    );
   });
 
   afterAll(async () => {
@@ -297,7 +318,12 @@ describe('NATS with the nats-tls component and a certificate from make-certifica
 
   it('serves a client that verifies it against ca.crt under the Service name', async () => {
     // In the cluster the client dials nats:4222; here 127.0.0.1, checked as "nats".
-    const nc = await connect({ servers: server.url, user: 'worker', pass: passwordsOf(credsDir).worker, tls: { caFile: join(tlsDir, 'ca.crt'), servername: 'nats' } as never });
+    const nc = await connect({
+      servers: server.url,
+      user: 'worker',
+      pass: passwordsOf(credsDir).worker,
+      tls: { caFile: join(tlsDir, 'ca.crt'), servername: 'nats' } as never,
+    });
     expect(nc.info?.tls_required).toBe(true);
     await nc.close();
   });
@@ -305,7 +331,13 @@ describe('NATS with the nats-tls component and a certificate from make-certifica
   it('refuses clients that do not trust the CA or name another host', async () => {
     await expect(connect({ servers: server.url, user: 'worker', pass: passwordsOf(credsDir).worker, maxReconnectAttempts: 0, tls: {} })).rejects.toThrow();
     await expect(
-      connect({ servers: server.url, user: 'worker', pass: passwordsOf(credsDir).worker, maxReconnectAttempts: 0, tls: { caFile: join(tlsDir, 'ca.crt'), servername: 'evil.example' } as never }),
+      connect({
+        servers: server.url,
+        user: 'worker',
+        pass: passwordsOf(credsDir).worker,
+        maxReconnectAttempts: 0,
+        tls: { caFile: join(tlsDir, 'ca.crt'), servername: 'evil.example' } as never,
+      }),
     ).rejects.toThrow();
   });
 });

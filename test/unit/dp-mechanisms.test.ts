@@ -155,7 +155,11 @@ describe('DP-FedAvg', () => {
   });
 
   it('adds noise of standard deviation z·S/(qN) to the average', () => {
-    const outcome = dpFedAvg(1, 100, plan({ noiseMultiplier: 2, updateNoiseMultiplier: 2, initialClipNorm: 0.5, expectedClients: 5 })).round(1, new Float32Array(200_000), []);
+    const outcome = dpFedAvg(1, 100, plan({ noiseMultiplier: 2, updateNoiseMultiplier: 2, initialClipNorm: 0.5, expectedClients: 5 })).round(
+      1,
+      new Float32Array(200_000),
+      [],
+    );
     const values = outcome.weights;
     const std = Math.sqrt(values.reduce((s, x) => s + x * x, 0) / values.length);
     expect(std).toBeCloseTo((2 * 0.5) / 5, 3);
@@ -220,10 +224,7 @@ describe('the privacy ledger', () => {
     const single = computeEpsilon({ q: 1, noiseMultiplier: 2, steps: 1, delta: 1e-5 }).epsilon;
     expect(ledger.epsilonPerRelease).toBeCloseTo(single, 12);
     ledger.record([1, 2], { clipNorm: 1 });
-    expect(ledger.record([2, 3], { clipNorm: 1 }).epsilon).toBeCloseTo(
-      computeEpsilon({ q: 1, noiseMultiplier: 2, steps: 2, delta: 1e-5 }).epsilon,
-      12,
-    );
+    expect(ledger.record([2, 3], { clipNorm: 1 }).epsilon).toBeCloseTo(computeEpsilon({ q: 1, noiseMultiplier: 2, steps: 2, delta: 1e-5 }).epsilon, 12);
     expect(ledger.projectedEpsilon([4])).toBeCloseTo(computeEpsilon({ q: 1, noiseMultiplier: 2, steps: 2, delta: 1e-5 }).epsilon, 12);
   });
   it('under local DP with a budget, lets a client sit out once its next release would exceed it', () => {

@@ -26,7 +26,11 @@ describe('field suggestions', () => {
     expect(fieldsAt(SCENARIO_SPEC, [], {})).toContain('clientsPerRound');
     expect(fieldsAt(SCENARIO_SPEC, ['model'], { model: { name: 'mlp' } })).toEqual(['name', 'preset', 'hidden', 'activation']);
     expect(fieldsAt(SCENARIO_SPEC, ['partition'], { partition: { kind: 'dirichlet' } })).toEqual(['kind', 'clients', 'alpha', 'minSamples']);
-    expect(fieldsAt(SCENARIO_SPEC, ['compression', 'update', 0], { compression: { update: [{ codec: 'topk' }] } })).toEqual(['codec', 'ratio', 'errorFeedback']);
+    expect(fieldsAt(SCENARIO_SPEC, ['compression', 'update', 0], { compression: { update: [{ codec: 'topk' }] } })).toEqual([
+      'codec',
+      'ratio',
+      'errorFeedback',
+    ]);
     expect(fieldsAt(SCENARIO_SPEC, ['system', 'devices'], {})).toEqual(['population', 'carbonIntensity']);
     // An unknown variant has no fields to offer; neither has a path the schema does not have.
     expect(fieldsAt(SCENARIO_SPEC, ['model'], { model: { name: 'resnet' } })).toEqual([]);

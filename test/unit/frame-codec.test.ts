@@ -16,7 +16,16 @@ function rawFrame(code: number, headerText: string): Uint8Array {
 }
 
 const update = new Float32Array([1.5, -2.25, 0, 3.4028234663852886e38, -1e-38]);
-const header = { transferId: 't1', workerId: 'w1', round: 3, clientId: 17, chunk: 0, chunks: 1, totalBytes: 20, report: { samples: 600, steps: 60, loss: 0.25, trainMs: 12.5, backend: 'cpu' } };
+const header = {
+  transferId: 't1',
+  workerId: 'w1',
+  round: 3,
+  clientId: 17,
+  chunk: 0,
+  chunks: 1,
+  totalBytes: 20,
+  report: { samples: 600, steps: 60, loss: 0.25, trainMs: 12.5, backend: 'cpu' },
+};
 
 describe('frame codec', () => {
   it('round-trips a header and a float32 payload exactly', () => {

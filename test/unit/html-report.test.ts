@@ -31,7 +31,20 @@ function roundLine(round: number, accuracy: number, dp?: { epsilon: number; clip
     bytesDown: 800_000,
     bytesUp: 790_000,
     workers: 2,
-    ...(dp ? { privacy: { epsilon: dp.epsilon, delta: 1e-5, conversion: 'tight', noiseMultiplier: 1.1, clipNorm: dp.clipNorm, cohortSize: 10, expectedClients: 10, mode: 'central' } } : {}),
+    ...(dp
+      ? {
+          privacy: {
+            epsilon: dp.epsilon,
+            delta: 1e-5,
+            conversion: 'tight',
+            noiseMultiplier: 1.1,
+            clipNorm: dp.clipNorm,
+            cohortSize: 10,
+            expectedClients: 10,
+            mode: 'central',
+          },
+        }
+      : {}),
   };
 }
 
@@ -44,13 +57,29 @@ function writeRunFixture(dir: string, name: string, lines: Record<string, unknow
     const last = lines.at(-1)!;
     writeFileSync(
       join(dir, 'summary.json'),
-      JSON.stringify({ name, runId: `${name}-2025`, status: 'completed', roundsCompleted: lines.length, roundsPlanned: lines.length, finalTestAccuracy: last.testAccuracy, totalWallMs: 4500, bytesDown: 2_400_000, bytesUp: 2_370_000, transport: { kind: 'nats' }, ...summary }),
+      JSON.stringify({
+        name,
+        runId: `${name}-2025`,
+        status: 'completed',
+        roundsCompleted: lines.length,
+        roundsPlanned: lines.length,
+        finalTestAccuracy: last.testAccuracy,
+        totalWallMs: 4500,
+        bytesDown: 2_400_000,
+        bytesUp: 2_370_000,
+        transport: { kind: 'nats' },
+        ...summary,
+      }),
     );
   }
   return dir;
 }
 
-const dpRounds = [roundLine(1, 0.6, { epsilon: 0.8, clipNorm: 1 }), roundLine(2, 0.75, { epsilon: 1.3, clipNorm: 0.7 }), roundLine(3, 0.81, { epsilon: 1.7, clipNorm: 0.6 })];
+const dpRounds = [
+  roundLine(1, 0.6, { epsilon: 0.8, clipNorm: 1 }),
+  roundLine(2, 0.75, { epsilon: 1.3, clipNorm: 0.7 }),
+  roundLine(3, 0.81, { epsilon: 1.7, clipNorm: 0.6 }),
+];
 
 /** The run report's awkward summary: text that would end the data script if not escaped. */
 const hostileError = 'worker said </script><script>alert(1)</script> \u2028 and <!-- this';
@@ -63,14 +92,34 @@ beforeAll(() => {
   runDir = writeRunFixture(join(fixtures, 'dp-run'), 'dp-run', dpRounds, {
     error: hostileError,
     privacy: { mode: 'central', clipping: 'adaptive', epsilon: 1.7, delta: 1e-5 },
-    membershipInference: { members: 500, nonMembers: 500, attacks: [{ attack: 'loss-threshold', auc: 0.53, tprAt1PctFpr: 0.012 }, { attack: 'likelihood-ratio', auc: 0.58, tprAt1PctFpr: 0.03 }] },
+    membershipInference: {
+      members: 500,
+      nonMembers: 500,
+      attacks: [
+        { attack: 'loss-threshold', auc: 0.53, tprAt1PctFpr: 0.012 },
+        { attack: 'likelihood-ratio', auc: 0.58, tprAt1PctFpr: 0.03 },
+      ],
+    },
   });
 
   comparisonDir = join(fixtures, 'sweep');
   const variant = (name: string, accuracy: number, epsilon: number | null, stopReason = 'rounds completed') => {
     const lines = [1, 2, 3].map((r) => roundLine(r, (accuracy * r) / 3, epsilon === null ? undefined : { epsilon: (epsilon * r) / 3, clipNorm: 1 }));
     writeRunFixture(join(comparisonDir, 'runs', name), name, lines);
-    return { name, status: 'completed', runDir: `runs/${name}`, overrides: { 'privacy.dp.noiseMultiplier': name }, finalAccuracy: accuracy, finalMse: null, epsilon, rounds: 3, stopReason, miaAuc: 0.52, wallMs: 4500, bytes: 4_770_000 };
+    return {
+      name,
+      status: 'completed',
+      runDir: `runs/${name}`,
+      overrides: { 'privacy.dp.noiseMultiplier': name },
+      finalAccuracy: accuracy,
+      finalMse: null,
+      epsilon,
+      rounds: 3,
+      stopReason,
+      miaAuc: 0.52,
+      wallMs: 4500,
+      bytes: 4_770_000,
+    };
   };
   const comparison = {
     sweep: 'noise',
@@ -83,7 +132,19 @@ beforeAll(() => {
       variant('z-2.0', 0.85, 1.2, 'privacy budget reached'),
       variant('z-0.5', 0.88, 6), // dominated by z-1.0: more ε, less accuracy
       variant('no-dp', 0.95, null),
-      { name: 'z-9', status: 'failed', error: 'round 1: every client dropped <out of memory>', overrides: { 'privacy.dp.noiseMultiplier': 9 }, finalAccuracy: null, finalMse: null, epsilon: null, rounds: 0, miaAuc: null, wallMs: 300, bytes: 0 },
+      {
+        name: 'z-9',
+        status: 'failed',
+        error: 'round 1: every client dropped <out of memory>',
+        overrides: { 'privacy.dp.noiseMultiplier': 9 },
+        finalAccuracy: null,
+        finalMse: null,
+        epsilon: null,
+        rounds: 0,
+        miaAuc: null,
+        wallMs: 300,
+        bytes: 0,
+      },
     ],
   };
   writeFileSync(join(comparisonDir, 'comparison.json'), JSON.stringify(comparison));
@@ -114,7 +175,19 @@ interface FakeChart {
 function drawPage(html: string): { charts: FakeChart[]; container: { textContent: string; children: unknown[] } } {
   const scripts = [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => m[1]!);
   const charts: FakeChart[] = [];
-  const element = () => ({ className: '', textContent: '', clientWidth: 600, children: [] as unknown[], appendChild(c: unknown) { this.children.push(c); return c; }, removeChild(c: unknown) { this.children = this.children.filter((x) => x !== c); } });
+  const element = () => ({
+    className: '',
+    textContent: '',
+    clientWidth: 600,
+    children: [] as unknown[],
+    appendChild(c: unknown) {
+      this.children.push(c);
+      return c;
+    },
+    removeChild(c: unknown) {
+      this.children = this.children.filter((x) => x !== c);
+    },
+  });
   const container = element();
   const dataText = embeddedDataText(html);
   class FakeUPlot {
@@ -221,7 +294,9 @@ describe('run report', () => {
     expect(html).toContain('<th>Transport</th><td>nats</td>');
     expect(html).toContain('<h3>Privacy</h3>');
     expect(html).toContain('<th>Differential privacy</th><td>central, adaptive clipping</td>');
-    expect(html).toContain('<thead><tr><th>attack</th><th>AUC</th><th>TPR at 1% FPR</th><th>TPR at 10% FPR</th><th>advantage (max TPR − FPR)</th></tr></thead>');
+    expect(html).toContain(
+      '<thead><tr><th>attack</th><th>AUC</th><th>TPR at 1% FPR</th><th>TPR at 10% FPR</th><th>advantage (max TPR − FPR)</th></tr></thead>',
+    );
     expect(html).toContain('<td>likelihood-ratio</td><td>0.580</td><td>3.00%</td><td>–</td><td>–</td>');
     expect(html).toContain('worker said &#60;/script&#62;');
   });
@@ -234,7 +309,10 @@ describe('run report', () => {
       expect(chart.data).toHaveLength(chart.opts.series.length);
       for (const column of chart.data) expect(column).toHaveLength(3);
     }
-    expect(charts[0]!.data).toEqual([[1, 2, 3], [0.6, 0.75, 0.81]]);
+    expect(charts[0]!.data).toEqual([
+      [1, 2, 3],
+      [0.6, 0.75, 0.81],
+    ]);
     expect(charts[5]!.opts.series.map((s) => s.label)).toEqual(['round', 'completed', 'dropped', 'rejected']);
   });
 
@@ -245,22 +323,76 @@ describe('run report', () => {
     expect(plainHtml).toContain('no summary.json');
     expect(plainHtml).toContain('<h1>plain</h1>');
 
-    const fixedClip = writeRunFixture(join(fixtures, 'fixed-clip'), 'fixed-clip', [1, 2].map((r) => roundLine(r, 0.5, { epsilon: r, clipNorm: 1 })));
+    const fixedClip = writeRunFixture(
+      join(fixtures, 'fixed-clip'),
+      'fixed-clip',
+      [1, 2].map((r) => roundLine(r, 0.5, { epsilon: r, clipNorm: 1 })),
+    );
     expect(drawPage(renderRunReport(await readRunRecords(fixedClip))).charts.map((c) => c.opts.title)).not.toContain('Clip norm');
   });
 });
 
 /** summary.json as `fedsim run` writes it, float noise and all (a DP run on simulated phones). */
 const realisticSummary = {
-  name: 'tiny', runId: 'tiny-2026', runDir: '/tmp/runs/tiny-2026', status: 'completed', stopReason: 'target reached', roundsCompleted: 3, roundsPlanned: 15,
-  clients: 10, clientsPerRound: 4, finalTestAccuracy: 0.9230000000000002, finalTestLoss: 0.30079394531250003, finalTestMse: null,
-  target: { accuracy: 0.92 }, roundsToTarget: 3, totalWallMs: 4503.992305, meanRoundMs: 774.8721429999999, backend: 'cpu (pure JS)',
-  transport: { kind: 'nats', origin: 'NATS_URL', address: 'nats://127.0.0.1:4222' }, workers: { count: 2, backends: { w1: 'wasm', w2: 'wasm' } },
-  bytesDown: 101887, bytesUp: 102061, parameters: 25450, clientsDropped: 0, updatesRejected: 1,
-  privacy: { mode: 'central', clipping: 'fixed', q: 0.4, expectedClients: 4, initialClipNorm: 1, noiseMultiplier: 0.5, updateNoiseMultiplier: 0.5, countNoiseStd: 0, delta: 0.00001, conversion: 'tight', calibrated: false, targetQuantile: 0.5, clipLearningRate: 0.2, epsilon: 16.60523638249615, epsilonPerRelease: null },
-  membershipInference: { members: 300, nonMembers: 500, referenceSamples: 500, attacks: [{ attack: 'loss-threshold', auc: 0.4853733333333333, tprAt1PctFpr: 0.006666666666666667, tprAt10PctFpr: 0.07, advantage: 0.009999999999999953 }] },
+  name: 'tiny',
+  runId: 'tiny-2026',
+  runDir: '/tmp/runs/tiny-2026',
+  status: 'completed',
+  stopReason: 'target reached',
+  roundsCompleted: 3,
+  roundsPlanned: 15,
+  clients: 10,
+  clientsPerRound: 4,
+  finalTestAccuracy: 0.9230000000000002,
+  finalTestLoss: 0.30079394531250003,
+  finalTestMse: null,
+  target: { accuracy: 0.92 },
+  roundsToTarget: 3,
+  totalWallMs: 4503.992305,
+  meanRoundMs: 774.8721429999999,
+  backend: 'cpu (pure JS)',
+  transport: { kind: 'nats', origin: 'NATS_URL', address: 'nats://127.0.0.1:4222' },
+  workers: { count: 2, backends: { w1: 'wasm', w2: 'wasm' } },
+  bytesDown: 101887,
+  bytesUp: 102061,
+  parameters: 25450,
+  clientsDropped: 0,
+  updatesRejected: 1,
+  privacy: {
+    mode: 'central',
+    clipping: 'fixed',
+    q: 0.4,
+    expectedClients: 4,
+    initialClipNorm: 1,
+    noiseMultiplier: 0.5,
+    updateNoiseMultiplier: 0.5,
+    countNoiseStd: 0,
+    delta: 0.00001,
+    conversion: 'tight',
+    calibrated: false,
+    targetQuantile: 0.5,
+    clipLearningRate: 0.2,
+    epsilon: 16.60523638249615,
+    epsilonPerRelease: null,
+  },
+  membershipInference: {
+    members: 300,
+    nonMembers: 500,
+    referenceSamples: 500,
+    attacks: [{ attack: 'loss-threshold', auc: 0.4853733333333333, tprAt1PctFpr: 0.006666666666666667, tprAt10PctFpr: 0.07, advantage: 0.009999999999999953 }],
+  },
   compute: { flops: 45846000, wastedFlops: 0, simulatedSeconds: 0.563922, energyJoules: 7200.5, emissionsGrams: 0.0001343792, stragglers: 0 },
-  costToTarget: { flops: 45846000, wastedFlops: 0, simulatedSeconds: 0.563922, energyJoules: 1.007844, emissionsGrams: 0.0001343792, stragglers: 0, rounds: 3, bytes: 203948, wallMs: 2324.6164289999997 },
+  costToTarget: {
+    flops: 45846000,
+    wastedFlops: 0,
+    simulatedSeconds: 0.563922,
+    energyJoules: 1.007844,
+    emissionsGrams: 0.0001343792,
+    stragglers: 0,
+    rounds: 3,
+    bytes: 203948,
+    wallMs: 2324.6164289999997,
+  },
   secureAggregation: null,
 };
 
@@ -273,7 +405,17 @@ describe('run report summary', () => {
   let html: string;
   beforeAll(async () => {
     const dir = writeRunFixture(join(fixtures, 'realistic'), 'tiny', [roundLine(1, 0.8), roundLine(2, 0.9), roundLine(3, 0.923)], realisticSummary);
-    writeFileSync(join(dir, 'scenario.yaml'), stringify({ name: 'tiny', dataset: { name: 'mnist', trainLimit: 3000 }, partition: { kind: 'dirichlet', clients: 10, alpha: 0.5 }, model: { name: 'mlp', hidden: [32] }, training: { epochs: 1, batchSize: 10, optimizer: 'sgd', learningRate: 0.1 }, evaluation: { every: 1, targetAccuracy: 0.92 } }));
+    writeFileSync(
+      join(dir, 'scenario.yaml'),
+      stringify({
+        name: 'tiny',
+        dataset: { name: 'mnist', trainLimit: 3000 },
+        partition: { kind: 'dirichlet', clients: 10, alpha: 0.5 },
+        model: { name: 'mlp', hidden: [32] },
+        training: { epochs: 1, batchSize: 10, optimizer: 'sgd', learningRate: 0.1 },
+        evaluation: { every: 1, targetAccuracy: 0.92 },
+      }),
+    );
     html = renderRunReport(await readRunRecords(dir));
   });
 
@@ -289,7 +431,15 @@ describe('run report summary', () => {
       ]),
     );
     const rows = { ...groups['Run'], ...groups['Data and model'], ...groups['Privacy'], ...groups['Compute'] };
-    expect(groups['Cost to target']).toEqual({ Rounds: '3', 'Wall time': '2.3 s', Bytes: '204 kB', 'Training FLOPs': '45.8 MFLOP', 'Simulated time': '564 ms', 'Device energy': '1.01 J', Emissions: '0.134 mg CO2e' });
+    expect(groups['Cost to target']).toEqual({
+      Rounds: '3',
+      'Wall time': '2.3 s',
+      Bytes: '204 kB',
+      'Training FLOPs': '45.8 MFLOP',
+      'Simulated time': '564 ms',
+      'Device energy': '1.01 J',
+      Emissions: '0.134 mg CO2e',
+    });
     expect(rows).toMatchObject({
       Status: 'completed (target reached)',
       Target: 'test accuracy 92.00%, reached in round 3',
@@ -348,7 +498,11 @@ describe('comparison report', () => {
   });
 
   it('has a table row per variant, with the failed one and its error', () => {
-    const rows = html.match(/<table class="variants">[\s\S]*?<\/table>/)![0].match(/<tbody>[\s\S]*<\/tbody>/)![0].split('<tr').slice(1);
+    const rows = html
+      .match(/<table class="variants">[\s\S]*?<\/table>/)![0]
+      .match(/<tbody>[\s\S]*<\/tbody>/)![0]
+      .split('<tr')
+      .slice(1);
     expect(rows).toHaveLength(5);
     expect(rows[0]).toContain('z-1.0 <span class="badge">Pareto</span>');
     expect(rows[0]).toContain('<td>90.00%</td><td>2.5</td><td>3</td><td>0.520</td><td>4.5 s</td><td>4.77 MB</td>');
@@ -386,7 +540,10 @@ describe('writeReport', () => {
   it('reports a run that failed before its first round (summary, no metrics)', async () => {
     const dir = join(fixtures, 'failed-early');
     mkdirSync(dir);
-    writeFileSync(join(dir, 'summary.json'), JSON.stringify({ name: 'failed-early', status: 'failed', error: 'privacy.dp.countNoise: too small', roundsCompleted: 0, roundsPlanned: 8 }));
+    writeFileSync(
+      join(dir, 'summary.json'),
+      JSON.stringify({ name: 'failed-early', status: 'failed', error: 'privacy.dp.countNoise: too small', roundsCompleted: 0, roundsPlanned: 8 }),
+    );
     const html = readFileSync(await writeReport(dir), 'utf8');
     expect(html).toContain('<p class="error">privacy.dp.countNoise: too small</p>');
     expect(html).toContain('<dd>0 / 8</dd>');
@@ -398,7 +555,9 @@ describe('writeReport', () => {
   it('refuses a folder that is neither, saying what it expected', async () => {
     const empty = join(fixtures, 'empty');
     mkdirSync(empty);
-    await expect(writeReport(empty)).rejects.toThrow(`${empty}: neither a run directory (expected metrics.jsonl or summary.json) nor a comparison directory (expected comparison.json)`);
+    await expect(writeReport(empty)).rejects.toThrow(
+      `${empty}: neither a run directory (expected metrics.jsonl or summary.json) nor a comparison directory (expected comparison.json)`,
+    );
     await expect(writeReport(join(fixtures, 'missing'))).rejects.toThrow('no such directory');
   });
 });
@@ -407,6 +566,8 @@ describe('chart script', () => {
   it('is plain JS that defines FedsimCharts', () => {
     const context: Record<string, unknown> = {};
     runInNewContext(CHARTS_JS, context);
-    expect(Object.keys(context.FedsimCharts as object)).toEqual(expect.arrayContaining(['renderRun', 'renderComparison', 'runChartSpecs', 'comparisonChartSpecs', 'mount']));
+    expect(Object.keys(context.FedsimCharts as object)).toEqual(
+      expect.arrayContaining(['renderRun', 'renderComparison', 'runChartSpecs', 'comparisonChartSpecs', 'mount']),
+    );
   });
 });

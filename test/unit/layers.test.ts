@@ -22,7 +22,9 @@ function sourceFiles(dir: string): string[] {
 /** Every relative import of a file, as a path from the repository root (.js specifiers name .ts sources). */
 function importsOf(file: string): string[] {
   const text = readFileSync(join(ROOT, file), 'utf8');
-  return [...text.matchAll(/(?:from|import)\s*\(?\s*['"](\.{1,2}\/[^'"]+)['"]/g)].map((m) => relative(ROOT, resolve(ROOT, dirname(file), m[1]!)).replace(/\.js$/, '.ts'));
+  return [...text.matchAll(/(?:from|import)\s*\(?\s*['"](\.{1,2}\/[^'"]+)['"]/g)].map((m) =>
+    relative(ROOT, resolve(ROOT, dirname(file), m[1]!)).replace(/\.js$/, '.ts'),
+  );
 }
 
 function violations(layer: string, forbidden: readonly string[], allowed: ReadonlySet<string> = new Set()): string[] {

@@ -92,12 +92,18 @@ describe('refusals', () => {
   it('refuses settings that cannot train, and data that does not fit its shape', async () => {
     const model = buildModel({ name: 'logistic-regression' }, blobShape);
     const data = blobs(10, 1);
-    await expect(trainLocal(model, data, blobShape, { ...config, batchSize: 0 })).rejects.toThrow('trainLocal: batchSize must be an integer ≥ 1 or "all" (got 0)');
+    await expect(trainLocal(model, data, blobShape, { ...config, batchSize: 0 })).rejects.toThrow(
+      'trainLocal: batchSize must be an integer ≥ 1 or "all" (got 0)',
+    );
     await expect(trainLocal(model, data, blobShape, { ...config, epochs: 0, learningRate: -1 })).rejects.toThrow(
       'trainLocal: epochs must be an integer ≥ 1 (got 0); learningRate must be > 0 (got -1)',
     );
-    await expect(trainLocal(model, { ...data, count: 11 }, blobShape, config)).rejects.toThrow(/got 40 feature values and 10 labels for 11 samples, expected 11 × 4/);
-    await expect(evaluateModel(model, { ...data, count: 0, features: new Float32Array(0) }, blobShape)).rejects.toThrow('evaluateModel: the split has no samples');
+    await expect(trainLocal(model, { ...data, count: 11 }, blobShape, config)).rejects.toThrow(
+      /got 40 feature values and 10 labels for 11 samples, expected 11 × 4/,
+    );
+    await expect(evaluateModel(model, { ...data, count: 0, features: new Float32Array(0) }, blobShape)).rejects.toThrow(
+      'evaluateModel: the split has no samples',
+    );
   });
 
   it('refuses a label that is not a class index, without leaking tensors', async () => {

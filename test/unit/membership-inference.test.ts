@@ -1,14 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../client/backend/select-backend.js';
 import { trainLocal } from '../../client/training/local-training.js';
-import {
-  logNormalCdf,
-  perSampleLosses,
-  rocAuc,
-  runMembershipInference,
-  summarizeAttack,
-  tprAtFpr,
-} from '../../coordinator/privacy/membership-inference.js';
+import { logNormalCdf, perSampleLosses, rocAuc, runMembershipInference, summarizeAttack, tprAtFpr } from '../../coordinator/privacy/membership-inference.js';
 import type { DataSplit, Dataset } from '../../shared/data/dataset.js';
 import type { DataShape } from '../../shared/data/data-shape.js';
 import type { FederatedData } from '../../shared/data/federated-data.js';
@@ -187,7 +180,14 @@ describe('runMembershipInference', () => {
     // The same on raw losses, with no sampling in between.
     const losses = await perSampleLosses(model, unseen, shape);
     const testLosses = await perSampleLosses(model, test, shape);
-    expect(Math.abs(rocAuc(losses.map((l) => -l), testLosses.map((l) => -l)) - 0.5)).toBeLessThan(0.1);
+    expect(
+      Math.abs(
+        rocAuc(
+          losses.map((l) => -l),
+          testLosses.map((l) => -l),
+        ) - 0.5,
+      ),
+    ).toBeLessThan(0.1);
   });
 
   it('is deterministic for a seed, samples at most maxPerSide per side, and ignores the order of participants', async () => {

@@ -35,13 +35,17 @@ describe('models', () => {
   });
 
   it('refuses data a model cannot take, naming the problem', () => {
-    expect(() => buildModel({ name: 'cnn' }, { task: 'classification', featureShape: [60], numClasses: 10 })).toThrow(/cnn needs image data of shape \[height, width, channels\] \(got this dataset with features \[60\]/);
+    expect(() => buildModel({ name: 'cnn' }, { task: 'classification', featureShape: [60], numClasses: 10 })).toThrow(
+      /cnn needs image data of shape \[height, width, channels\] \(got this dataset with features \[60\]/,
+    );
     expect(checkModelFitsData({ name: 'linear-regression' }, mnist, 'mnist')[0]).toMatch(/got classification dataset mnist/);
     expect(checkModelFitsData({ name: 'mlp' }, boston, 'boston-housing')[0]).toMatch(/mlp is a classifier \(got regression dataset boston-housing/);
     expect(checkModelFitsData({ name: 'logistic-regression' }, { ...mnist, numClasses: 1 })).toEqual([
       'model.name: logistic-regression needs at least 2 classes (got 1 in this dataset, expected 2 or more)',
     ]);
-    expect(() => buildModel({ name: 'cnn' }, { ...mnist, featureShape: [3, 8, 1] })).toThrow('model.name: cnn needs images of at least 4×4 pixels (got 3×8 in this dataset, expected 4×4 or larger)');
+    expect(() => buildModel({ name: 'cnn' }, { ...mnist, featureShape: [3, 8, 1] })).toThrow(
+      'model.name: cnn needs images of at least 4×4 pixels (got 3×8 in this dataset, expected 4×4 or larger)',
+    );
     expect(buildModel({ name: 'cnn-small' }, { ...mnist, featureShape: [4, 4, 3] }).countParams()).toBe(3 * 3 * 3 * 32 + 32 + 32 * 128 + 128 + 128 * 10 + 10);
     expect(checkModelFitsData({ name: 'mlp', preset: '2nn' }, mnist)).toEqual([]);
   });
@@ -64,7 +68,16 @@ describe('flat parameter vectors', () => {
       expect(entry.size).toBe(entry.shape.reduce((a, b) => a * b, 1));
       offset += entry.size;
     }
-    expect(layout.entries.map((e) => e.name)).toEqual(['conv1/kernel', 'conv1/bias', 'conv2/kernel', 'conv2/bias', 'dense1/kernel', 'dense1/bias', 'softmax/kernel', 'softmax/bias']);
+    expect(layout.entries.map((e) => e.name)).toEqual([
+      'conv1/kernel',
+      'conv1/bias',
+      'conv2/kernel',
+      'conv2/bias',
+      'dense1/kernel',
+      'dense1/bias',
+      'softmax/kernel',
+      'softmax/bias',
+    ]);
   });
 
   it('gives two builds in one process the same layout', () => {

@@ -37,7 +37,9 @@ describe('fedsim privacy', () => {
   // T = 10,000, δ = 1e-5 gives ε ≈ 1.26 with the moments accountant (= classic conversion); the
   // tolerance is the rounding of the published figure.
   it('epsilon --json prints one JSON line with ε and its inputs', async () => {
-    const out = onlyJsonLine(await privacy('epsilon', '--q', '0.01', '--noise', '4', '--steps', '10000', '--delta', '1e-5', '--conversion', 'classic', '--json'));
+    const out = onlyJsonLine(
+      await privacy('epsilon', '--q', '0.01', '--noise', '4', '--steps', '10000', '--delta', '1e-5', '--conversion', 'classic', '--json'),
+    );
     expect(Object.keys(out)).toEqual(['epsilon', 'order', 'conversion', 'q', 'noise', 'steps', 'delta']);
     expect(out).toMatchObject({ order: 20, conversion: 'classic', q: 0.01, noise: 4, steps: 10000, delta: 1e-5 });
     expect(Math.abs((out.epsilon as number) - 1.26)).toBeLessThanOrEqual(0.005);
@@ -57,7 +59,9 @@ describe('fedsim privacy', () => {
   });
 
   it('calibrate --json finds the noise multiplier for a budget', async () => {
-    const out = onlyJsonLine(await privacy('calibrate', '--q', '0.01', '--steps', '10000', '--delta', '1e-5', '--epsilon', '1.26', '--conversion', 'classic', '--json'));
+    const out = onlyJsonLine(
+      await privacy('calibrate', '--q', '0.01', '--steps', '10000', '--delta', '1e-5', '--epsilon', '1.26', '--conversion', 'classic', '--json'),
+    );
     expect(out).toMatchObject({ conversion: 'classic', targetEpsilon: 1.26, q: 0.01, steps: 10000, delta: 1e-5 });
     // Inverts the Abadi et al. example above: σ = 4 gives ε ≈ 1.26.
     expect(Math.abs((out.noise as number) - 4)).toBeLessThan(0.01);

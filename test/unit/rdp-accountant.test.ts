@@ -61,7 +61,12 @@ describe('RDP of the sampled Gaussian mechanism', () => {
   });
 
   it('stays finite and positive where the sums are extreme', () => {
-    for (const [q, z] of [[1e-9, 0.05], [0.5, 0.05], [0.999999, 0.3], [0.01, 1e5]] as const) {
+    for (const [q, z] of [
+      [1e-9, 0.05],
+      [0.5, 0.05],
+      [0.999999, 0.3],
+      [0.01, 1e5],
+    ] as const) {
       for (const r of rdpOfSampledGaussian(q, z)) {
         expect(Number.isFinite(r)).toBe(true);
         expect(r).toBeGreaterThan(0);
@@ -95,11 +100,23 @@ describe('RDP → (ε, δ)', () => {
   // 1.1 + log(31/32) − (log 1e-5 + log 32)/31.
   it('matches TF Privacy get_privacy_spent on a constant RDP curve', () => {
     const orders = range(2, 32);
-    const { epsilon, order } = epsilonFromRdp(orders, orders.map(() => 1.1), 1e-5, 'tight');
+    const { epsilon, order } = epsilonFromRdp(
+      orders,
+      orders.map(() => 1.1),
+      1e-5,
+      'tight',
+    );
     expect(epsilon).toBeCloseTo(1.32783806176, 10);
     expect(order).toBe(32);
     // The classic bound by hand: 1.1 + log(1e5)/31.
-    expect(epsilonFromRdp(orders, orders.map(() => 1.1), 1e-5, 'classic').epsilon).toBeCloseTo(1.1 + Math.log(1e5) / 31, 12);
+    expect(
+      epsilonFromRdp(
+        orders,
+        orders.map(() => 1.1),
+        1e-5,
+        'classic',
+      ).epsilon,
+    ).toBeCloseTo(1.1 + Math.log(1e5) / 31, 12);
   });
 
   // Same TF test, second part: the plain Gaussian with σ = 4.530877117 is exactly (1, 1e-6)-DP, and
@@ -193,14 +210,16 @@ describe('computeEpsilon', () => {
 
   it('without subsampling equals the closed-form composition of T Gaussian mechanisms', () => {
     const orders = [1.5, 2, 3, 5, 8, 13, 21, 34];
-    for (const [sigma, steps, delta] of [[1, 1, 1e-5], [2, 50, 1e-6], [5, 1000, 1e-3]] as const) {
+    for (const [sigma, steps, delta] of [
+      [1, 1, 1e-5],
+      [2, 50, 1e-6],
+      [5, 1000, 1e-3],
+    ] as const) {
       const classic = computeEpsilon({ q: 1, noiseMultiplier: sigma, steps, delta, conversion: 'classic', orders });
       const byHand = Math.min(...orders.map((a) => (steps * a) / (2 * sigma * sigma) + Math.log(1 / delta) / (a - 1)));
       expect(classic.epsilon).toBeCloseTo(byHand, 12);
       const tight = computeEpsilon({ q: 1, noiseMultiplier: sigma, steps, delta, conversion: 'tight', orders });
-      const tightByHand = Math.min(
-        ...orders.map((a) => (steps * a) / (2 * sigma * sigma) + Math.log((a - 1) / a) - (Math.log(delta) + Math.log(a)) / (a - 1)),
-      );
+      const tightByHand = Math.min(...orders.map((a) => (steps * a) / (2 * sigma * sigma) + Math.log((a - 1) / a) - (Math.log(delta) + Math.log(a)) / (a - 1)));
       expect(tight.epsilon).toBeCloseTo(Math.max(0, tightByHand), 12);
     }
   });
@@ -246,7 +265,10 @@ describe('against Opacus’ default orders', () => {
     { q: 1, sigma: 2, steps: 10, delta: 1e-5, tight: [8.079406222420491, 3.9], classic: [8.837641821656742, 4] },
     { q: 1, sigma: 0.8, steps: 1, delta: 1e-5, tight: [6.122757864599009, 4.6], classic: [6.779717227623744, 4.8] },
   ])('q=$q σ=$sigma T=$steps δ=$delta: the same ε and order as an independent computation', ({ q, sigma, steps, delta, tight, classic }) => {
-    for (const [conversion, [epsilon, order]] of [['tight', tight], ['classic', classic]] as const) {
+    for (const [conversion, [epsilon, order]] of [
+      ['tight', tight],
+      ['classic', classic],
+    ] as const) {
       const ours = computeEpsilon({ q, noiseMultiplier: sigma, steps, delta, conversion });
       expect(ours.order).toBe(order);
       expectRelativelyClose(ours.epsilon, epsilon, 1e-8);
@@ -261,7 +283,10 @@ describe('against Opacus’ default orders', () => {
     { q: 0.5, sigma: 1e5, steps: 100, tight: 0.008367720310840297, classic: 0.022530826819910785 },
     { q: 1, sigma: 1e4, steps: 10, tight: 0.008392680310832111, classic: 0.022555786819902602 },
   ])('very large σ (q=$q σ=$sigma): best at the largest order, as computed independently', ({ q, sigma, steps, tight, classic }) => {
-    for (const [conversion, epsilon] of [['tight', tight], ['classic', classic]] as const) {
+    for (const [conversion, epsilon] of [
+      ['tight', tight],
+      ['classic', classic],
+    ] as const) {
       const ours = computeEpsilon({ q, noiseMultiplier: sigma, steps, delta: 1e-5, conversion });
       expect(ours.order).toBe(DEFAULT_ORDERS[DEFAULT_ORDERS.length - 1]);
       expectRelativelyClose(ours.epsilon, epsilon, 1e-8);
@@ -285,8 +310,18 @@ describe('against Opacus’ default orders', () => {
         for (const steps of [1, 10, 100, 1000, 10_000]) {
           for (const delta of [1e-5, 1e-8]) {
             for (const conversion of ['tight', 'classic'] as const) {
-              const mine = epsilonFromRdp(DEFAULT_ORDERS, ours.map((r) => r * steps), delta, conversion).epsilon;
-              const best = epsilonFromRdp(OPACUS_ALPHAS, opacus.map((r) => r * steps), delta, conversion).epsilon;
+              const mine = epsilonFromRdp(
+                DEFAULT_ORDERS,
+                ours.map((r) => r * steps),
+                delta,
+                conversion,
+              ).epsilon;
+              const best = epsilonFromRdp(
+                OPACUS_ALPHAS,
+                opacus.map((r) => r * steps),
+                delta,
+                conversion,
+              ).epsilon;
               expect(mine, `q=${q} σ=${sigma} T=${steps} δ=${delta} ${conversion}`).toBeLessThanOrEqual(best * 1.001);
               checked++;
             }

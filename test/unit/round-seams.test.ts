@@ -44,7 +44,14 @@ async function trainWith(config: Record<string, number>) {
   const model = buildModel({ name: 'mlp', hidden: [8] }, shape);
   const global = initialWeights(model, 4);
   setFlatWeights(model, global);
-  const result = await trainLocal(model, blobs(64, 2), shape, { epochs: 5, batchSize: 8, optimizer: 'sgd', learningRate: 0.3, seed: 1, round: { global, config, vectors: {} } });
+  const result = await trainLocal(model, blobs(64, 2), shape, {
+    epochs: 5,
+    batchSize: 8,
+    optimizer: 'sgd',
+    learningRate: 0.3,
+    seed: 1,
+    round: { global, config, vectors: {} },
+  });
   return { delta: subtract(getFlatWeights(model), global), loss: result.meanLoss };
 }
 
@@ -102,8 +109,20 @@ describe('round vectors travel beside the model', () => {
 
 function dpPlan(overrides: Partial<DpPlan> = {}): DpPlan {
   return {
-    mode: 'central', clipping: 'adaptive', q: 0.1, expectedClients: 4, initialClipNorm: 1, noiseMultiplier: 1, updateNoiseMultiplier: 1, countNoiseStd: 0,
-    delta: 1e-5, conversion: 'tight', calibrated: false, targetQuantile: 0.5, clipLearningRate: 0.2, ...overrides,
+    mode: 'central',
+    clipping: 'adaptive',
+    q: 0.1,
+    expectedClients: 4,
+    initialClipNorm: 1,
+    noiseMultiplier: 1,
+    updateNoiseMultiplier: 1,
+    countNoiseStd: 0,
+    delta: 1e-5,
+    conversion: 'tight',
+    calibrated: false,
+    targetQuantile: 0.5,
+    clipLearningRate: 0.2,
+    ...overrides,
   };
 }
 
@@ -111,7 +130,13 @@ describe('aggregators compose', () => {
   it('central DP: clients clip to S, the server refuses anything longer, and the tighter of two bounds wins', () => {
     const central = buildAggregation({ seed: 1, dp: dpPlan(), secure: false, maxUpdateNorm: 5, aggregator: { name: 'weighted-mean' } });
     expect(central.rules(1)).toEqual({ maxNorm: 1 * (1 + 1e-5), clientPrivacy: { clipNorm: 1 } });
-    const local = buildAggregation({ seed: 1, dp: dpPlan({ mode: 'local', updateNoiseMultiplier: 3 }), secure: false, maxUpdateNorm: 5, aggregator: { name: 'weighted-mean' } });
+    const local = buildAggregation({
+      seed: 1,
+      dp: dpPlan({ mode: 'local', updateNoiseMultiplier: 3 }),
+      secure: false,
+      maxUpdateNorm: 5,
+      aggregator: { name: 'weighted-mean' },
+    });
     // Local DP updates carry their own noise: only the guard bound applies on the server.
     expect(local.rules(1)).toEqual({ maxNorm: 5, clientPrivacy: { clipNorm: 1, localNoiseStd: 3 } });
   });

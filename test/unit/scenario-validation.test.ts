@@ -45,7 +45,9 @@ describe('privacy.dp validation', () => {
     expect(problemsOf({ ...base, privacy: { dp: { clipNorm: 1, noiseMultiplier: 1, mode: 'local', clipping: 'adaptive' } } })).toEqual([
       "privacy.dp.clipping: adaptive clipping needs a trusted aggregator for its noised count (got 'adaptive' with mode 'local', expected 'fixed')",
     ]);
-    expect(problemsOf({ ...base, privacy: { dp: { clipNorm: 1, noiseMultiplier: 1, delta: 2 } } })).toEqual(['privacy.dp.delta: too large (got 2, expected < 1)']);
+    expect(problemsOf({ ...base, privacy: { dp: { clipNorm: 1, noiseMultiplier: 1, delta: 2 } } })).toEqual([
+      'privacy.dp.delta: too large (got 2, expected < 1)',
+    ]);
   });
 });
 
@@ -84,7 +86,11 @@ describe('scenario validation', () => {
     expect(problemsOf({ ...base, strategy: { aggregator: { name: 'median' } } })).toContain(
       'strategy.aggregator.name: unknown aggregator (got "median", expected one of weighted-mean, uniform-mean)',
     );
-    expect(validateScenario({ ...base, strategy: { maxUpdateNorm: 5 } }).strategy).toEqual({ name: 'fedavg', maxUpdateNorm: 5, aggregator: { name: 'weighted-mean' } });
+    expect(validateScenario({ ...base, strategy: { maxUpdateNorm: 5 } }).strategy).toEqual({
+      name: 'fedavg',
+      maxUpdateNorm: 5,
+      aggregator: { name: 'weighted-mean' },
+    });
     expect(validateScenario({ ...base, strategy: { name: 'fedprox', mu: 0.01 } }).strategy).toMatchObject({ name: 'fedprox', mu: 0.01 });
     expect(problemsOf({ ...base, strategy: { name: 'fedprox' } }).join('\n')).toMatch(/strategy\.mu/);
   });
@@ -118,11 +124,18 @@ describe('scenario validation', () => {
   });
 
   it('checks fields against each other', () => {
-    expect(problemsOf({ ...base, clientsPerRound: 50 })).toContain('clientsPerRound: more than there are clients (got 50, expected at most partition.clients = 10)');
+    expect(problemsOf({ ...base, clientsPerRound: 50 })).toContain(
+      'clientsPerRound: more than there are clients (got 50, expected at most partition.clients = 10)',
+    );
     expect(problemsOf({ ...base, clientFraction: 0.1 })[0]).toMatch(/either clientsPerRound or clientFraction, not both/);
     const { clientsPerRound: _k, ...noK } = base;
     expect(problemsOf(noK)[0]).toMatch(/clientsPerRound: missing/);
-    const boston = problemsOf({ ...base, dataset: { name: 'boston-housing' }, partition: { kind: 'shards', clients: 10 }, evaluation: { targetAccuracy: 0.9 } });
+    const boston = problemsOf({
+      ...base,
+      dataset: { name: 'boston-housing' },
+      partition: { kind: 'shards', clients: 10 },
+      evaluation: { targetAccuracy: 0.9 },
+    });
     expect(boston).toEqual(
       expect.arrayContaining([
         "partition.kind: 'shards' splits by label and needs a classification dataset (got regression dataset boston-housing)",
@@ -131,7 +144,9 @@ describe('scenario validation', () => {
       ]),
     );
     expect(problemsOf({ ...base, model: { name: 'linear-regression' } })[0]).toMatch(/linear-regression predicts a number \(got classification dataset mnist/);
-    expect(problemsOf({ ...base, dataset: { name: 'synthetic' }, model: { name: 'cnn' } })[0]).toMatch(/cnn needs image data.*got synthetic with features \[60\]/);
+    expect(problemsOf({ ...base, dataset: { name: 'synthetic' }, model: { name: 'cnn' } })[0]).toMatch(
+      /cnn needs image data.*got synthetic with features \[60\]/,
+    );
     expect(problemsOf({ ...base, partition: { kind: 'natural', clients: 10 } })[0]).toMatch(/'natural' needs a dataset that comes federated \(got mnist/);
   });
 
@@ -170,9 +185,13 @@ describe('scenario validation', () => {
       throw new Error('expected a syntax error');
     };
     expect(syntaxProblems('name: x\nseed: 1\nseed: 2\n')).toEqual(['YAML syntax at line 3, column 1: Map keys must be unique\n      3 | seed: 2\n        | ^']);
-    expect(syntaxProblems('name: x\ntraining:\n\tepochs: 1\n')[0]).toBe('YAML syntax at line 3, column 1: Tabs are not allowed as indentation\n      3 | \tepochs: 1\n        | ^');
+    expect(syntaxProblems('name: x\ntraining:\n\tepochs: 1\n')[0]).toBe(
+      'YAML syntax at line 3, column 1: Tabs are not allowed as indentation\n      3 | \tepochs: 1\n        | ^',
+    );
     // What is never closed is noticed where the text ends: the last line with text is quoted.
-    expect(syntaxProblems('name: x\nrounds: [3\n\n')).toEqual(['YAML syntax at the end of the file, after line 2: Flow sequence in block collection must be sufficiently indented and end with a ]\n      2 | rounds: [3']);
+    expect(syntaxProblems('name: x\nrounds: [3\n\n')).toEqual([
+      'YAML syntax at the end of the file, after line 2: Flow sequence in block collection must be sufficiently indented and end with a ]\n      2 | rounds: [3',
+    ]);
     for (const problem of syntaxProblems('name: x\n  rounds: 3\nmodel: [1\n')) expect(problem).not.toMatch(/:$/m);
   });
 
@@ -181,10 +200,16 @@ describe('scenario validation', () => {
     // The one slip is one line: the field it was meant to be is not also reported missing.
     expect(problemsOf({ ...noModel, modle: model })).toEqual(['modle: unknown field, did you mean model? (got a mapping)']);
     expect(problemsOf({ ...base, model: { name: 'mlp', presett: '2nn' } })).toEqual(['model.presett: unknown field, did you mean preset? (got "2nn")']);
-    expect(problemsOf({ ...base, training: { ...base.training, learningrate: 0.1, learningRate: undefined } })).toEqual(['training.learningrate: unknown field, did you mean learningRate? (got 0.1)']);
-    expect(problemsOf({ ...base, compression: { update: [{ codec: 'topk', ratoi: 0.1 }] } })).toEqual(['compression.update.0.ratoi: unknown field, did you mean ratio? (got 0.1)']);
+    expect(problemsOf({ ...base, training: { ...base.training, learningrate: 0.1, learningRate: undefined } })).toEqual([
+      'training.learningrate: unknown field, did you mean learningRate? (got 0.1)',
+    ]);
+    expect(problemsOf({ ...base, compression: { update: [{ codec: 'topk', ratoi: 0.1 }] } })).toEqual([
+      'compression.update.0.ratoi: unknown field, did you mean ratio? (got 0.1)',
+    ]);
     // A word that is no slip gets the fields allowed at its place instead.
-    expect(problemsOf({ ...base, evaluation: { every: 1, colour: 'red' } })).toEqual(['evaluation.colour: unknown field (got "red", expected one of every, targetAccuracy, targetMse)']);
+    expect(problemsOf({ ...base, evaluation: { every: 1, colour: 'red' } })).toEqual([
+      'evaluation.colour: unknown field (got "red", expected one of every, targetAccuracy, targetMse)',
+    ]);
   });
 
   it('names an unreadable file', async () => {

@@ -189,7 +189,9 @@ describe('fixed-point encoding', () => {
   });
 
   it('names n and the precision when the cohort needs more than 32 bits', () => {
-    expect(() => fixedPointSpec({ clip: 1, maxClients: 2000, bits: 24 })).toThrow(/24 bits of precision for a sum over n = 2000 clients needs .* 35 bits.* at most 21 bits/);
+    expect(() => fixedPointSpec({ clip: 1, maxClients: 2000, bits: 24 })).toThrow(
+      /24 bits of precision for a sum over n = 2000 clients needs .* 35 bits.* at most 21 bits/,
+    );
     expect(() => fixedPointSpec({ clip: 1, maxClients: 2 ** 31 })).toThrow(/at least 2/);
   });
 
@@ -203,7 +205,13 @@ describe('fixed-point encoding', () => {
 
 describe('neighbour graphs', () => {
   it('builds k-regular, symmetric, connected Harary graphs with a seed-dependent labelling', () => {
-    for (const [n, k] of [[10, 4], [50, 8], [101, 10], [64, 7], [500, 20]] as const) {
+    for (const [n, k] of [
+      [10, 4],
+      [50, 8],
+      [101, 10],
+      [64, 7],
+      [500, 20],
+    ] as const) {
       const g = hararyGraph(n, k, 42);
       for (let i = 0; i < n; i++) {
         const nb = g.neighbours(i);
@@ -218,7 +226,12 @@ describe('neighbour graphs', () => {
       let edges = 0;
       for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) if (g.areNeighbours(i, j)) edges++;
       expect(edges).toBe(n * k);
-      expect(componentsOf(g, Array.from({ length: n }, (_, i) => i))).toHaveLength(1);
+      expect(
+        componentsOf(
+          g,
+          Array.from({ length: n }, (_, i) => i),
+        ),
+      ).toHaveLength(1);
     }
     expect(hararyGraph(50, 8, 1).neighbours(0)).not.toEqual(hararyGraph(50, 8, 2).neighbours(0));
     expect(hararyGraph(10, 9, 1).complete).toBe(true);
@@ -239,7 +252,9 @@ describe('SecAgg+ parameters', () => {
     expect(small.bounds!.belowThresholdLog2).toBeLessThanOrEqual(-20);
     expect(small.threshold).toBe(Math.ceil(0.5 * (small.degree + 1)));
     // Colluding clients need a larger t, hence a larger k.
-    expect(chooseSecAggPlusParameters({ clients: 1000, thresholdFraction: 0.5, dropoutRate: 0.3, corruptRate: 0.2 }).degree).toBeGreaterThanOrEqual(small.degree);
+    expect(chooseSecAggPlusParameters({ clients: 1000, thresholdFraction: 0.5, dropoutRate: 0.3, corruptRate: 0.2 }).degree).toBeGreaterThanOrEqual(
+      small.degree,
+    );
   });
 
   it('holds up empirically: random δn dropouts leave every neighbourhood ≥ t live and the graph connected', () => {
@@ -276,7 +291,14 @@ describe('message codec', () => {
     { type: 'share-delivery', session: 's', round: 1, to: 4, shares: [{ from: 3, nonce: new Uint8Array(12), ciphertext: new Uint8Array(148) }] },
     { type: 'masked-input', session: 's', round: 1, from: 3, masked: new Uint8Array(randomBytes(40)) },
     { type: 'unmask-request', session: 's', round: 1, to: 3, survivors: [3, 4], dropped: [5] },
-    { type: 'unmasking-shares', session: 's', round: 1, from: 3, selfMaskShares: [{ owner: 4, share: new Uint8Array(66) }], keyShares: [{ owner: 5, share: new Uint8Array(66) }] },
+    {
+      type: 'unmasking-shares',
+      session: 's',
+      round: 1,
+      from: 3,
+      selfMaskShares: [{ owner: 4, share: new Uint8Array(66) }],
+      keyShares: [{ owner: 5, share: new Uint8Array(66) }],
+    },
     { type: 'round-aborted', session: 's', round: 1, step: 'unmasking', reason: 'only 2 survivors' },
   ];
 

@@ -93,7 +93,11 @@ describe('secure aggregation: below-threshold rounds abort and disclose nothing'
     ['advertise-keys', { beforeAdvertiseKeys: some(5) }, /only 5 of 10 clients advertised keys.*threshold is 6/],
     ['share-keys', { afterAdvertiseKeys: some(5) }, /only 5 clients sent their encrypted shares.*threshold is 6/],
     ['masked-input', { afterShareKeys: some(5) }, /only 5 clients sent masked inputs.*threshold is 6/],
-    ['unmasking', { afterMaskedInput: some(5) }, /only 5 survivors sent unmasking shares; below the threshold of 6 shares for client 0's self mask \(5 shares\)/],
+    [
+      'unmasking',
+      { afterMaskedInput: some(5) },
+      /only 5 survivors sent unmasking shares; below the threshold of 6 shares for client 0's self mask \(5 shares\)/,
+    ],
   ] as const)('aborts at %s with the reason', (step, dropouts, reason) => {
     const result = run(dropouts);
     expect(result.outcome.ok).toBe(false);
@@ -213,7 +217,7 @@ describe('secure aggregation: tampered and malformed input', () => {
     expect(clients[0]!.maskedInput(good, new Uint32Array(8)).type).toBe('masked-input');
   });
 
-  it("a share pair relayed to the wrong client, or from another round, fails authentication", () => {
+  it('a share pair relayed to the wrong client, or from another round, fails authentication', () => {
     const { clients, deliveries } = upToDeliveries();
     // The server relays client 1's pair for client 0 to client 2 instead, claiming it is for 2.
     const misrouted = structuredClone(deliveries[2]!);
@@ -253,7 +257,9 @@ describe('secure aggregation: tampered and malformed input', () => {
     const rosters = server.closeAdvertiseKeys();
     if (!rosters.ok) throw new Error('abort');
     const shares: EncryptedShares = clients[0]!.shareKeys(rosters.messages[0]!);
-    expect(() => server.receiveEncryptedShares({ ...shares, shares: shares.shares.slice(1) })).toThrow(/exactly one share pair to each of its 2 roster neighbours/);
+    expect(() => server.receiveEncryptedShares({ ...shares, shares: shares.shares.slice(1) })).toThrow(
+      /exactly one share pair to each of its 2 roster neighbours/,
+    );
   });
 });
 
@@ -320,7 +326,12 @@ describe('SecAgg+: sparse neighbourhoods', () => {
       if (variant === 'secagg+') {
         const graph = graphOf(result.config);
         for (let i = 0; i < n; i++) expect(graph.neighbours(i)).toHaveLength(k);
-        expect(componentsOf(graph, Array.from({ length: n }, (_, i) => i))).toHaveLength(1);
+        expect(
+          componentsOf(
+            graph,
+            Array.from({ length: n }, (_, i) => i),
+          ),
+        ).toHaveLength(1);
       }
       return { shares: new Set(shares.values()), maxBytes: Math.max(...bytes.values()) };
     };

@@ -70,7 +70,9 @@ describe('sweep files', () => {
     expect(problems).toEqual([
       '(top level): this is a scenario, not a sweep file (expected sweep:, base: and variants: or grid:, as in scenarios/privacy-sweep.yaml); run it with `fedsim run sweep.yaml`, or make it the base of a sweep',
     ]);
-    expect(await problemsOf({ colour: 'red' })).toEqual(['(top level): not a sweep file (got neither sweep: nor base:, expected sweep:, base: and variants: or grid:, as in scenarios/privacy-sweep.yaml)']);
+    expect(await problemsOf({ colour: 'red' })).toEqual([
+      '(top level): not a sweep file (got neither sweep: nor base:, expected sweep:, base: and variants: or grid:, as in scenarios/privacy-sweep.yaml)',
+    ]);
   });
 
   it('suggests the sweep field an unknown key was meant to be', async () => {
@@ -80,6 +82,8 @@ describe('sweep files', () => {
   });
 
   it('reports a broken base once, as the sweep’s problem', async () => {
-    await expect(parseSweep({ sweep: 's', base: { ...base, rounds: 0 }, variants: [{ name: 'a' }] }, 'sweep.yaml')).rejects.toThrow(/rounds: too small \(got 0, expected ≥ 1\)/);
+    await expect(parseSweep({ sweep: 's', base: { ...base, rounds: 0 }, variants: [{ name: 'a' }] }, 'sweep.yaml')).rejects.toThrow(
+      /rounds: too small \(got 0, expected ≥ 1\)/,
+    );
   });
 });

@@ -21,7 +21,9 @@ describe('terminal log lines', () => {
   it('are rounded on their way to the pretty printer, nested values too', () => {
     const written: string[] = [];
     const terminal = readableNumbers({ write: (line: string) => written.push(line) });
-    terminal.write(`${JSON.stringify({ level: 30, time: 1764629608123, msg: 'worker finished', trainMs: 28579.46553500003, attacks: [{ advantage: 0.009999999999999953 }] })}\n`);
+    terminal.write(
+      `${JSON.stringify({ level: 30, time: 1764629608123, msg: 'worker finished', trainMs: 28579.46553500003, attacks: [{ advantage: 0.009999999999999953 }] })}\n`,
+    );
     expect(JSON.parse(written[0]!)).toEqual({ level: 30, time: 1764629608123, msg: 'worker finished', trainMs: 28579, attacks: [{ advantage: 0.01 }] });
     // Whatever is not a JSON line passes as it is.
     terminal.write('not json\n');
@@ -96,7 +98,9 @@ describe('a failed connection to NATS', () => {
     const { openTransport } = await import('../../shared/bus/open-transport.js');
     const { pino } = await import('pino');
     const system = { transport: 'nats', natsUrl: 'nats://127.0.0.1:1' } as Parameters<typeof openTransport>[0];
-    await expect(openTransport(system, pino({ level: 'silent' }), { NATS_URL: 'nats://127.0.0.1:2' })).rejects.toThrow(/127\.0\.0\.1:2.*\(the URL came from NATS_URL in the environment\)$/s);
+    await expect(openTransport(system, pino({ level: 'silent' }), { NATS_URL: 'nats://127.0.0.1:2' })).rejects.toThrow(
+      /127\.0\.0\.1:2.*\(the URL came from NATS_URL in the environment\)$/s,
+    );
     await expect(openTransport(system, pino({ level: 'silent' }), {})).rejects.toThrow(/\(the URL came from the scenario's system\.natsUrl\)$/);
   }, 30_000);
 });

@@ -16,7 +16,12 @@ async function convGradients(backend: 'cpu' | 'wasm', xShape: number[], wShape: 
   const before = tf.memory().numTensors;
   const x = tf.tensor4d(xs, xShape as [number, number, number, number]);
   const w = tf.tensor4d(ws, wShape as [number, number, number, number]);
-  const [dx, dw] = tf.grads((a: tf.Tensor, f: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, f as tf.Tensor4D, stride, pad).square().sum())([x, w]);
+  const [dx, dw] = tf.grads((a: tf.Tensor, f: tf.Tensor) =>
+    tf
+      .conv2d(a as tf.Tensor4D, f as tf.Tensor4D, stride, pad)
+      .square()
+      .sum(),
+  )([x, w]);
   const out = { dx: await dx!.data(), dw: await dw!.data() };
   tf.dispose([x, w, dx!, dw!]);
   expect(tf.memory().numTensors).toBe(before);
@@ -49,7 +54,10 @@ describe('wasm conv gradients match the cpu backend', () => {
   for (const [xShape, wShape, pad, stride] of cases) {
     it(`x ${xShape.join('×')}, filter ${wShape.join('×')}, ${pad}, stride ${stride}`, async () => {
       const xs = random(xShape.reduce((a, b) => a * b));
-      const ws = random(wShape.reduce((a, b) => a * b), 0.1);
+      const ws = random(
+        wShape.reduce((a, b) => a * b),
+        0.1,
+      );
       const cpu = await convGradients('cpu', xShape, wShape, pad, stride, xs, ws);
       const wasm = await convGradients('wasm', xShape, wShape, pad, stride, xs, ws);
       expect(relativeError(cpu.dw, wasm.dw)).toBeLessThan(1e-5);

@@ -26,7 +26,8 @@ function problemText(problem: unknown): string {
   if (typeof problem === 'string') return problem;
   if (problem && typeof problem === 'object') {
     const { path, message } = problem as { path?: unknown; message?: unknown };
-    if (typeof message === 'string') return path ? `${Array.isArray(path) ? path.join('.') : typeof path === 'string' ? path : JSON.stringify(path)}: ${message}` : message;
+    if (typeof message === 'string')
+      return path ? `${Array.isArray(path) ? path.join('.') : typeof path === 'string' ? path : JSON.stringify(path)}: ${message}` : message;
   }
   return JSON.stringify(problem);
 }

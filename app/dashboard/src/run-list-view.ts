@@ -102,7 +102,13 @@ function comparisonRow(item: ComparisonListItem): HTMLTableRowElement {
     h('td', {}, item.sweep, h('div', { class: 'muted small' }, item.id), item.description ? h('div', { class: 'small' }, item.description) : null),
     h('td', {}, h('ul', { class: 'variants' }, ...variants)),
     h('td', {}, dateTime(item.createdAt)),
-    h('td', {}, item.hasReport ? h('a', { href: api.comparisonReportUrl(item.id), target: '_blank', rel: 'noopener', 'data-testid': 'comparison-report' }, 'Report') : h('span', { class: 'muted' }, 'no report')),
+    h(
+      'td',
+      {},
+      item.hasReport
+        ? h('a', { href: api.comparisonReportUrl(item.id), target: '_blank', rel: 'noopener', 'data-testid': 'comparison-report' }, 'Report')
+        : h('span', { class: 'muted' }, 'no report'),
+    ),
   );
 }
 

@@ -22,7 +22,11 @@ export function runView(root: HTMLElement, runId: string): View {
   const title = h('h1', {}, runId);
   const status = h('span', {});
   const stopButton = h('button', { type: 'button', class: 'stop', 'data-testid': 'stop-button', onclick: () => void stop() }, 'Stop');
-  const reportLink = h('a', { class: 'report', 'data-testid': 'report-link', href: api.reportUrl(runId), target: '_blank', rel: 'noopener', hidden: true }, 'Report');
+  const reportLink = h(
+    'a',
+    { class: 'report', 'data-testid': 'report-link', href: api.reportUrl(runId), target: '_blank', rel: 'noopener', hidden: true },
+    'Report',
+  );
   const message = h('div', { class: 'error', role: 'alert', 'data-testid': 'run-error' });
 
   const roundCounter = h('span', { 'data-testid': 'round-counter' });
@@ -115,10 +119,22 @@ export function runView(root: HTMLElement, runId: string): View {
     replaceChildren(
       workers,
       ...run.workers.map((w) =>
-        h('tr', { 'data-worker-id': w.workerId }, h('td', {}, w.workerId), h('td', {}, w.host), h('td', {}, w.backend ?? '–'), h('td', { class: 'num' }, w.clientsTrained), h('td', { class: 'num' }, rate(w.samplesPerSecond))),
+        h(
+          'tr',
+          { 'data-worker-id': w.workerId },
+          h('td', {}, w.workerId),
+          h('td', {}, w.host),
+          h('td', {}, w.backend ?? '–'),
+          h('td', { class: 'num' }, w.clientsTrained),
+          h('td', { class: 'num' }, rate(w.samplesPerSecond)),
+        ),
       ),
     );
-    if (run.workers.length === 0) replaceChildren(workers, h('tr', {}, h('td', { colspan: 5, class: 'muted' }, run.live ? 'No worker has joined yet.' : 'Workers are only known while the run is live.')));
+    if (run.workers.length === 0)
+      replaceChildren(
+        workers,
+        h('tr', {}, h('td', { colspan: 5, class: 'muted' }, run.live ? 'No worker has joined yet.' : 'Workers are only known while the run is live.')),
+      );
     renderLog(run.logTail);
   }
 
@@ -141,7 +157,8 @@ export function runView(root: HTMLElement, runId: string): View {
       grid,
       ...entries.map(([id, s]) => h('span', { class: `client client-${s}`, title: `client ${id}: ${s}`, 'data-client-id': id, 'data-state': s }, id)),
     );
-    if (entries.length === 0) replaceChildren(grid, h('span', { class: 'muted' }, run.live ? 'No clients selected yet.' : 'Client states are only known while the run is live.'));
+    if (entries.length === 0)
+      replaceChildren(grid, h('span', { class: 'muted' }, run.live ? 'No clients selected yet.' : 'Client states are only known while the run is live.'));
   }
 
   function renderLog(lines: string[]): void {
