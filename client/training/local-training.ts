@@ -1,13 +1,16 @@
 /**
  * One client's local training, as FedAvg's ClientUpdate: E epochs of minibatch steps of size B
  * over the client's own samples, in a seeded order, with a fresh optimizer each round. A
- * hand-written loop rather than model.fit: fit shuffles with an unseeded source.
+ * hand-written loop rather than model.fit: fit shuffles with an unseeded source. It yields to the
+ * event loop between steps (measured in bench/training-event-loop.ts) rather than training in a
+ * worker thread, which would copy the dataset and model into every thread.
  */
 import type { DataSplit } from '../../shared/data/dataset.js';
 import { checkedFeatureSize, makeBatch } from '../../shared/models/batches.js';
 import type { DataShape } from '../../shared/data/data-shape.js';
 import { Rng } from '../../shared/random.js';
 import * as tf from '../../shared/tf.js';
+import { eventLoopTurns } from '../../shared/scheduling/event-loop-turns.js';
 import { localObjective, type RoundContext } from './local-objective.js';
 
 export interface LocalTrainingConfig {
@@ -21,6 +24,8 @@ export interface LocalTrainingConfig {
   maxSteps?: number;
   /** The global model, the strategy's config record and its round vectors (e.g. FedProx's μ). */
   round?: RoundContext;
+  /** Longest run of steps between yields to the event loop (default 20 ms; Infinity never yields). */
+  turnMs?: number;
 }
 
 export interface LocalTrainingResult {
@@ -44,6 +49,8 @@ export async function trainLocal(model: tf.LayersModel, data: DataSplit, shape: 
   const optimizer = makeOptimizer(config);
   const objective = localObjective(model, config.round);
   const order = Array.from({ length: data.count }, (_, i) => i);
+  // A client can train for minutes: the worker's ack-wait extensions and NATS pings must still run.
+  const yieldTurn = eventLoopTurns(config.turnMs);
   let steps = 0;
   let firstEpochLoss = NaN;
   let lastEpochLoss = NaN;
@@ -71,6 +78,7 @@ export async function trainLocal(model: tf.LayersModel, data: DataSplit, shape: 
         tf.dispose(dataLoss === loss ? [x, y, loss] : [x, y, loss, dataLoss!]);
         steps += 1;
         seen += rows.length;
+        await yieldTurn();
       }
       const total = tf.tidy(() => tf.addN(weightedLosses));
       const epochLoss = (await total.data())[0]! / seen;

@@ -42,6 +42,30 @@ describe('local training', () => {
     expect(Buffer.from(a.buffer).equals(Buffer.from(b.buffer))).toBe(true);
   });
 
+  it('lets the event loop turn between steps, and yields the same weights as a blocking run', async () => {
+    const data = blobs(64, 5);
+    // Each turn of the loop runs one link of this chain: how many turns training allowed.
+    const turnsDuring = async (turnMs: number) => {
+      const model = buildModel({ name: 'mlp', hidden: [8] }, blobShape);
+      setFlatWeights(model, initialWeights(model, 9));
+      let turns = 0;
+      let training = true;
+      const spin = () => {
+        turns += 1;
+        if (training) setImmediate(spin);
+      };
+      setImmediate(spin);
+      const result = await trainLocal(model, data, blobShape, { ...config, turnMs });
+      training = false;
+      return { turns, steps: result.steps, weights: getFlatWeights(model) };
+    };
+    const yielding = await turnsDuring(0);
+    const blocking = await turnsDuring(Infinity);
+    expect(yielding.turns).toBeGreaterThanOrEqual(yielding.steps);
+    expect(blocking.turns).toBeLessThan(blocking.steps);
+    expect(Buffer.from(yielding.weights.buffer).equals(Buffer.from(blocking.weights.buffer))).toBe(true);
+  });
+
   it('lowers the loss on a separable problem and counts steps as E·⌈n/B⌉', async () => {
     const model = buildModel({ name: 'logistic-regression' }, blobShape);
     setFlatWeights(model, initialWeights(model, 1));
