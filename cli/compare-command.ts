@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { parseCount } from './argument-parsers.js';
+import { interruptOnSigint } from './interrupt-on-sigint.js';
 import { LOG_LEVELS, type LogLevel } from '../shared/logging/logger.js';
 
 export function compareCommand(): Command {
@@ -20,7 +21,16 @@ export function compareCommand(): Command {
       }
       if (sweep.variants.every((v) => !v.scenario)) throw new Error(`${file}: no variant is a valid scenario; nothing to run`);
       const { runComparison } = await import('../app/compare/run-comparison.js');
-      const result = await runComparison(sweep, { logLevel: opts.logLevel, progress: !opts.json || process.stderr.isTTY === true, workers: opts.workers });
+      const { RunInterrupts } = await import('../app/run/run-interrupts.js');
+      const interrupts = new RunInterrupts();
+      const stopListening = interruptOnSigint(interrupts, 'sweep');
+      const result = await runComparison(sweep, {
+        logLevel: opts.logLevel,
+        progress: !opts.json || process.stderr.isTTY === true,
+        workers: opts.workers,
+        interrupts,
+      });
+      stopListening();
       if (opts.json) process.stdout.write(`${JSON.stringify({ dir: result.dir, report: result.reportPath, variants: result.rows }, null, 2)}\n`);
       else
         process.stdout.write(

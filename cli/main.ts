@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { LOG_LEVELS, type LogLevel } from '../shared/logging/logger.js';
 import { loadScenarioFile, ScenarioError } from '../shared/scenario/load-scenario.js';
-import type { Coordinator } from '../coordinator/coordinator.js';
+import { interruptOnSigint } from './interrupt-on-sigint.js';
 import type { BackendPreference } from '../client/backend/select-backend.js';
 import { defaultLogLevel, parseCount, parsePort } from './argument-parsers.js';
 import { catalogCommands } from './catalog-command.js';
@@ -58,22 +58,16 @@ program
       exitWhenFlushed();
       return;
     }
-    let coordinator: Coordinator | null = null;
-    let interrupts = 0;
-    const onSigint = () => {
-      interrupts += 1;
-      if (interrupts > 1 || !coordinator) process.exit(130);
-      process.stderr.write('\nstopping after the current round (Ctrl-C again to abort)\n');
-      coordinator.requestStop();
-    };
-    process.on('SIGINT', onSigint);
+    const { RunInterrupts } = await import('../app/run/run-interrupts.js');
+    const interrupts = new RunInterrupts();
+    const stopListening = interruptOnSigint(interrupts, 'run');
     const summary = await runSimulation(scenario, {
       logLevel: opts.logLevel,
       progress: !opts.json || process.stderr.isTTY === true,
       workers: opts.workers,
-      onCoordinator: (c) => (coordinator = c),
+      interrupts,
     });
-    process.off('SIGINT', onSigint);
+    stopListening();
     if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
     else process.stderr.write(`${summaryLine(summary)}\n`);
     process.exitCode = summary.status === 'completed' ? 0 : 1;

@@ -60,7 +60,8 @@ export interface CoordinatorResult {
   finalEvaluation: Evaluation | null;
   /** First round whose evaluation met the scenario's target, if any. */
   roundsToTarget: number | null;
-  stopReason: 'rounds completed' | 'target reached' | 'privacy budget reached' | 'stopped';
+  /** `interrupted`: Ctrl-C ended the run mid-round; that round was discarded, the model is the last complete round's. */
+  stopReason: 'rounds completed' | 'target reached' | 'privacy budget reached' | 'stopped' | 'interrupted';
   /** The last round's privacy record (DP runs). */
   privacy: RoundPrivacy | null;
 }
@@ -74,6 +75,7 @@ export class Coordinator {
   /** Secure-aggregation runs: the protocol's coordinator side. */
   private readonly secure: SecureAggregation | null;
   private stopRequested = false;
+  private readonly interruption = new AbortController();
 
   constructor(private readonly options: CoordinatorOptions) {
     const { scenario, bus, log } = options;
@@ -162,6 +164,15 @@ export class Coordinator {
     this.stopRequested = true;
   }
 
+  /**
+   * End the run now (Ctrl-C): the round in progress stops collecting and is discarded, so the
+   * run ends with the last complete round's model instead of waiting out the round's deadline.
+   */
+  interrupt(): void {
+    this.stopRequested = true;
+    this.interruption.abort();
+  }
+
   async run(): Promise<CoordinatorResult> {
     const { scenario, log } = this.options;
     const result: CoordinatorResult = {
@@ -173,9 +184,10 @@ export class Coordinator {
     };
     for (let round = 1; round <= scenario.rounds; round++) {
       const started = performance.now();
-      const outcome = await this.rounds.run(round, result.finalWeights);
+      const outcome = await this.rounds.run(round, result.finalWeights, this.interruption.signal);
       if ('stop' in outcome) {
         result.stopReason = outcome.stop;
+        if (outcome.stop === 'interrupted') await this.evaluateInterrupted(result, round - 1);
         break;
       }
       const { metrics } = outcome;
@@ -213,6 +225,12 @@ export class Coordinator {
     this.engine.receiver.stop();
     this.engine.collection.stop();
     await this.engine.dispatcher.close().catch((error: Error) => log.warn({ err: error.message }, "could not remove the run's task queue"));
+  }
+
+  /** The run's model is the last complete round's: scored here when that round was not an evaluation round. */
+  private async evaluateInterrupted(result: CoordinatorResult, lastRound: number): Promise<void> {
+    if (lastRound === 0 || lastRound % this.options.scenario.evaluation.every === 0) return;
+    result.finalEvaluation = await this.options.evaluator.evaluate(result.finalWeights);
   }
 
   /** The server's test set scores the model every k rounds and after the last. */

@@ -300,8 +300,9 @@ export class RunRegistry extends EventEmitter<RegistryEvents> {
 
 /** How a run that has ended reads in the list: a run stopped by hand is not "completed". */
 function endStatusOf(status: unknown, stopReason: unknown): 'completed' | 'stopped' | 'failed' {
+  if (status === 'interrupted') return 'stopped';
   if (status !== 'completed') return 'failed';
-  return stopReason === 'stopped' ? 'stopped' : 'completed';
+  return stopReason === 'stopped' || stopReason === 'interrupted' ? 'stopped' : 'completed';
 }
 
 function isFolderName(name: string): boolean {

@@ -6,7 +6,8 @@ import type { RunSummary } from '../run/run-simulation.js';
 
 export interface ComparisonRow {
   name: string;
-  status: 'completed' | 'failed';
+  /** `not run`: the sweep was interrupted (Ctrl-C) before this variant started. */
+  status: 'completed' | 'failed' | 'interrupted' | 'not run';
   error?: string;
   /** The variant's run folder, relative to the comparison folder. */
   runDir?: string;
@@ -73,10 +74,10 @@ export function rowOf(name: string, overrides: Record<string, unknown>, runDir: 
   };
 }
 
-export function failedRow(name: string, overrides: Record<string, unknown>, error: string): ComparisonRow {
+export function failedRow(name: string, overrides: Record<string, unknown>, error: string, status: 'failed' | 'not run' = 'failed'): ComparisonRow {
   return {
     name,
-    status: 'failed',
+    status,
     error,
     overrides,
     finalAccuracy: null,

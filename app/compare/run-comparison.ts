@@ -10,6 +10,7 @@ import { stringify } from 'yaml';
 import { openTransport, type Transport } from '../../shared/bus/open-transport.js';
 import { createLogger, type LogLevel } from '../../shared/logging/logger.js';
 import { writeFileAtomically } from '../output/run-directory.js';
+import type { RunInterrupts } from '../run/run-interrupts.js';
 import { runSimulation } from '../run/run-simulation.js';
 import { WorkerProcesses } from '../workers/worker-processes.js';
 import { writeReport } from '../report/write-report.js';
@@ -23,6 +24,8 @@ export interface ComparisonOptions {
   workers?: number;
   /** Called after each variant (tests, API). */
   onVariant?: (row: ComparisonRow) => void;
+  /** Ctrl-C: the first press ends the variant in progress and skips the rest; the second writes the comparison files for the caller to exit on. */
+  interrupts?: RunInterrupts;
 }
 
 export interface ComparisonResult {
@@ -42,6 +45,8 @@ export async function runComparison(sweep: Sweep, options: ComparisonOptions): P
   const log = createLogger({ name: 'compare', level: options.progress && process.stderr.isTTY ? 'warn' : options.logLevel, file: join(dir, 'compare.log') });
 
   const rows: ComparisonRow[] = [];
+  // Synchronous on the second press: the caller exits right after.
+  const stopListening = options.interrupts?.listen((presses) => presses > 1 && writeOutputs(dir, sweep, rows));
   let transport: Transport | null = null;
   let pool: WorkerProcesses | null = null;
   try {
@@ -63,7 +68,9 @@ export async function runComparison(sweep: Sweep, options: ComparisonOptions): P
     for (const [index, variant] of sweep.variants.entries()) {
       const label = `[${index + 1}/${sweep.variants.length} ${variant.name}]`;
       let row: ComparisonRow;
-      if (!variant.scenario) {
+      if (options.interrupts && options.interrupts.presses > 0) {
+        row = failedRow(variant.name, variant.overrides, 'the sweep was interrupted before this variant started', 'not run');
+      } else if (!variant.scenario) {
         row = failedRow(variant.name, variant.overrides, `invalid scenario: ${variant.problems.join('; ')}`);
       } else {
         try {
@@ -74,6 +81,7 @@ export async function runComparison(sweep: Sweep, options: ComparisonOptions): P
             pool: { transport, workers: Math.max(workers, 1) },
             runDir,
             progressLabel: label,
+            interrupts: options.interrupts,
           });
           row = rowOf(variant.name, variant.overrides, relative(dir, runDir), summary);
         } catch (error) {
@@ -81,12 +89,13 @@ export async function runComparison(sweep: Sweep, options: ComparisonOptions): P
         }
       }
       rows.push(row);
-      if (options.progress) process.stderr.write(`${label} ${row.status === 'completed' ? 'done' : `FAILED: ${row.error}`}\n`);
+      if (options.progress) process.stderr.write(`${label} ${variantOutcome(row)}\n`);
       log.info({ variant: row.name, status: row.status, error: row.error }, 'variant finished');
       writeOutputs(dir, sweep, rows);
       options.onVariant?.(row);
     }
   } finally {
+    stopListening?.();
     await pool?.terminate();
     await transport?.close();
   }
@@ -99,6 +108,11 @@ export async function runComparison(sweep: Sweep, options: ComparisonOptions): P
   }
   log.flush();
   return { dir, rows, reportPath };
+}
+
+function variantOutcome(row: ComparisonRow): string {
+  if (row.status === 'completed') return row.stopReason === 'interrupted' ? 'interrupted' : 'done';
+  return row.status === 'failed' ? `FAILED: ${row.error}` : row.status;
 }
 
 /** Rewritten after every variant, so an interrupted sweep still leaves the finished ones' table. */

@@ -20,8 +20,9 @@ export function summaryLine(s: RunSummary): string {
 
 /** A run stopped by hand completed without error, but "finished" would hide that it was cut short. */
 function endWord(s: RunSummary): string {
+  if (s.status === 'interrupted') return 'interrupted';
   if (s.status !== 'completed') return 'FAILED';
-  return s.stopReason === 'stopped' ? 'stopped' : 'finished';
+  return s.stopReason === 'stopped' || s.stopReason === 'interrupted' ? s.stopReason : 'finished';
 }
 
 /** "1 worker", "2 workers": the nouns of terminal lines are regular. */

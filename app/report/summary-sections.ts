@@ -19,7 +19,7 @@ type Fields = Record<string, unknown>;
  */
 export function runStatusText(status: unknown, stopReason: unknown): string {
   if (status !== 'completed') return typeof status === 'string' ? status : 'unknown';
-  if (stopReason === 'stopped') return 'stopped';
+  if (stopReason === 'stopped' || stopReason === 'interrupted') return stopReason;
   return typeof stopReason === 'string' && stopReason !== 'rounds completed' ? `completed (${stopReason})` : 'completed';
 }
 

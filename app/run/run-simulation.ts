@@ -25,6 +25,7 @@ import { saveModel } from '../output/save-model.js';
 import { summaryLine } from '../output/summary-line.js';
 import { writeReport } from '../report/write-report.js';
 import { startWorkers, type StartedWorkers } from '../workers/start-workers.js';
+import type { RunInterrupts } from './run-interrupts.js';
 import { summarizeRun, type RunSummary } from './run-summary.js';
 
 export type { ComputeTotals, PrivacySummary, RunSummary, SecureAggregationTotals } from './run-summary.js';
@@ -54,6 +55,8 @@ export interface RunOptions {
   onClientEvent?: (event: ClientEvent) => void;
   onWorkerReady?: (worker: WorkerInfo) => void;
   onLogLine?: (line: string) => void;
+  /** Ctrl-C: the first press ends the run now (the round in progress is discarded), the second writes summary.json for the caller to exit on. */
+  interrupts?: RunInterrupts;
 }
 
 /** A run in progress; what is still null did not get that far. */
@@ -71,12 +74,15 @@ interface Run {
   workers: StartedWorkers | null;
   result: CoordinatorResult | null;
   failure: Error | null;
+  /** Ctrl-C came before the coordinator existed: it is interrupted as soon as it does. */
+  interrupted: boolean;
 }
 
 export async function runSimulation(scenario: Scenario, options: RunOptions): Promise<RunSummary> {
   if (endianness() !== 'LE') throw new Error('fedsim sends float32 weights as little-endian bytes and needs a little-endian machine');
   const startedAt = performance.now();
   const run = openRun(scenario, options);
+  const stopListening = options.interrupts?.listen((presses) => (presses === 1 ? interruptRun(run) : abandonRun(run, startedAt)));
   try {
     await prepareFederation(run);
     await connectCoordinator(run);
@@ -95,11 +101,18 @@ export async function runSimulation(scenario: Scenario, options: RunOptions): Pr
     run.failure = error as Error;
     run.log.error({ err: run.failure.message }, 'run failed');
   } finally {
+    stopListening?.();
     await closeRun(run);
   }
   const membershipInference = await afterRun(run);
-  const summary = summarizeRun({
-    scenario,
+  const summary = summaryOf(run, startedAt, membershipInference);
+  await writeOutputs(run, summary);
+  return summary;
+}
+
+function summaryOf(run: Run, startedAt: number, membershipInference: MembershipInferenceReport | null, abandoned = false): RunSummary {
+  return summarizeRun({
+    scenario: run.scenario,
     runId: run.runDir.runId,
     runDir: run.runDir.path,
     startedAt,
@@ -112,9 +125,21 @@ export async function runSimulation(scenario: Scenario, options: RunOptions): Pr
     parameters: run.federation?.initial.length ?? 0,
     dpPlan: run.coordinator?.dpPlan ?? null,
     membershipInference,
+    abandoned,
   });
-  await writeOutputs(run, summary);
-  return summary;
+}
+
+function interruptRun(run: Run): void {
+  run.log.warn('interrupted: ending the run now; the round in progress is discarded');
+  run.interrupted = true;
+  run.coordinator?.interrupt();
+}
+
+/** The second Ctrl-C: the caller exits right after this, so summary.json is written synchronously. */
+function abandonRun(run: Run, startedAt: number): void {
+  run.log.warn('interrupted again: exiting with the rounds so far');
+  run.runDir.writeJson('summary.json', summaryOf(run, startedAt, null, true));
+  run.log.flush();
 }
 
 function openRun(scenario: Scenario, options: RunOptions): Run {
@@ -143,6 +168,7 @@ function openRun(scenario: Scenario, options: RunOptions): Run {
     workers: null,
     result: null,
     failure: null,
+    interrupted: false,
   };
 }
 
@@ -184,6 +210,7 @@ async function connectCoordinator(run: Run): Promise<void> {
     onWorkerReady: options.onWorkerReady,
   });
   run.coordinator = coordinator;
+  if (run.interrupted) coordinator.interrupt();
   if (coordinator.dpPlan) announceDpPlan(coordinator.dpPlan, log, options.progress);
   await coordinator.start();
   options.onCoordinator?.(coordinator);

@@ -13,7 +13,8 @@ export interface RunSummary {
   name: string;
   runId: string;
   runDir: string;
-  status: 'completed' | 'failed';
+  /** `interrupted`: a second Ctrl-C ended the process before the run could finish its outputs. */
+  status: 'completed' | 'failed' | 'interrupted';
   error?: string;
   stopReason?: CoordinatorResult['stopReason'];
   roundsCompleted: number;
@@ -94,6 +95,8 @@ export interface RunFacts {
   parameters: number;
   dpPlan: DpPlan | null;
   membershipInference: MembershipInferenceReport | null;
+  /** The process is exiting mid-run (a second Ctrl-C): what is here is all there will be. */
+  abandoned?: boolean;
 }
 
 export function summarizeRun(run: RunFacts): RunSummary {
@@ -104,7 +107,7 @@ export function summarizeRun(run: RunFacts): RunSummary {
     name: scenario.name,
     runId: run.runId,
     runDir: run.runDir,
-    status: run.failure ? 'failed' : 'completed',
+    status: run.abandoned ? 'interrupted' : run.failure ? 'failed' : 'completed',
     error: run.failure?.message,
     stopReason: result?.stopReason,
     roundsCompleted: rounds.length,

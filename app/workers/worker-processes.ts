@@ -24,12 +24,15 @@ export interface WorkerProcessOptions {
 
 export class WorkerProcesses {
   private readonly children: ChildProcess[] = [];
+  /** A process.exit() (a second Ctrl-C) skips stop(): no worker outlives the process that started it. */
+  private readonly onExit = () => this.killAll();
 
   constructor(private readonly options: WorkerProcessOptions) {}
 
   start(): void {
     const { count, natsUrl, runName, logFile, logLevel, backend } = this.options;
     const logFd = openSync(logFile, 'a');
+    process.once('exit', this.onExit);
     try {
       for (let i = 0; i < count; i++) {
         const args = [
@@ -62,6 +65,7 @@ export class WorkerProcesses {
 
   /** Waits for the workers to leave after the run-end message, then kills any that linger. */
   async stop(graceMs = 10_000): Promise<void> {
+    process.off('exit', this.onExit);
     await Promise.all(
       this.children.map(async (child) => {
         if (child.exitCode !== null || child.signalCode !== null) return;

@@ -49,14 +49,16 @@ interface RoundPlan {
   maxSteps: Map<number, number>;
 }
 
-export type RoundOutcome = { stop: 'privacy budget reached' } | { weights: Float32Array; metrics: RoundMetrics };
+export type RoundOutcome = { stop: 'privacy budget reached' | 'interrupted' } | { weights: Float32Array; metrics: RoundMetrics };
 
 export class RoundRunner {
   private bytesTotal = 0;
 
   constructor(private readonly engine: RoundEngine) {}
 
-  async run(round: number, global: Float32Array): Promise<RoundOutcome> {
+  /** `interruption` aborted: the round stops collecting and is discarded (nothing recorded, nothing spent). */
+  async run(round: number, global: Float32Array, interruption?: AbortSignal): Promise<RoundOutcome> {
+    if (interruption?.aborted) return { stop: 'interrupted' };
     const instructions = this.engine.strategy.configureTrain(round, this.engine.pool);
     if (this.exceedsBudget(round, instructions.clients)) return { stop: 'privacy budget reached' };
     const plan = this.plan(round, instructions, global);
@@ -74,7 +76,11 @@ export class RoundRunner {
       plannedSteps: (id) => this.engine.clock.plannedSteps(id),
     });
     state.expect(collection.abortBeforeStart === null ? plan.cohort : []);
-    await this.dispatchAndCollect(plan, state, collection);
+    await this.dispatchAndCollect(plan, state, collection, interruption);
+    if (interruption?.aborted) {
+      this.engine.log.info({ round }, 'interrupted: the round is discarded');
+      return { stop: 'interrupted' };
+    }
     const settlement = await collection.settle();
     // An aborted secure round leaves the model as it was: nothing was learned from it.
     const aggregate: AggregateOutput | null = settlement.ok ? aggregator.finish() : null;
@@ -109,29 +115,39 @@ export class RoundRunner {
     return { round, instructions, rules: this.engine.aggregation.rules(round), selected, cohort: dispatch.map((d) => d.clientId), maxSteps };
   }
 
-  /** Tasks go out through the queue; resolves once every update is in, or at the round deadline. */
-  private async dispatchAndCollect(plan: RoundPlan, state: RoundState, collection: OpenCollection): Promise<void> {
+  /** Tasks go out through the queue; resolves once every update is in, at the round deadline, or when interrupted. */
+  private async dispatchAndCollect(plan: RoundPlan, state: RoundState, collection: OpenCollection, interruption?: AbortSignal): Promise<void> {
     const { dispatcher, log, scenario } = this.engine;
     const deadline = Date.now() + scenario.system.roundTimeoutSeconds * 1000;
     const taskFor = this.taskFields(plan, collection);
-    const undispatched = await dispatcher.dispatch({
-      round: plan.round,
-      clients: collection.abortBeforeStart === null ? plan.cohort : [],
-      deadline,
-      taskFor,
-      exclusive: collection.exclusive,
-      wanted: state.isAwaited,
-      onAssigned: (assignment) => {
-        log.debug({ round: plan.round, ...assignment }, 'client assigned');
-        if (assignment.delivery > 1) state.redelivered += 1;
-        collection.assigned(assignment.clientId, assignment.workerId);
-        state.event({ clientId: assignment.clientId, state: 'training', workerId: assignment.workerId });
-      },
-    });
-    if (undispatched.length > 0) log.warn({ round: plan.round, clients: undispatched.length }, 'no worker took these clients before the deadline');
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([state.allIn, new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))))]);
-    clearTimeout(timer);
+    let onAbort: (() => void) | undefined;
+    // Ending the dispatcher's round also ends its wait for claims.
+    const interrupted = new Promise<void>((resolve) =>
+      interruption?.addEventListener('abort', (onAbort = () => void dispatcher.endRound().then(resolve)), { once: true }),
+    );
+    try {
+      const undispatched = await dispatcher.dispatch({
+        round: plan.round,
+        clients: collection.abortBeforeStart === null ? plan.cohort : [],
+        deadline,
+        taskFor,
+        exclusive: collection.exclusive,
+        wanted: state.isAwaited,
+        onAssigned: (assignment) => {
+          log.debug({ round: plan.round, ...assignment }, 'client assigned');
+          if (assignment.delivery > 1) state.redelivered += 1;
+          collection.assigned(assignment.clientId, assignment.workerId);
+          state.event({ clientId: assignment.clientId, state: 'training', workerId: assignment.workerId });
+        },
+      });
+      if (interruption?.aborted) return;
+      if (undispatched.length > 0) log.warn({ round: plan.round, clients: undispatched.length }, 'no worker took these clients before the deadline');
+      await Promise.race([state.allIn, interrupted, new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))))]);
+    } finally {
+      clearTimeout(timer);
+      if (onAbort) interruption?.removeEventListener('abort', onAbort);
+    }
     await dispatcher.endRound();
   }
 

@@ -59,7 +59,16 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     stderr = (stderr + chunk.toString()).slice(-4000);
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const cleanup = () => rmSync(dir, { recursive: true, force: true });
+  // A process.exit() (a second Ctrl-C) skips stop(): the server and its folder go with the process anyway.
+  const onExit = () => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', onExit);
+  const cleanup = () => {
+    process.off('exit', onExit);
+    rmSync(dir, { recursive: true, force: true });
+  };
 
   const deadline = Date.now() + 10_000;
   while (!(await canConnect(port))) {
