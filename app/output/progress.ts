@@ -3,15 +3,21 @@
  * stderr is a terminal, one line per round otherwise (CI logs, pipes).
  */
 import { SingleBar } from 'cli-progress';
-import type { RoundMetrics } from '../../coordinator/coordinator.js';
+import type { ClientEvent, RoundMetrics } from '../../coordinator/coordinator.js';
+import { etaSeconds, formatEta, RoundTally } from './round-tally.js';
 
 export interface Progress {
   round(metrics: RoundMetrics): void;
+  /** Inside a round: a client was selected, trained, dropped… */
+  client(event: ClientEvent): void;
   stop(): void;
 }
 
+/** The bar redraws at most this often for client events (a round can have thousands). */
+const CLIENT_REDRAW_MS = 250;
+
 export function createProgress(totalRounds: number, enabled: boolean, label?: string): Progress {
-  if (!enabled) return { round: () => {}, stop: () => {} };
+  if (!enabled) return { round: () => {}, client: () => {}, stop: () => {} };
   const prefix = label ? `${label} ` : '';
   if (!process.stderr.isTTY) {
     return {
@@ -19,18 +25,34 @@ export function createProgress(totalRounds: number, enabled: boolean, label?: st
         process.stderr.write(
           `${prefix}round ${m.round}/${totalRounds}  ${quality(m)}  ${m.completed}/${m.selected} clients  ${(m.wallMs / 1000).toFixed(1)} s\n`,
         ),
+      client: () => {},
       stop: () => {},
     };
   }
   const bar = new SingleBar({
-    format: `${prefix.replace(/[{}]/g, '')}round {value}/{total} [{bar}] {percentage}% | {quality} | ETA {eta_formatted}`,
+    format: `${prefix.replace(/[{}]/g, '')}round {value}/{total} [{bar}] {percentage}% | {quality} | {inRound} | ETA {etaText}`,
     stream: process.stderr,
     hideCursor: true,
     etaBuffer: 5,
   });
-  bar.start(totalRounds, 0, { quality: 'waiting for round 1' });
+  const tally = new RoundTally();
+  const started = performance.now();
+  let roundsDone = 0;
+  let lastDrawn = 0;
+  const eta = () => formatEta(etaSeconds(roundsDone, totalRounds, performance.now() - started));
+  bar.start(totalRounds, 0, { quality: 'waiting for round 1', inRound: '', etaText: eta() });
   return {
-    round: (m) => bar.update(m.round, { quality: quality(m) }),
+    round: (m) => {
+      roundsDone = m.round;
+      bar.update(m.round, { quality: quality(m), inRound: tally.text(), etaText: eta() });
+    },
+    client: (event) => {
+      tally.event(event);
+      const now = performance.now();
+      if (now - lastDrawn < CLIENT_REDRAW_MS) return;
+      lastDrawn = now;
+      bar.update({ inRound: tally.text(), etaText: eta() });
+    },
     stop: () => bar.stop(),
   };
 }

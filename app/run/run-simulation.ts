@@ -206,7 +206,10 @@ async function connectCoordinator(run: Run): Promise<void> {
       log.debug(metrics, `round ${metrics.round} done`);
       options.onRound?.(metrics);
     },
-    onClientEvent: options.onClientEvent,
+    onClientEvent: (event) => {
+      run.progress.client(event);
+      options.onClientEvent?.(event);
+    },
     onWorkerReady: options.onWorkerReady,
   });
   run.coordinator = coordinator;

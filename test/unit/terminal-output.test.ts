@@ -2,6 +2,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { etaSeconds, formatEta, RoundTally } from '../../app/output/round-tally.js';
 import { describe, expect, it } from 'vitest';
 import { countOf, summaryLine } from '../../app/output/summary-line.js';
 import type { RunSummary } from '../../app/run/run-simulation.js';
@@ -103,4 +104,28 @@ describe('a failed connection to NATS', () => {
     );
     await expect(openTransport(system, pino({ level: 'silent' }), {})).rejects.toThrow(/\(the URL came from the scenario's system\.natsUrl\)$/);
   }, 30_000);
+});
+
+describe('progress inside a round', () => {
+  it('counts clients done of the cohort, less stragglers, and the samples/s trained so far', () => {
+    let now = 1000;
+    const tally = new RoundTally(() => now);
+    expect(tally.text()).toBe('');
+    for (const clientId of [1, 2, 3, 4]) tally.event({ round: 1, clientId, state: 'selected' });
+    tally.event({ round: 1, clientId: 4, state: 'straggler' });
+    expect(tally.text()).toBe('round 1: 0/3 clients');
+    now += 2000;
+    tally.event({ round: 1, clientId: 1, state: 'done', samplesTrained: 600 });
+    tally.event({ round: 1, clientId: 2, state: 'done', samplesTrained: 1400 });
+    expect(tally.text()).toBe('round 1: 2/3 clients, 1,000 samples/s');
+    tally.event({ round: 2, clientId: 7, state: 'selected' });
+    expect(tally.text()).toBe('round 2: 0/1 clients');
+  });
+
+  it('has no ETA before the first round ends, then extrapolates the mean round', () => {
+    expect(formatEta(etaSeconds(0, 100, 420_000))).toBe('—');
+    expect(formatEta(etaSeconds(2, 10, 20_000))).toBe('1m20s');
+    expect(formatEta(etaSeconds(1, 100, 40_000))).toBe('1h06m');
+    expect(formatEta(etaSeconds(10, 10, 5_000))).toBe('0s');
+  });
 });
