@@ -48,6 +48,8 @@ export function createProgress(totalRounds: number, enabled: boolean, label?: st
     },
     client: (event) => {
       tally.event(event);
+      // Selection comes as a burst: drawing in the middle of it would show a partial cohort.
+      if (event.state === 'selected') return;
       const now = performance.now();
       if (now - lastDrawn < CLIENT_REDRAW_MS) return;
       lastDrawn = now;
