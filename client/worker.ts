@@ -15,8 +15,8 @@ import { loadFederatedData, type FederatedData } from '../shared/data/federated-
 import type { DataShape } from '../shared/data/data-shape.js';
 import { buildModel } from '../shared/models/build-model.js';
 import { getFlatWeights, setFlatWeights } from '../shared/models/parameters.js';
-import { decodeFrameOf, encodeFrame, type Frame } from '../shared/protocol/frame.js';
-import { subjects } from '../shared/protocol/messages.js';
+import { decodeFrame, decodeFrameOf, encodeFrame, type Frame } from '../shared/protocol/frame.js';
+import { subjects, type MessageHeader } from '../shared/protocol/messages.js';
 import { fetchModel, sendUpdate, type EncodedVector } from '../shared/protocol/transfers.js';
 import type { VectorCodec } from '../shared/compression/codec.js';
 import { ErrorFeedback } from '../shared/compression/error-feedback.js';
@@ -75,6 +75,7 @@ const JOIN_RETRY_MS = 500;
 const PULL_WAIT_MS = 2_000;
 const PULL_RETRY_MS = 1_000;
 const CLAIM_TIMEOUT_MS = 10_000;
+const WATCHDOG_TICK_MS = 1000;
 
 export class Worker {
   readonly workerId: string;
@@ -84,6 +85,7 @@ export class Worker {
   /** The task being trained, so a stopping worker can hand it back at once. */
   private heldTask: QueuedTask | null = null;
   private controlSubscription: BusSubscription | null = null;
+  private watchdog: NodeJS.Timeout | undefined;
   private global: { round: number; weights: Float32Array } | null = null;
   /** The round's named vectors fetched so far (a strategy's, e.g. a server control variate). */
   private roundVectors: { round: number; vectors: Map<string, Float32Array> } | null = null;
@@ -118,14 +120,7 @@ export class Worker {
     const ended = new Promise<string>((resolve) => (this.finished = resolve));
     // Stopped while loading data: nothing to wait for.
     if (this.stopReason !== null) this.finished?.(this.stopReason);
-    this.controlSubscription = this.options.bus.subscribe(this.subjects.control, (message) => {
-      try {
-        const frame = decodeFrameOf(message.data, 'run-end');
-        this.stop(`run ended: ${frame.header.reason}`);
-      } catch (error) {
-        log.warn({ err: (error as Error).message }, 'bad control message ignored');
-      }
-    });
+    this.listenToCoordinator(scenario.system.coordinatorSilenceSeconds);
     this.running = true;
     if (scenario.privacy.secureAggregation) {
       this.secureAggregation = new SecureAggregationHost({ bus: this.options.bus, subjects: this.subjects, workerId: this.workerId, log });
@@ -150,8 +145,35 @@ export class Worker {
     this.heldTask = null;
     this.controlSubscription?.unsubscribe();
     this.controlSubscription = null;
+    clearInterval(this.watchdog);
     this.secureAggregation?.stop();
     this.finished?.(reason);
+  }
+
+  /** Run end and heartbeats; silence for `silenceSeconds` means the coordinator is gone (killed, partitioned). */
+  private listenToCoordinator(silenceSeconds: number): void {
+    const { log } = this.options;
+    let lastHeard = performance.now();
+    this.controlSubscription = this.options.bus.subscribe(this.subjects.control, (message) => {
+      try {
+        const frame = decodeFrame(message.data);
+        lastHeard = performance.now();
+        if (frame.type === 'run-end') this.stop(`run ended: ${(frame.header as MessageHeader<'run-end'>).reason}`);
+        else if (frame.type !== 'heartbeat') throw new Error(`unexpected ${frame.type} frame on the control subject`);
+      } catch (error) {
+        log.warn({ err: (error as Error).message }, 'bad control message ignored');
+      }
+    });
+    let lastTick = performance.now();
+    this.watchdog = setInterval(() => {
+      const now = performance.now();
+      // A late tick means this loop was blocked: heartbeats may be waiting unread in the socket.
+      const blocked = now - lastTick > 2 * WATCHDOG_TICK_MS;
+      lastTick = now;
+      if (blocked || now - lastHeard < silenceSeconds * 1000) return;
+      log.warn({ silenceSeconds }, 'no heartbeat from the coordinator: presumed gone');
+      this.stop(`coordinator silent for ${silenceSeconds} s`);
+    }, WATCHDOG_TICK_MS);
   }
 
   private async federatedData(scenario: Scenario): Promise<FederatedData> {

@@ -75,6 +75,7 @@ export class Coordinator {
   /** Secure-aggregation runs: the protocol's coordinator side. */
   private readonly secure: SecureAggregation | null;
   private stopRequested = false;
+  private heartbeat: NodeJS.Timeout | undefined;
   private readonly interruption = new AbortController();
 
   constructor(private readonly options: CoordinatorOptions) {
@@ -147,6 +148,7 @@ export class Coordinator {
     this.engine.modelServer.start();
     this.engine.receiver.start();
     this.engine.collection.start();
+    this.startHeartbeat();
     this.options.log.debug({ coordinatorHost: hostname() }, 'coordinator listening');
   }
 
@@ -211,10 +213,25 @@ export class Coordinator {
     return result;
   }
 
+  /** Workers that stop hearing it presume the coordinator dead and leave (see heartbeatIntervalMs). */
+  private startHeartbeat(): void {
+    const { bus, scenario } = this.options;
+    const subject = subjects(scenario.name).control;
+    const beat = encodeFrame('heartbeat', {});
+    this.heartbeat = setInterval(() => {
+      try {
+        bus.publish(subject, beat);
+      } catch {
+        // Disconnected: the next beat tries again; workers allow several missed ones.
+      }
+    }, heartbeatIntervalMs(scenario.system.coordinatorSilenceSeconds));
+  }
+
   /** Tells every worker the run is over and stops listening. */
   async shutdown(reason: string): Promise<void> {
     const { bus, log, scenario } = this.options;
     this.roster.stop();
+    clearInterval(this.heartbeat);
     try {
       bus.publish(subjects(scenario.name).control, encodeFrame('run-end', { reason }));
       await bus.flush();
@@ -245,6 +262,11 @@ export class Coordinator {
     metrics.testMse = evaluation?.mse ?? null;
     return evaluation;
   }
+}
+
+/** Six beats per silence window, at most 10 s apart: a few lost or late ones never end a run. */
+export function heartbeatIntervalMs(silenceSeconds: number): number {
+  return Math.min(10_000, (silenceSeconds * 1000) / 6);
 }
 
 /** DP needs Poisson sampling (the accountant assumes it); otherwise FedAvg's K without replacement. */

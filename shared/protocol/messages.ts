@@ -29,8 +29,9 @@ import { CONFIG_RECORD, VECTOR_NAME } from './config-record.js';
 /**
  * 2: tasks moved from a core-NATS queue group to a JetStream work queue with claims.
  * 3: tasks carry the strategy's config record and names of round vectors; model requests name a vector.
+ * 4: the coordinator's heartbeat on the control subject, so workers notice a dead coordinator.
  */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 
 const id = z.string().min(1).max(200);
 const count = z.number().int().min(0);
@@ -99,6 +100,8 @@ export const MESSAGE_SCHEMAS = {
   }),
   ack: z.strictObject({ ok: z.boolean(), error: z.string().optional() }),
   'run-end': z.strictObject({ reason: z.string() }),
+  /** The coordinator is alive (workers leave after system.coordinatorSilenceSeconds without one). */
+  heartbeat: z.strictObject({}),
   'secagg-to-clients': z.strictObject({ round: count, messages: z.array(z.strictObject(SECAGG_ENTRY)).min(1) }),
   'secagg-from-clients': z.strictObject({
     workerId: id,
@@ -125,6 +128,7 @@ export const MESSAGE_CODES: Record<MessageType, number> = {
   'secagg-to-clients': 11,
   'secagg-from-clients': 12,
   'task-claim': 13,
+  heartbeat: 14,
 };
 
 export function subjects(runName: string) {

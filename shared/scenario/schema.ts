@@ -52,6 +52,11 @@ export const SYSTEM_SPEC = z.strictObject({
    * another worker: the first one is presumed dead. Working workers extend it every third of it.
    */
   taskAckWaitSeconds: z.number().gt(0).max(3600).default(30),
+  /**
+   * A worker that hears nothing from its coordinator (a heartbeat every sixth of this, at most
+   * every 10 s) for this long presumes it dead and leaves, or, with --keep-alive, waits for the next run.
+   */
+  coordinatorSilenceSeconds: z.number().min(3).max(86_400).default(120),
   /** What an aggregator that keeps every update of a round (a median, Krum) may hold, in MiB. */
   aggregationMemoryMB: z.number().gt(0).default(2048),
   /** Simulated devices: speed, bandwidth, power and availability per share of the population. */
@@ -146,6 +151,7 @@ export const SCENARIO_SPEC = z.strictObject({
     transport: 'auto',
     roundTimeoutSeconds: 600,
     taskAckWaitSeconds: 30,
+    coordinatorSilenceSeconds: 120,
     aggregationMemoryMB: 2048,
     stragglers: DEFAULT_STRAGGLER_SPEC,
   }),
