@@ -7,4 +7,9 @@ export interface AggregatorEntry extends RegistryEntry {
   readonly schema: z.ZodObject;
   /** `spec`: the scenario's `strategy.aggregator` block, already validated against `schema`. */
   create(spec: ValidatedOptions): AggregatorFactory;
+  /**
+   * What these options rule out when every round samples `clientsPerRound` clients (Krum's
+   * n > 2f + 2): `strategy.aggregator.<field>: … (got …, expected …)` lines, none when fine.
+   */
+  cohortProblems?(spec: ValidatedOptions, clientsPerRound: number): string[];
 }

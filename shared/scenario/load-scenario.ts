@@ -92,6 +92,11 @@ export function validateScenario(raw: unknown, source = 'scenario'): Scenario {
   return parsed.data;
 }
 
+/** K when every round samples exactly K clients; under DP the cohort is Poisson and varies. */
+function fixedClientsPerRound(s: Scenario): number | undefined {
+  return s.privacy.dp ? undefined : clientsPerRound(s);
+}
+
 /** K, the number of clients sampled per round. */
 export function clientsPerRound(scenario: Scenario): number {
   if (scenario.clientsPerRound !== undefined) return scenario.clientsPerRound;
@@ -191,7 +196,7 @@ function crossFieldProblems(s: Scenario): string[] {
   problems.push(...dpProblems(s));
   problems.push(...computeProblems(s));
   problems.push(...secureAggregationProblems(s));
-  problems.push(...aggregationProblems(s));
+  problems.push(...aggregationProblems(s, fixedClientsPerRound(s)));
   return problems;
 }
 

@@ -132,7 +132,17 @@ describe('fedsim models | datasets | partitioners --json', () => {
     expect(strategies.map((r) => r.name)).toEqual(['fedavg', 'fedprox']);
     expect(strategies.find((r) => r.name === 'fedprox')!.options.find((o) => o.name === 'mu')).toEqual({ name: 'mu', type: 'number', required: true });
     expect(strategies.find((r) => r.name === 'fedavg')!.options.find((o) => o.name === 'aggregator')).toMatchObject({ default: { name: 'weighted-mean' } });
-    expect(aggregators.map((r) => r.name)).toEqual(['weighted-mean', 'uniform-mean']);
+    expect(aggregators.map((r) => r.name)).toEqual([
+      'weighted-mean',
+      'uniform-mean',
+      'median',
+      'trimmed-mean',
+      'krum',
+      'multi-krum',
+      'bulyan',
+      'centered-clipping',
+    ]);
+    expect(aggregators.find((r) => r.name === 'multi-krum')!.options.map((o) => o.name)).toEqual(['f', 'm']);
   });
 
   it('lists the datasets and partitioners with their defaults', async () => {

@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { loadSweepFile } from '../../app/compare/sweep-file.js';
+import { AGGREGATORS } from '../../coordinator/aggregation/registry.js';
 import { describe, expect, it } from 'vitest';
 import { clientsPerRound, loadScenarioFile, parseScenarioText, ScenarioError, validateScenario } from '../../shared/scenario/load-scenario.js';
 
@@ -83,8 +84,8 @@ describe('scenario validation', () => {
 
   it('lists unknown strategy and aggregator names with the registered ones; a strategy block without a name is FedAvg', () => {
     expect(problemsOf({ ...base, strategy: { name: 'fedsgd' } })).toContain('strategy.name: unknown strategy (got "fedsgd", expected one of fedavg, fedprox)');
-    expect(problemsOf({ ...base, strategy: { aggregator: { name: 'median' } } })).toContain(
-      'strategy.aggregator.name: unknown aggregator (got "median", expected one of weighted-mean, uniform-mean)',
+    expect(problemsOf({ ...base, strategy: { aggregator: { name: 'geometric-median' } } })).toContain(
+      'strategy.aggregator.name: unknown aggregator (got "geometric-median", expected one of weighted-mean, uniform-mean, median, trimmed-mean, krum, multi-krum, bulyan, centered-clipping)',
     );
     expect(validateScenario({ ...base, strategy: { maxUpdateNorm: 5 } }).strategy).toEqual({
       name: 'fedavg',
@@ -220,5 +221,36 @@ describe('scenario validation', () => {
     const { clientsPerRound: _k, ...noK } = base;
     expect(clientsPerRound(validateScenario({ ...noK, clientFraction: 0.1, partition: { kind: 'iid', clients: 100 } }))).toBe(10);
     expect(clientsPerRound(validateScenario({ ...noK, clientFraction: 0.01, partition: { kind: 'iid', clients: 10 } }))).toBe(1);
+  });
+});
+
+describe('scenario validation of the robust aggregators', () => {
+  const ROBUST = ['median', 'trimmed-mean', 'krum', 'multi-krum', 'bulyan', 'centered-clipping'];
+
+  it('accepts each with its defaults where the clients per round allow, and lists each', () => {
+    expect(AGGREGATORS.names()).toEqual(expect.arrayContaining(ROBUST));
+    const roomy = { ...base, partition: { kind: 'iid', clients: 20 }, clientsPerRound: 10 };
+    for (const name of ROBUST) expect(validateScenario({ ...roomy, strategy: { aggregator: { name } } }).strategy.aggregator.name).toBe(name);
+  });
+
+  it('refuses each with secure aggregation, saying why', () => {
+    for (const name of ROBUST) {
+      expect(problemsOf({ ...base, clientsPerRound: 10, strategy: { aggregator: { name } }, privacy: { secureAggregation: { clipNorm: 1 } } })).toContain(
+        `strategy.aggregator.name: ${name} needs individual updates, but under privacy.secureAggregation the coordinator only ever sees their sum (got ${name}, expected weighted-mean or uniform-mean)`,
+      );
+    }
+  });
+
+  it('refuses f, m and β the round size rules out, naming the field, value and bound', () => {
+    expect(problemsOf({ ...base, strategy: { aggregator: { name: 'krum', f: 2 } } })).toContain(
+      'strategy.aggregator.f: krum needs more than 2f + 2 = 6 clients per round (got f 2 with clientsPerRound 5, expected f at most 1)',
+    );
+    expect(problemsOf({ ...base, strategy: { aggregator: { name: 'bulyan', f: 1 } } })).toContain(
+      'strategy.aggregator.f: bulyan needs at least 4f + 3 = 7 clients per round (got f 1 with clientsPerRound 5, expected f at most 0)',
+    );
+    expect(problemsOf({ ...base, strategy: { aggregator: { name: 'multi-krum', f: 1, m: 5 } } })).toContain(
+      'strategy.aggregator.m: multi-krum selects at most n − f updates (got m 5 with clientsPerRound 5 and f 1, expected m at most 4)',
+    );
+    expect(problemsOf({ ...base, strategy: { aggregator: { name: 'trimmed-mean', beta: 0.5 } } }).join('\n')).toMatch(/strategy\.aggregator\.beta/);
   });
 });
