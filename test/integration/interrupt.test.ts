@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { runComparison } from '../../app/compare/run-comparison.js';
+import { parseSweep } from '../../app/compare/sweep-file.js';
 import { RunInterrupts } from '../../app/run/run-interrupts.js';
 import { runSimulation, type RunSummary } from '../../app/run/run-simulation.js';
 import { findNatsServerBinary } from '../../shared/bus/nats-server-process.js';
@@ -135,3 +137,35 @@ describe('interrupting a run in-process', () => {
 function onlyRunDir(runsDir: string): string {
   return join(runsDir, readdirSync(runsDir)[0]!);
 }
+
+describe('interrupting a sweep', () => {
+  it('ends the variant in progress, marks the rest "not run", and still writes the comparison and report', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'fedsim-compare-interrupt-'));
+    const base = tinyMnistScenario({ rounds: 30, system: { transport: 'in-process', workers: 1, backend: 'cpu', roundTimeoutSeconds: 900 } });
+    const sweep = await parseSweep(
+      {
+        sweep: 'it-sweep-interrupt',
+        base: { ...base, name: undefined },
+        output: { dir: out },
+        variants: [{ name: 'first' }, { name: 'second', overrides: { 'training.learningRate': 0.05 } }, { name: 'third' }],
+      },
+      'it-sweep-interrupt.yaml',
+    );
+    const interrupts = new RunInterrupts();
+    // Pressed once the first variant has started training (its run folder has a round in it).
+    const pressed = setInterval(() => {
+      if (existsSync(join(out, readdirSync(out)[0] ?? 'none', 'first', 'metrics.jsonl'))) {
+        interrupts.press();
+        clearInterval(pressed);
+      }
+    }, 50);
+    const result = await runComparison(sweep, { logLevel: 'silent', progress: false, interrupts });
+    clearInterval(pressed);
+    expect(result.rows.map((r) => [r.name, r.status, r.stopReason])).toEqual([
+      ['first', 'completed', 'interrupted'],
+      ['second', 'not run', null],
+      ['third', 'not run', null],
+    ]);
+    for (const file of ['comparison.json', 'comparison.csv', 'comparison.md', 'report.html']) expect(existsSync(join(result.dir, file)), file).toBe(true);
+  }, 120_000);
+});
