@@ -82,7 +82,9 @@ describe('scenario validation', () => {
   });
 
   it('lists unknown strategy and aggregator names with the registered ones; a strategy block without a name is FedAvg', () => {
-    expect(problemsOf({ ...base, strategy: { name: 'fedsgd' } })).toContain('strategy.name: unknown strategy (got "fedsgd", expected one of fedavg, fedprox)');
+    expect(problemsOf({ ...base, strategy: { name: 'fedsgd' } })).toContain(
+      'strategy.name: unknown strategy (got "fedsgd", expected one of fedavg, fedprox, fedavgm, fedadam, fedyogi, fedadagrad)',
+    );
     expect(problemsOf({ ...base, strategy: { aggregator: { name: 'median' } } })).toContain(
       'strategy.aggregator.name: unknown aggregator (got "median", expected one of weighted-mean, uniform-mean)',
     );
