@@ -1,7 +1,8 @@
 /**
  * The server-optimizer strategies over a real nats-server with 2 worker processes give, on the
  * cpu backend, the same metrics as the in-process run: the optimizer's state lives on the
- * coordinator and the aggregate does not depend on which worker trained which client.
+ * coordinator and the aggregate does not depend on which worker trained which client. They also
+ * run over central DP's noised mean and over secure aggregation's sum.
  */
 import { describe, expect, it } from 'vitest';
 import { runSimulation } from '../../app/run/run-simulation.js';
@@ -15,12 +16,12 @@ const nats = useTestNatsServer();
 type StrategyBlock = { name: string } & Record<string, unknown>;
 
 /** What does not depend on the clock or the worker count: selection, losses, accuracy. */
-async function resultsOf(strategy: StrategyBlock, system: ScenarioInput['system']) {
+async function resultsOf(strategy: StrategyBlock, system: ScenarioInput['system'], privacy: ScenarioInput['privacy'] = {}) {
   const scenario = tinyMnistScenario({
     name: `server-optimizer-${strategy.name}`,
     strategy,
     training: { epochs: 1, batchSize: 10, optimizer: 'sgd', learningRate: 0.1 },
-    privacy: { membershipInference: false },
+    privacy: { ...privacy, membershipInference: false },
     system: { ...system, backend: 'cpu' },
   });
   const summary = await runSimulation({ ...scenario, output: { ...scenario.output, saveModel: false } }, { logLevel: 'silent', progress: false });
@@ -44,4 +45,20 @@ describe('server optimizers over NATS equal the in-process run', () => {
       expect(await resultsOf(strategy, { natsUrl: nats.url, workers: 2 })).toEqual(inProcess);
     }, 120_000);
   }
+});
+
+describe('server optimizers compose with DP and secure aggregation', () => {
+  it('fedyogi steps along central DP’s noised mean; fedadam along the SecAgg+ survivors’ mean', async () => {
+    const dp = { dp: { mode: 'central' as const, clipNorm: 1, noiseMultiplier: 0.5 } };
+    const secure = { secureAggregation: { variant: 'secagg+' as const, clipNorm: 1, bits: 20 } };
+    const noised = await resultsOf({ name: 'fedyogi' }, { transport: 'in-process' }, dp);
+    const summed = await resultsOf(STRATEGIES[1]!, { transport: 'in-process' }, secure);
+    // DP samples each client with probability q, so its cohort size varies; SecAgg+ keeps all 4.
+    expect(noised.map((round) => Number.isFinite(round[5]))).toEqual([true, true, true]);
+    expect(summed.map((round) => [round[2], Number.isFinite(round[5])])).toEqual([
+      [4, true],
+      [4, true],
+      [4, true],
+    ]);
+  }, 120_000);
 });
