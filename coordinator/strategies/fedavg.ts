@@ -34,7 +34,13 @@ export class FedAvg implements Strategy {
     results: readonly TrainResult[],
     _failures: readonly TrainFailure[],
   ): StrategyRoundOutcome {
-    return { weights: aggregate.delta ? applyDelta(global, aggregate.delta) : global, trainLoss: meanTrainLoss(results) };
+    // No aggregate (nobody arrived): the model, and any server state, stay as they were.
+    return { weights: aggregate.delta ? this.serverStep(global, aggregate.delta) : global, trainLoss: meanTrainLoss(results) };
+  }
+
+  /** The next global model from the round's aggregate Δ: FedAvg adds it; server optimizers step along it. */
+  protected serverStep(global: Float32Array, delta: Float32Array | Float64Array): Float32Array {
+    return applyDelta(global, delta);
   }
 
   configureEvaluate(): EvaluateInstructions | null {
@@ -49,7 +55,7 @@ export class FedAvg implements Strategy {
     return { json: {}, vectors: {} };
   }
 
-  restoreState(): void {}
+  restoreState(_state: StrategyState): void {}
 }
 
 export const FEDAVG = {

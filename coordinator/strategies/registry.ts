@@ -2,11 +2,15 @@
 import { z } from 'zod';
 import { Registry } from '../../shared/registry/registry.js';
 import { fragmentsOf } from '../../shared/registry/schema-fragments.js';
+import { FEDADAGRAD } from './fedadagrad.js';
+import { FEDADAM } from './fedadam.js';
 import { FEDAVG } from './fedavg.js';
+import { FEDAVGM } from './fedavgm.js';
 import { FEDPROX } from './fedprox.js';
+import { FEDYOGI } from './fedyogi.js';
 import type { StrategyEntry } from './strategy-entry.js';
 
-const ENTRIES = [FEDAVG, FEDPROX] as const;
+const ENTRIES = [FEDAVG, FEDPROX, FEDAVGM, FEDADAM, FEDYOGI, FEDADAGRAD] as const;
 
 export const STRATEGIES = new Registry<StrategyEntry>('strategy.name', ENTRIES);
 

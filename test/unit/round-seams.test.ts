@@ -87,8 +87,10 @@ describe('the config record reaches local training', () => {
   });
 
   it('the registry lists its strategies and names the field for an unknown one', () => {
-    expect(STRATEGIES.names()).toEqual(['fedavg', 'fedprox']);
-    expect(() => STRATEGIES.get('fedsgd')).toThrow('strategy.name: unknown (got "fedsgd", expected one of fedavg, fedprox)');
+    expect(STRATEGIES.names()).toEqual(['fedavg', 'fedprox', 'fedavgm', 'fedadam', 'fedyogi', 'fedadagrad']);
+    expect(() => STRATEGIES.get('fedsgd')).toThrow(
+      'strategy.name: unknown (got "fedsgd", expected one of fedavg, fedprox, fedavgm, fedadam, fedyogi, fedadagrad)',
+    );
   });
 });
 
