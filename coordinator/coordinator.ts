@@ -189,7 +189,10 @@ export class Coordinator {
       const outcome = await this.rounds.run(round, result.finalWeights, this.interruption.signal);
       if ('stop' in outcome) {
         result.stopReason = outcome.stop;
-        if (outcome.stop === 'interrupted') await this.evaluateInterrupted(result, round - 1);
+        if (outcome.stop === 'interrupted') {
+          result.privacy = outcome.privacy ?? result.privacy;
+          await this.evaluateInterrupted(result, round - 1);
+        }
         break;
       }
       const { metrics } = outcome;

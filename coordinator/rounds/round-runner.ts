@@ -9,7 +9,7 @@ import type { VectorCodec } from '../../shared/compression/codec.js';
 import { Rng } from '../../shared/random.js';
 import type { Scenario } from '../../shared/scenario/schema.js';
 import type { AggregateOutput, AggregatorFactory, RoundRules } from '../aggregation/aggregator.js';
-import type { PrivacyLedger } from '../privacy/privacy-ledger.js';
+import type { PrivacyLedger, RoundPrivacy } from '../privacy/privacy-ledger.js';
 import type { FederationClock } from '../simulation/federation-clock.js';
 import type { ClientPool, Strategy, TrainInstructions } from '../strategies/strategy.js';
 import type { ModelServer } from '../transport/model-server.js';
@@ -49,14 +49,15 @@ interface RoundPlan {
   maxSteps: Map<number, number>;
 }
 
-export type RoundOutcome = { stop: 'privacy budget reached' | 'interrupted' } | { weights: Float32Array; metrics: RoundMetrics };
+export type RoundOutcome =
+  { stop: 'privacy budget reached' } | { stop: 'interrupted'; privacy?: RoundPrivacy } | { weights: Float32Array; metrics: RoundMetrics };
 
 export class RoundRunner {
   private bytesTotal = 0;
 
   constructor(private readonly engine: RoundEngine) {}
 
-  /** `interruption` aborted: the round stops collecting and is discarded (nothing recorded, nothing spent). */
+  /** `interruption` aborted: the round stops collecting and is discarded (not recorded; see chargeInterrupted). */
   async run(round: number, global: Float32Array, interruption?: AbortSignal): Promise<RoundOutcome> {
     if (interruption?.aborted) return { stop: 'interrupted' };
     const instructions = this.engine.strategy.configureTrain(round, this.engine.pool);
@@ -79,7 +80,7 @@ export class RoundRunner {
     await this.dispatchAndCollect(plan, state, collection, interruption);
     if (interruption?.aborted) {
       this.engine.log.info({ round }, 'interrupted: the round is discarded');
-      return { stop: 'interrupted' };
+      return { stop: 'interrupted', ...this.chargeInterrupted(plan, state) };
     }
     const settlement = await collection.settle();
     // An aborted secure round leaves the model as it was: nothing was learned from it.
@@ -90,6 +91,23 @@ export class RoundRunner {
     const metrics = this.record(plan, state, settlement, next.trainLoss, next.metrics);
     this.account(plan, metrics, aggregate);
     return { weights: next.weights, metrics };
+  }
+
+  /**
+   * Under local DP the coordinator is the adversary, and it has already seen the noised updates
+   * that arrived before the interrupt: discarding them does not unspend their ε. (Under central
+   * DP nothing left the trusted coordinator, so nothing was released.)
+   */
+  private chargeInterrupted(plan: RoundPlan, state: RoundState): { privacy?: RoundPrivacy } {
+    const { ledger } = this.engine;
+    const clipNorm = plan.rules.clientPrivacy?.clipNorm;
+    if (ledger?.plan.mode !== 'local' || clipNorm === undefined || state.results.length === 0) return {};
+    return {
+      privacy: ledger.record(
+        state.results.map((r) => r.clientId),
+        { clipNorm },
+      ),
+    };
   }
 
   private exceedsBudget(round: number, clients: readonly number[]): boolean {

@@ -138,6 +138,31 @@ function onlyRunDir(runsDir: string): string {
   return join(runsDir, readdirSync(runsDir)[0]!);
 }
 
+describe('interrupting a local-DP run', () => {
+  it('charges the ε of the noised updates the coordinator already saw in the discarded round', async () => {
+    const scenario = tinyMnistScenario({
+      name: 'it-interrupt-local-dp',
+      rounds: 10,
+      // q = 1: every client every round, so a client seen in round 3 has one release more than after round 2.
+      partition: { kind: 'iid', clients: 4 },
+      clientsPerRound: 4,
+      privacy: { dp: { mode: 'local', clipNorm: 1, noiseMultiplier: 4 } },
+      system: { backend: 'cpu', roundTimeoutSeconds: 900 },
+    });
+    const interrupts = new RunInterrupts();
+    const summary = await runSimulation(scenario, {
+      logLevel: 'silent',
+      progress: false,
+      interrupts,
+      onClientEvent: (event) => event.round === 3 && event.state === 'done' && interrupts.presses === 0 && interrupts.press(),
+    });
+    const rounds = readRoundMetrics(summary.runDir);
+    expect(summary.stopReason).toBe('interrupted');
+    expect(rounds).toHaveLength(2);
+    expect(summary.privacy!.epsilon).toBeGreaterThan(rounds[1]!.privacy!.epsilon);
+  }, 120_000);
+});
+
 describe('interrupting a sweep', () => {
   it('ends the variant in progress, marks the rest "not run", and still writes the comparison and report', async () => {
     const out = mkdtempSync(join(tmpdir(), 'fedsim-compare-interrupt-'));
