@@ -174,6 +174,8 @@ export class Worker {
       log.warn({ silenceSeconds }, 'no heartbeat from the coordinator: presumed gone');
       this.stop(`coordinator silent for ${silenceSeconds} s`);
     }, WATCHDOG_TICK_MS);
+    // Never what keeps a process alive: a worker stopped while loading data would otherwise hang here.
+    this.watchdog.unref();
   }
 
   private async federatedData(scenario: Scenario): Promise<FederatedData> {

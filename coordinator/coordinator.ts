@@ -228,6 +228,7 @@ export class Coordinator {
         // Disconnected: the next beat tries again; workers allow several missed ones.
       }
     }, heartbeatIntervalMs(scenario.system.coordinatorSilenceSeconds));
+    this.heartbeat.unref();
   }
 
   /** Tells every worker the run is over and stops listening. */
