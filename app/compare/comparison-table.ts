@@ -74,7 +74,12 @@ export function rowOf(name: string, overrides: Record<string, unknown>, runDir: 
   };
 }
 
-export function failedRow(name: string, overrides: Record<string, unknown>, error: string, status: 'failed' | 'not run' = 'failed'): ComparisonRow {
+export function failedRow(
+  name: string,
+  overrides: Record<string, unknown>,
+  error: string,
+  status: 'failed' | 'interrupted' | 'not run' = 'failed',
+): ComparisonRow {
   return {
     name,
     status,
@@ -145,7 +150,7 @@ export function comparisonMarkdown(sweep: string, rows: readonly ComparisonRow[]
   for (const r of rows) {
     const quality = r.finalAccuracy !== null ? `${(r.finalAccuracy * 100).toFixed(2)}%` : r.finalMse !== null ? `MSE ${r.finalMse.toFixed(3)}` : '–';
     const epsilon = r.epsilon !== null ? `${r.epsilon.toFixed(2)} (δ = ${formatDelta(r.delta)})` : r.status === 'completed' ? '∞ (no DP)' : '–';
-    const name = r.status === 'failed' ? `${r.name} — **failed**: ${escapeCell(r.error ?? 'unknown error')}` : r.name;
+    const name = r.status === 'completed' ? r.name : `${r.name} — **${r.status}**: ${escapeCell(r.error ?? 'unknown error')}`;
     const rounds = r.stopReason && r.stopReason !== 'rounds completed' ? `${r.rounds} (${r.stopReason})` : String(r.rounds);
     lines.push(
       `| ${name} | ${quality} | ${epsilon} | ${rounds} | ${r.miaAuc !== null ? r.miaAuc.toFixed(3) : '–'} | ${(r.wallMs / 1000).toFixed(1)} s | ${formatBytes(r.bytes)} |`,

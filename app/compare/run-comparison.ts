@@ -46,7 +46,7 @@ export async function runComparison(sweep: Sweep, options: ComparisonOptions): P
 
   const rows: ComparisonRow[] = [];
   // Synchronous on the second press: the caller exits right after.
-  const stopListening = options.interrupts?.listen((presses) => presses > 1 && writeOutputs(dir, sweep, rows));
+  const stopListening = options.interrupts?.listen((presses) => presses > 1 && writeOutputs(dir, sweep, withUnfinished(sweep, rows)));
   let transport: Transport | null = null;
   let pool: WorkerProcesses | null = null;
   try {
@@ -108,6 +108,17 @@ export async function runComparison(sweep: Sweep, options: ComparisonOptions): P
   }
   log.flush();
   return { dir, rows, reportPath };
+}
+
+/** The rows so far, the variant in progress as interrupted (its folder has its summary.json), the rest as not run. */
+function withUnfinished(sweep: Sweep, rows: readonly ComparisonRow[]): ComparisonRow[] {
+  const [current, ...rest] = sweep.variants.slice(rows.length);
+  if (!current) return [...rows];
+  return [
+    ...rows,
+    { ...failedRow(current.name, current.overrides, 'interrupted while running', 'interrupted'), runDir: current.name },
+    ...rest.map((v) => failedRow(v.name, v.overrides, 'the sweep was interrupted before this variant started', 'not run')),
+  ];
 }
 
 function variantOutcome(row: ComparisonRow): string {

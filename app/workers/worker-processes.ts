@@ -65,7 +65,6 @@ export class WorkerProcesses {
 
   /** Waits for the workers to leave after the run-end message, then kills any that linger. */
   async stop(graceMs = 10_000): Promise<void> {
-    process.off('exit', this.onExit);
     await Promise.all(
       this.children.map(async (child) => {
         if (child.exitCode !== null || child.signalCode !== null) return;
@@ -75,6 +74,7 @@ export class WorkerProcesses {
         clearTimeout(timer);
       }),
     );
+    process.off('exit', this.onExit);
   }
 
   /** Asks every worker to leave (SIGTERM), then waits as stop() does. */

@@ -194,3 +194,30 @@ describe('interrupting a sweep', () => {
     for (const file of ['comparison.json', 'comparison.csv', 'comparison.md', 'report.html']) expect(existsSync(join(result.dir, file)), file).toBe(true);
   }, 120_000);
 });
+
+describe('interrupting a sweep twice', () => {
+  it('writes the comparison at once: the variant in progress interrupted, the rest not run', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'fedsim-compare-abandon-'));
+    const base = tinyMnistScenario({ rounds: 30, system: { transport: 'in-process', workers: 1, backend: 'cpu', roundTimeoutSeconds: 900 } });
+    const sweep = await parseSweep(
+      { sweep: 'it-sweep-abandon', base: { ...base, name: undefined }, output: { dir: out }, variants: [{ name: 'first' }, { name: 'second' }] },
+      'it-sweep-abandon.yaml',
+    );
+    const interrupts = new RunInterrupts();
+    let atSecondPress: { variants: { name: string; status: string }[] } | null = null;
+    const pressed = setInterval(() => {
+      const dir = join(out, readdirSync(out)[0] ?? 'none');
+      if (!existsSync(join(dir, 'first', 'metrics.jsonl'))) return;
+      clearInterval(pressed);
+      interrupts.press();
+      interrupts.press();
+      atSecondPress = JSON.parse(readFileSync(join(dir, 'comparison.json'), 'utf8')) as typeof atSecondPress;
+    }, 50);
+    await runComparison(sweep, { logLevel: 'silent', progress: false, interrupts });
+    clearInterval(pressed);
+    expect(atSecondPress!.variants.map((v) => [v.name, v.status])).toEqual([
+      ['first', 'interrupted'],
+      ['second', 'not run'],
+    ]);
+  }, 120_000);
+});
