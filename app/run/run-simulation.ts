@@ -101,12 +101,13 @@ export async function runSimulation(scenario: Scenario, options: RunOptions): Pr
     run.failure = error as Error;
     run.log.error({ err: run.failure.message }, 'run failed');
   } finally {
-    stopListening?.();
     await closeRun(run);
   }
   const membershipInference = await afterRun(run);
   const summary = summaryOf(run, startedAt, membershipInference);
   await writeOutputs(run, summary);
+  // Only now: a second Ctrl-C while the model, report or summary are being written must still leave a summary.json.
+  stopListening?.();
   return summary;
 }
 

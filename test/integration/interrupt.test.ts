@@ -54,7 +54,17 @@ async function runAndInterrupt(name: string, presses: 1 | 2): Promise<Ended> {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  let firstPressed = false;
+  let secondSent = false;
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+    // The second press only counts once the first was handled (Linux merges pending signals), and
+    // must come before the run has finished ending: sent the moment the first is acknowledged.
+    if (presses === 2 && firstPressed && !secondSent && stderr.includes('interrupted: ending the run now')) {
+      secondSent = true;
+      process.kill(-child.pid!, 'SIGINT');
+    }
+  });
   child.stdout.resume();
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
   const runsDir = join(scratch, 'runs');
@@ -63,12 +73,8 @@ async function runAndInterrupt(name: string, presses: 1 | 2): Promise<Ended> {
     const dir = runDir();
     return dir !== undefined && existsSync(join(dir, 'metrics.jsonl'));
   });
+  firstPressed = true;
   process.kill(-child.pid!, 'SIGINT');
-  if (presses === 2) {
-    // The second press only counts once the first was handled (Linux merges pending signals).
-    await until(() => stderr.includes('interrupted: ending the run now'));
-    process.kill(-child.pid!, 'SIGINT');
-  }
   const code = await exited;
   return { code, stderr, runDir: runDir()!, tmp };
 }
