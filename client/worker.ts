@@ -259,9 +259,15 @@ export class Worker {
     }
     // Held from here: a stop() from now on hands it back instead of leaving it to the ack wait.
     this.heldTask = task;
-    let claim: { ok: boolean; error?: string };
+    let claim: MessageHeader<'ack'>;
     try {
-      const request = encodeFrame('task-claim', { workerId: this.workerId, round: header.round, clientId: header.clientId, delivery: task.delivery });
+      const request = encodeFrame('task-claim', {
+        workerId: this.workerId,
+        round: header.round,
+        clientId: header.clientId,
+        delivery: task.delivery,
+        claimToken: header.claimToken,
+      });
       claim = decodeFrameOf(await bus.request(this.subjects.claim, request, CLAIM_TIMEOUT_MS), 'ack').header;
     } catch (error) {
       // The coordinator did not answer: leave the task to whoever can reach it.
@@ -270,14 +276,14 @@ export class Worker {
       return;
     }
     if (this.heldTask !== task) return;
-    if (!claim.ok) {
+    if (!claim.ok || claim.grant === undefined) {
       log.debug({ round: header.round, clientId: header.clientId, reason: claim.error }, 'task not wanted any more; dropped');
       this.heldTask = null;
       task.ack();
       return;
     }
     try {
-      await task.holdWhile(this.trainClient(header));
+      await task.holdWhile(this.trainClient(header, claim.grant));
     } catch (error) {
       if (this.heldTask === task)
         log.error({ err: (error as Error).message, clientId: header.clientId }, 'client training failed; the client will count as dropped');
@@ -295,7 +301,8 @@ export class Worker {
     task.release();
   }
 
-  private async trainClient(task: Frame<'task'>['header']): Promise<void> {
+  /** `grant`: the coordinator's answer to this worker's claim, which the client's update must carry. */
+  private async trainClient(task: Frame<'task'>['header'], grant: string): Promise<void> {
     const federation = this.federation!;
     const { bus, log } = this.options;
     if (Date.now() > task.deadline) {
@@ -344,12 +351,12 @@ export class Worker {
     };
     if (task.secureAggregation) {
       if (!this.secureAggregation) throw new Error('a secure-aggregation task in a run without privacy.secureAggregation');
-      await this.secureAggregation.advertise({ ...task, secureAggregation: task.secureAggregation }, delta, privatized?.unclipped, report);
+      await this.secureAggregation.advertise({ ...task, secureAggregation: task.secureAggregation }, grant, delta, privatized?.unclipped, report);
     } else {
       await sendUpdate(
         bus,
         this.subjects.results,
-        { transferId: `${this.workerId}:${task.round}:${task.clientId}`, workerId: this.workerId, round: task.round, clientId: task.clientId, report },
+        { transferId: `${this.workerId}:${task.round}:${task.clientId}`, workerId: this.workerId, round: task.round, clientId: task.clientId, grant, report },
         payload,
       );
     }

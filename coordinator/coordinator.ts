@@ -30,6 +30,7 @@ import { STRATEGIES } from './strategies/registry.js';
 import type { ClientPool } from './strategies/strategy.js';
 import { ModelServer } from './transport/model-server.js';
 import { TaskDispatcher } from './transport/task-dispatcher.js';
+import { FrameRefusals } from './transport/frame-refusals.js';
 import { UpdateReceiver, type ReceivedPayload } from './transport/update-receiver.js';
 import { WorkerRoster, type WorkerInfo } from './workers/worker-roster.js';
 
@@ -94,10 +95,11 @@ export class Coordinator {
     });
     this.dpPlan = resolveDpPlan(scenario);
     const ledger = this.dpPlan ? new PrivacyLedger(this.dpPlan) : null;
-    const receiver = new UpdateReceiver(bus, runSubjects.results, log);
+    const refusals = new FrameRefusals();
+    const receiver = new UpdateReceiver(bus, runSubjects.results, refusals, log);
     const secAgg = resolveSecAggSettings(scenario);
     this.secure = secAgg
-      ? new SecureAggregation({ bus, subjects: runSubjects, settings: secAgg, session: options.runId.slice(0, 200), seed: scenario.seed, log })
+      ? new SecureAggregation({ bus, subjects: runSubjects, settings: secAgg, session: options.runId.slice(0, 200), seed: scenario.seed, refusals, log })
       : null;
     const collection: UpdateCollection = this.secure ? new SecureCollection(this.secure, receiver, log) : new PlainCollection(receiver);
     this.engine = {
@@ -111,11 +113,14 @@ export class Coordinator {
       ledger,
       modelServer: new ModelServer(bus, runSubjects.model, log),
       receiver,
+      refusals,
+      clientSizes: options.clientSizes,
       dispatcher: new TaskDispatcher(
         bus,
         scenario.name,
         options.runId,
         { ackWaitMs: scenario.system.taskAckWaitSeconds * 1000, maxDeliveries: MAX_TASK_DELIVERIES },
+        refusals,
         log,
       ),
       broadcastCodec: scenario.compression.broadcast?.length ? createCodec(scenario.compression.broadcast, 'broadcast') : null,

@@ -3,7 +3,6 @@
  * of long-lived workers (they re-join each variant's run under the sweep's name, keeping their
  * data loaded). A variant that fails is recorded with its error and the sweep goes on.
  */
-import { availableParallelism } from 'node:os';
 import { mkdirSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { stringify } from 'yaml';
@@ -12,6 +11,7 @@ import { createLogger, type LogLevel } from '../../shared/logging/logger.js';
 import { writeFileAtomically } from '../output/run-directory.js';
 import type { RunInterrupts } from '../run/run-interrupts.js';
 import { runSimulation } from '../run/run-simulation.js';
+import { workerProcessCount } from '../workers/start-workers.js';
 import { WorkerProcesses } from '../workers/worker-processes.js';
 import { writeReport } from '../report/write-report.js';
 import { comparisonCsv, comparisonMarkdown, failedRow, rowOf, type ComparisonRow } from './comparison-table.js';
@@ -50,9 +50,10 @@ export async function runComparison(sweep: Sweep, options: ComparisonOptions): P
   let transport: Transport | null = null;
   let pool: WorkerProcesses | null = null;
   try {
-    transport = await openTransport(sweep.base.system, log);
     const system = sweep.base.system;
-    const workers = options.workers ?? (system.workers === 'auto' ? (transport.bus.kind === 'in-process' ? 1 : availableParallelism()) : system.workers);
+    transport = await openTransport(system, log, { name: sweep.name, workers: workerProcessCount(system, options.workers) });
+    const workers =
+      transport.bus.kind === 'in-process' ? (options.workers ?? (system.workers === 'auto' ? 1 : system.workers)) : workerProcessCount(system, options.workers);
     if (transport.bus.kind !== 'in-process' && workers > 0) {
       pool = new WorkerProcesses({
         count: workers,
@@ -62,6 +63,7 @@ export async function runComparison(sweep: Sweep, options: ComparisonOptions): P
         logLevel: 'info',
         backend: system.backend,
         keepAlive: true,
+        loginOf: (index) => transport!.workerLogin(index),
       });
       pool.start();
     }

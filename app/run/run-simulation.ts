@@ -24,7 +24,7 @@ import { RunDirectory } from '../output/run-directory.js';
 import { saveModel } from '../output/save-model.js';
 import { summaryLine } from '../output/summary-line.js';
 import { writeReport } from '../report/write-report.js';
-import { startWorkers, type StartedWorkers } from '../workers/start-workers.js';
+import { startWorkers, workerProcessCount, type StartedWorkers } from '../workers/start-workers.js';
 import type { RunInterrupts } from './run-interrupts.js';
 import { summarizeRun, type RunSummary } from './run-summary.js';
 
@@ -190,7 +190,9 @@ async function prepareFederation(run: Run): Promise<void> {
 async function connectCoordinator(run: Run): Promise<void> {
   const { scenario, options, log, runDir } = run;
   const { data, evaluator, initial } = run.federation!;
-  run.transport = options.pool?.transport ?? (await openTransport(scenario.system, log));
+  run.transport =
+    options.pool?.transport ??
+    (await openTransport(scenario.system, log, { name: scenario.name, workers: workerProcessCount(scenario.system, options.workers) }));
   const coordinator = new Coordinator({
     scenario,
     clientSizes: data.clients.map((indices) => indices.length),

@@ -32,16 +32,25 @@ export interface WorkerRequest {
   onProcessesStarted?: (pids: number[]) => void;
 }
 
+/** How many workers a run over NATS starts (the private server makes a user for each). */
+export function workerProcessCount(system: Scenario['system'], override?: number): number {
+  return override ?? (system.workers === 'auto' ? availableParallelism() : system.workers);
+}
+
 export function startWorkers(request: WorkerRequest): StartedWorkers {
   const { scenario, transport, log } = request;
-  const count = request.count ?? (scenario.system.workers === 'auto' ? defaultWorkerCount(transport) : scenario.system.workers);
+  const count = transport.bus.kind === 'in-process' ? (request.count ?? inProcessCount(scenario)) : workerProcessCount(scenario.system, request.count);
   // Hand-started workers get as long as a round: someone has to start them.
   const readyTimeoutMs = count === 0 ? scenario.system.roundTimeoutSeconds * 1000 : WORKER_READY_TIMEOUT_MS;
   const started: StartedWorkers = { expected: Math.max(count, 1), readyTimeoutMs, stop: async () => {} };
   if (transport.bus.kind === 'in-process') return { ...started, stop: hostInProcess(request, count) };
   if (request.pooled) return started;
   if (count === 0) {
-    log.warn(`waiting for workers: start them with  npx fedsim worker --nats ${transport.natsUrl} --run ${scenario.name}`);
+    // The private server admits only its generated users: each hand-started worker takes one line of the logins file.
+    const logins = transport.workerLoginsFile;
+    const prefix = logins ? `env $(sed -n <k>p ${logins}) ` : '';
+    const which = logins ? `  (k = 1, 2, …: one line, one login per worker)` : '';
+    log.warn(`waiting for workers: start them with  ${prefix}npx fedsim worker --nats ${transport.natsUrl} --run ${scenario.name}${which}`);
     return started;
   }
   const processes = new WorkerProcesses({
@@ -51,6 +60,7 @@ export function startWorkers(request: WorkerRequest): StartedWorkers {
     logFile: request.workersLogFile,
     logLevel: 'info',
     backend: scenario.system.backend,
+    loginOf: (index) => transport.workerLogin(index),
   });
   processes.start();
   request.onProcessesStarted?.(processes.pids);
@@ -69,6 +79,6 @@ function hostInProcess({ scenario, transport, log }: WorkerRequest, count: numbe
   };
 }
 
-function defaultWorkerCount(transport: Transport): number {
-  return transport.bus.kind === 'in-process' ? 1 : availableParallelism();
+function inProcessCount(scenario: Scenario): number {
+  return scenario.system.workers === 'auto' ? 1 : scenario.system.workers;
 }

@@ -20,6 +20,8 @@ export interface WorkerProcessOptions {
   backend?: BackendPreference;
   /** Workers stay for the next run of the same name (a sweep's pool); stop them with terminate(). */
   keepAlive?: boolean;
+  /** Worker `index`'s NATS login (the private server's generated users), added to its environment. */
+  loginOf?: (index: number) => Record<string, string> | null;
 }
 
 export class WorkerProcesses {
@@ -51,7 +53,8 @@ export class WorkerProcesses {
         ];
         if (backend) args.push('--backend', backend);
         if (this.options.keepAlive) args.push('--keep-alive');
-        const child = spawn(process.execPath, args, { stdio: ['ignore', logFd, logFd], env: process.env });
+        const env = { ...process.env, ...this.options.loginOf?.(i) };
+        const child = spawn(process.execPath, args, { stdio: ['ignore', logFd, logFd], env });
         this.children.push(child);
       }
     } finally {

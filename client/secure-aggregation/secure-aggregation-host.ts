@@ -30,12 +30,16 @@ type SecureTask = Frame<'task'>['header'] & { secureAggregation: NonNullable<Fra
 
 interface HostedClient {
   round: number;
+  /** The grant of this worker's claim on the client: every message for it carries it. */
+  grant: string;
   client: SecAggClient;
   /** The fixed-point update, until it is masked (then zeroed). */
   input: Uint32Array | null;
 }
 
 const SEND_TIMEOUT_MS = 30_000;
+
+type GrantedEntry = SecAggEntry & { grant: string };
 
 export interface SecureAggregationHostOptions {
   bus: Bus;
@@ -86,7 +90,7 @@ export class SecureAggregationHost {
    * fixed point, creates its SecAggClient and advertises its keys, with the training report.
    * `delta` is already L2-clipped under DP; `unclipped` is DP's clip bit.
    */
-  async advertise(task: SecureTask, delta: Float32Array, unclipped: boolean | undefined, report: UpdateReport): Promise<void> {
+  async advertise(task: SecureTask, grant: string, delta: Float32Array, unclipped: boolean | undefined, report: UpdateReport): Promise<void> {
     const { config, index, clip, bits, countUnclipped } = task.secureAggregation;
     this.forgetRoundsBefore(task.round);
     const values = boundedInput(delta, clip, countUnclipped ? unclipped === true : undefined);
@@ -98,14 +102,14 @@ export class SecureAggregationHost {
     const client = new SecAggClient(config, index);
     const keys = client.advertiseKeys();
     this.clients.get(task.clientId)?.client.abort();
-    this.clients.set(task.clientId, { round: task.round, client, input });
-    await this.send(task.round, [{ clientId: task.clientId, bytes: encodeSecAggMessage(keys), report }]);
+    this.clients.set(task.clientId, { round: task.round, grant, client, input });
+    await this.send(task.round, [{ clientId: task.clientId, grant, bytes: encodeSecAggMessage(keys), report }]);
   }
 
   private async process(round: number, entries: { clientId: number; data: Uint8Array }[]): Promise<void> {
     const { log } = this.options;
-    const replies: SecAggEntry[] = [];
-    const masked: SecAggEntry[] = [];
+    const replies: GrantedEntry[] = [];
+    const masked: GrantedEntry[] = [];
     for (const { clientId, data } of entries) {
       const hosted = this.clients.get(clientId);
       if (!hosted || hosted.round !== round) {
@@ -116,18 +120,18 @@ export class SecureAggregationHost {
         const message = decodeSecAggMessage(data);
         switch (message.type) {
           case 'key-roster':
-            replies.push({ clientId, bytes: encodeSecAggMessage(hosted.client.shareKeys(message)) });
+            replies.push({ clientId, grant: hosted.grant, bytes: encodeSecAggMessage(hosted.client.shareKeys(message)) });
             break;
           case 'share-delivery': {
             const input = hosted.input;
             if (!input) throw new SecAggError('wrong-phase', 'a second share delivery: the input is already masked');
-            masked.push({ clientId, bytes: encodeSecAggMessage(hosted.client.maskedInput(message, input)) });
+            masked.push({ clientId, grant: hosted.grant, bytes: encodeSecAggMessage(hosted.client.maskedInput(message, input)) });
             input.fill(0);
             hosted.input = null;
             break;
           }
           case 'unmask-request':
-            replies.push({ clientId, bytes: encodeSecAggMessage(hosted.client.unmask(message)) });
+            replies.push({ clientId, grant: hosted.grant, bytes: encodeSecAggMessage(hosted.client.unmask(message)) });
             this.clients.delete(clientId);
             break;
           case 'round-aborted':
@@ -147,12 +151,12 @@ export class SecureAggregationHost {
       }
     }
     if (replies.length > 0) await this.send(round, replies);
-    for (const { clientId, bytes } of masked) {
+    for (const { clientId, grant, bytes } of masked) {
       try {
         await sendUpdate(
           this.options.bus,
           this.options.subjects.results,
-          { transferId: `${this.options.workerId}:${round}:${clientId}:masked`, workerId: this.options.workerId, round, clientId },
+          { transferId: `${this.options.workerId}:${round}:${clientId}:masked`, workerId: this.options.workerId, round, clientId, grant },
           { bytes, encoding: 'secagg-masked' },
         );
       } catch (error) {
@@ -162,7 +166,7 @@ export class SecureAggregationHost {
   }
 
   /** Sends client messages to the coordinator in batches that fit the bus. */
-  private async send(round: number, entries: (SecAggEntry & { report?: UpdateReport })[]): Promise<void> {
+  private async send(round: number, entries: (GrantedEntry & { report?: UpdateReport })[]): Promise<void> {
     const { bus, subjects, workerId, log } = this.options;
     const { batches, tooLarge } = batchSecAggEntries(bus, entries);
     for (const e of tooLarge)
@@ -170,7 +174,11 @@ export class SecureAggregationHost {
     for (const batch of batches) {
       const frame = encodeFrame(
         'secagg-from-clients',
-        { workerId, round, messages: batch.map((e) => ({ clientId: e.clientId, bytes: e.bytes.byteLength, ...(e.report ? { report: e.report } : {}) })) },
+        {
+          workerId,
+          round,
+          messages: batch.map((e) => ({ clientId: e.clientId, grant: e.grant, bytes: e.bytes.byteLength, ...(e.report ? { report: e.report } : {}) })),
+        },
         concatEntries(batch),
       );
       try {

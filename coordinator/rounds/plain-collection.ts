@@ -16,6 +16,8 @@ export class PlainCollection implements UpdateCollection {
     this.receiver.open({
       round: round.round,
       isAwaited: state.isAwaited,
+      grantOf: state.grantOf,
+      samplesOf: round.samplesOf,
       rules: { expectedLength: round.parameterCount, maxNorm: round.rules.maxNorm },
       onAccepted: ({ clientId, workerId, report, delta }) => {
         // Partial work: an update from fewer steps counts for less (FedProx-style weighting).

@@ -1,6 +1,7 @@
 /**
  * What a round leaves behind: its metrics.jsonl line and the live client events.
  */
+import type { RefusalKind } from '../transport/frame-refusals.js';
 import type { RoundCompute } from '../simulation/federation-clock.js';
 import type { RoundPrivacy } from '../privacy/privacy-ledger.js';
 import type { SecAggRoundMetrics } from '../secure-aggregation/secure-aggregation.js';
@@ -30,6 +31,8 @@ export interface RoundMetrics extends RoundCompute {
   workers: number;
   /** Tasks claimed again after the worker holding one died or left (the queue redelivered them). */
   redelivered: number;
+  /** Frames refused without effect on the round, by kind (forged, stale, malformed, out of place); {} when none. */
+  refusedFrames: Partial<Record<RefusalKind, number>>;
   /** DP runs: ε so far, clip norm, realised cohort. */
   privacy?: RoundPrivacy;
   /** Bytes down + up of the run so far. */

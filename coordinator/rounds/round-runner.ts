@@ -14,6 +14,7 @@ import type { FederationClock } from '../simulation/federation-clock.js';
 import type { ClientPool, Strategy, TrainInstructions } from '../strategies/strategy.js';
 import type { ModelServer } from '../transport/model-server.js';
 import type { TaskDispatcher, TaskFields } from '../transport/task-dispatcher.js';
+import type { FrameRefusals } from '../transport/frame-refusals.js';
 import type { UpdateReceiver } from '../transport/update-receiver.js';
 import type { ClientEvent, RoundMetrics } from './round-report.js';
 import { RoundState } from './round-state.js';
@@ -32,6 +33,10 @@ export interface RoundEngine {
   modelServer: ModelServer;
   receiver: UpdateReceiver;
   dispatcher: TaskDispatcher;
+  /** Frames refused without effect (forged, stale, malformed), counted into each round's metrics. */
+  refusals: FrameRefusals;
+  /** Training samples per client id: what each client's report must state. */
+  clientSizes: readonly number[];
   broadcastCodec: VectorCodec | null;
   log: Logger;
   onClientEvent: (event: ClientEvent) => void;
@@ -74,6 +79,7 @@ export class RoundRunner {
       rules: plan.rules,
       state,
       aggregator,
+      samplesOf: (id) => this.engine.clientSizes[id],
       plannedSteps: (id) => this.engine.clock.plannedSteps(id),
     });
     state.expect(collection.abortBeforeStart === null ? plan.cohort : []);
@@ -153,9 +159,10 @@ export class RoundRunner {
         exclusive: collection.exclusive,
         wanted: state.isAwaited,
         onAssigned: (assignment) => {
-          log.debug({ round: plan.round, ...assignment }, 'client assigned');
+          log.debug({ round: plan.round, clientId: assignment.clientId, workerId: assignment.workerId, delivery: assignment.delivery }, 'client assigned');
           if (assignment.delivery > 1) state.redelivered += 1;
-          collection.assigned(assignment.clientId, assignment.workerId);
+          state.grant(assignment.clientId, assignment.workerId, assignment.grant);
+          collection.assigned(assignment.clientId, assignment.workerId, assignment.grant);
           state.event({ clientId: assignment.clientId, state: 'training', workerId: assignment.workerId });
         },
       });
@@ -190,7 +197,9 @@ export class RoundRunner {
   }
 
   private record(plan: RoundPlan, state: RoundState, settlement: Settlement, trainLoss: number | null, strategyMetrics?: Record<string, number>): RoundMetrics {
-    const { modelServer, receiver, clock } = this.engine;
+    const { modelServer, receiver, clock, refusals, log } = this.engine;
+    const refusedFrames = refusals.take();
+    if (Object.keys(refusedFrames).length > 0) log.warn({ round: plan.round, refusedFrames }, 'frames refused this round (forged, stale or malformed)');
     const metrics: RoundMetrics = {
       round: plan.round,
       selected: plan.selected.length,
@@ -209,6 +218,7 @@ export class RoundRunner {
       bytesUp: receiver.takeBytesReceived() + settlement.extraBytesUp,
       workers: state.workers.size,
       redelivered: state.redelivered,
+      refusedFrames,
       ...clock.finishRound(plan.round, state.trained),
       bytesTotal: 0,
       ...(settlement.secureAggregation ? { secureAggregation: settlement.secureAggregation } : {}),

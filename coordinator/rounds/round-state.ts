@@ -22,6 +22,8 @@ export class RoundState {
   redelivered = 0;
   clientTrainMs = 0;
   private readonly awaited = new Set<number>();
+  /** The current claim of each client: only this worker, with this grant, reports for it. */
+  private readonly grants = new Map<number, { workerId: string; grant: string }>();
   private wakeWhenAllIn: () => void = () => {};
   /** Resolves once no client is awaited any more. */
   readonly allIn: Promise<void>;
@@ -44,6 +46,13 @@ export class RoundState {
   }
 
   isAwaited = (clientId: number): boolean => this.awaited.has(clientId);
+
+  /** A worker claimed the client's task (again, after a redelivery: the earlier grant is void). */
+  grant(clientId: number, workerId: string, grant: string): void {
+    this.grants.set(clientId, { workerId, grant });
+  }
+
+  grantOf = (clientId: number): { workerId: string; grant: string } | undefined => this.grants.get(clientId);
 
   event(event: Omit<ClientEvent, 'round'>): void {
     this.emit({ round: this.round, ...event });

@@ -35,6 +35,8 @@ export class SecureCollection implements UpdateCollection {
     this.receiver.open({
       round: round.round,
       isAwaited: (clientId) => protocol.maskedAwaited.has(clientId),
+      grantOf: state.grantOf,
+      samplesOf: round.samplesOf,
       rules: { expectedLength: round.parameterCount, maxNorm: round.rules.maxNorm },
       masked: protocol.maskedIntake,
       onAccepted: () => {},
@@ -47,7 +49,7 @@ export class SecureCollection implements UpdateCollection {
       abortBeforeStart: protocol.abortBeforeStart,
       exclusive: true,
       taskFields: (clientId) => ({ secureAggregation: protocol.taskFor(clientId) }),
-      assigned: (clientId, workerId) => protocol.assign(clientId, workerId),
+      assigned: (clientId, workerId, grant) => protocol.assign(clientId, workerId, grant),
       settle: () => this.settle(round, protocol),
     };
   }

@@ -16,6 +16,8 @@ export interface CollectionRound {
   rules: RoundRules;
   state: RoundState;
   aggregator: RoundAggregator;
+  /** The client's partition size (its training report must state it). */
+  samplesOf: (clientId: number) => number | undefined;
   /** Planned local steps per client (partial work weighs an update by the share it did). */
   plannedSteps: (clientId: number) => number;
 }
@@ -38,7 +40,7 @@ export interface OpenCollection {
   readonly exclusive: boolean;
   /** What the collection adds to a client's task (its secure-aggregation role). */
   taskFields(clientId: number): Pick<TaskFields, 'secureAggregation'>;
-  assigned(clientId: number, workerId: string): void;
+  assigned(clientId: number, workerId: string, grant: string): void;
   /** After the round's deadline or once all are in: dropouts, protocol steps, the sum handed to the aggregator. */
   settle(): Promise<Settlement>;
 }

@@ -18,6 +18,8 @@
  * arrives here is public keys, ciphertexts, masked vectors and one share per secret the server is
  * entitled to, never an individual update.
  */
+import type { FrameRefusals } from '../transport/frame-refusals.js';
+import { sameSecret } from '../transport/secrets.js';
 import type { Logger } from 'pino';
 import type { Bus, BusSubscription } from '../../shared/bus/bus.js';
 import { decodeFrameOf, encodeFrame } from '../../shared/protocol/frame.js';
@@ -91,6 +93,8 @@ export interface SecureAggregationOptions {
   /** Bound into every key and ciphertext: a message of another run can never be replayed into this one. */
   session: string;
   seed: number;
+  /** Messages from a worker that does not hold the client's grant are counted here. */
+  refusals: FrameRefusals;
   log: Logger;
 }
 
@@ -160,6 +164,8 @@ export class SecureRound {
   private readonly spec: FixedPointSpec | null = null;
   private readonly indexOf: Map<number, number>;
   private readonly hostOf = new Map<number, string>();
+  /** The grant of each client's claim: the host's messages for the client must carry it. */
+  private readonly grantOf = new Map<number, string>();
   /** Indices that will not answer the current step: their worker is unreachable, or their message was refused. */
   private readonly gone = new Set<number>();
   private readonly refusedIds = new Set<number>();
@@ -237,8 +243,9 @@ export class SecureRound {
   }
 
   /** The worker that acknowledged the client's task: the only one whose messages for it count. */
-  assign(clientId: number, workerId: string): void {
+  assign(clientId: number, workerId: string, grant: string): void {
     this.hostOf.set(clientId, workerId);
+    this.grantOf.set(clientId, grant);
   }
 
   hostOfClient(clientId: number): string | undefined {
@@ -252,7 +259,8 @@ export class SecureRound {
       maxBytes: 4 * this.vectorLength + 1024,
       onMasked: (clientId, workerId, bytes) => {
         this.metrics.bytesUp += bytes.byteLength;
-        const reason = this.receive(clientId, workerId, bytes, undefined, 'masked-input');
+        // The update receiver took the masked input only with the client's grant.
+        const reason = this.receive(clientId, workerId, this.grantOf.get(clientId) ?? '', bytes, undefined, 'masked-input');
         if (reason === null) this.maskedAwaited.delete(clientId);
         this.wake?.();
         return reason;
@@ -284,12 +292,12 @@ export class SecureRound {
   }
 
   /** Takes a batch from a worker; returns the reasons of the messages it refused. */
-  receiveBatch(workerId: string, entries: { clientId: number; data: Uint8Array; report?: UpdateReport }[], frameBytes: number): string[] {
+  receiveBatch(workerId: string, entries: { clientId: number; grant: string; data: Uint8Array; report?: UpdateReport }[], frameBytes: number): string[] {
     this.metrics.bytesUp += frameBytes;
     this.batchBytes += frameBytes;
     const errors: string[] = [];
     for (const entry of entries) {
-      const reason = this.receive(entry.clientId, workerId, entry.data, entry.report);
+      const reason = this.receive(entry.clientId, workerId, entry.grant, entry.data, entry.report);
       if (reason) errors.push(reason);
     }
     this.wake?.();
@@ -364,6 +372,7 @@ export class SecureRound {
   private receive(
     clientId: number,
     workerId: string,
+    grant: string,
     bytes: Uint8Array,
     report: UpdateReport | undefined,
     path: 'batch' | 'masked-input' = 'batch',
@@ -379,13 +388,17 @@ export class SecureRound {
       return `client ${clientId}: ${reason}`;
     };
     const host = this.hostOf.get(clientId);
-    if (index === undefined || !this.server || host !== workerId) {
-      // Someone speaking for a client it does not host: refused, without holding it against the client.
+    const granted = host === workerId && sameSecret(this.grantOf.get(clientId) ?? '', grant);
+    if (index === undefined || !this.server || !granted) {
+      // Someone speaking for a client it was not granted: refused, without holding it against the client.
       const reason =
         index === undefined
           ? `not in round ${this.round}'s cohort`
-          : `worker ${workerId} does not host it (${host ? `worker ${host} does` : 'no worker took its task'})`;
+          : host === workerId
+            ? `worker ${workerId} does not present the grant of client ${clientId}'s claim`
+            : `worker ${workerId} does not host it (${host ? `worker ${host} does` : 'no worker took its task'})`;
       this.metrics.refused += 1;
+      this.owner.options.refusals.count(index === undefined ? 'not-awaited' : 'not-granted');
       this.owner.options.log.warn({ round: this.round, clientId, workerId, reason }, 'secure-aggregation message refused');
       return `client ${clientId}: ${reason}`;
     }

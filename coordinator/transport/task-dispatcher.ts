@@ -14,16 +14,20 @@ import type { Bus, BusSubscription } from '../../shared/bus/bus.js';
 import type { TaskQueue, TaskQueueSettings } from '../../shared/bus/task-queue.js';
 import { decodeFrameOf, encodeFrame } from '../../shared/protocol/frame.js';
 import { subjects as runSubjects, type MessageHeader } from '../../shared/protocol/messages.js';
+import type { FrameRefusals } from './frame-refusals.js';
+import { newSecret, sameSecret } from './secrets.js';
 export type TaskSecureAggregation = NonNullable<MessageHeader<'task'>['secureAggregation']>;
 
-/** One client's task, less what every task has (round, client, deadline). */
-export type TaskFields = Omit<MessageHeader<'task'>, 'round' | 'clientId' | 'deadline'>;
+/** One client's task, less what every task has (round, client, deadline, claim token). */
+export type TaskFields = Omit<MessageHeader<'task'>, 'round' | 'clientId' | 'deadline' | 'claimToken'>;
 
 export interface Assignment {
   clientId: number;
   workerId: string;
   /** 1 the first time; more when the task came back from a worker that did not finish it. */
   delivery: number;
+  /** What this worker's reports for the client must carry; a later claim replaces it. */
+  grant: string;
 }
 
 export interface RoundTasks {
@@ -44,6 +48,8 @@ interface OpenRound {
   /** Enqueued and not yet claimed. */
   unclaimed: Set<number>;
   assignedTo: Map<number, string>;
+  /** Each task's claim token: only a worker the queue delivered the task to knows it. */
+  claimTokens: Map<number, string>;
   /** Secure aggregation binds a client's keys to the worker that took it: no second worker. */
   exclusive: boolean;
   settle: () => void;
@@ -60,6 +66,7 @@ export class TaskDispatcher {
     private readonly run: string,
     private readonly runId: string,
     private readonly settings: TaskQueueSettings,
+    private readonly refusals: FrameRefusals,
     private readonly log: Logger,
   ) {
     this.subjects = runSubjects(run);
@@ -90,13 +97,15 @@ export class TaskDispatcher {
         tasks,
         unclaimed: new Set(tasks.clients),
         assignedTo: new Map(),
+        claimTokens: new Map(tasks.clients.map((clientId) => [clientId, newSecret()])),
         exclusive: tasks.exclusive,
         settle: resolve,
       };
     });
     const round = this.current!;
     const encoded = tasks.clients.map((clientId) => {
-      const task = encodeFrame('task', { round: tasks.round, clientId, deadline: tasks.deadline, ...tasks.taskFor(clientId) });
+      const claimToken = round.claimTokens.get(clientId)!;
+      const task = encodeFrame('task', { round: tasks.round, clientId, deadline: tasks.deadline, claimToken, ...tasks.taskFor(clientId) });
       return { data: task, id: `${this.runId}:${tasks.round}:${clientId}` };
     });
     await queue.enqueue(encoded);
@@ -129,13 +138,18 @@ export class TaskDispatcher {
     this.queue = null;
   }
 
-  private answerClaim(claim: MessageHeader<'task-claim'>): { ok: boolean; error?: string } {
+  private answerClaim(claim: MessageHeader<'task-claim'>): { ok: boolean; error?: string; grant?: string } {
     const round = this.current;
     const { clientId, workerId } = claim;
     if (!round || round.tasks.round !== claim.round) return { ok: false, error: `round ${claim.round} is over` };
     if (Date.now() > round.tasks.deadline) return { ok: false, error: `round ${claim.round} is past its deadline` };
-    if (!round.unclaimed.has(clientId) && !round.assignedTo.has(clientId))
-      return { ok: false, error: `client ${clientId} has no task in round ${claim.round}` };
+    const token = round.claimTokens.get(clientId);
+    if (token === undefined) return { ok: false, error: `client ${clientId} has no task in round ${claim.round}` };
+    // Without this, anyone on the claim subject could take a client from the worker training it.
+    if (!sameSecret(token, claim.claimToken)) {
+      this.refusals.count('claim-token');
+      return { ok: false, error: `claim of client ${clientId} does not carry its task's claim token` };
+    }
     if (!round.tasks.wanted(clientId)) return { ok: false, error: `client ${clientId}'s update is no longer awaited` };
     const holder = round.assignedTo.get(clientId);
     if (holder !== undefined && holder !== workerId) {
@@ -147,9 +161,10 @@ export class TaskDispatcher {
     }
     round.assignedTo.set(clientId, workerId);
     round.unclaimed.delete(clientId);
-    round.tasks.onAssigned({ clientId, workerId, delivery: claim.delivery });
+    const grant = newSecret();
+    round.tasks.onAssigned({ clientId, workerId, delivery: claim.delivery, grant });
     if (round.unclaimed.size === 0) round.settle();
-    return { ok: true };
+    return { ok: true, grant };
   }
 
   private requireQueue(): TaskQueue {

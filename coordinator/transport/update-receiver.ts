@@ -1,14 +1,19 @@
 /**
- * Receives clients' updates: reassembles chunked transfers, checks them against the round's
- * rules, and hands accepted ones on. Only transfers in flight are buffered (O(workers × model)),
+ * Receives clients' updates: takes a client's frames only from the worker granted its claim,
+ * reassembles chunked transfers, checks them against the round's rules, and hands accepted ones
+ * on. A frame from anyone else (forged, stale, malformed, for a finished client) is refused and
+ * counted without touching the round, so it cannot evict the genuine update. Only transfers in flight are buffered (O(workers × model)),
  * never the whole cohort.
  */
 import type { Logger } from 'pino';
 import type { Bus, BusSubscription } from '../../shared/bus/bus.js';
-import { bytesToFloat32, decodeFrameOf, encodeFrame } from '../../shared/protocol/frame.js';
+import { bytesToFloat32, decodeFrameOf, encodeFrame, type Frame } from '../../shared/protocol/frame.js';
+import type { MessageHeader } from '../../shared/protocol/messages.js';
 import type { UpdateReport } from '../../shared/protocol/transfers.js';
 import { decodeVector } from '../../shared/compression/pipeline.js';
 import { rejectReason, type UpdateRules } from '../aggregation/update-validator.js';
+import type { FrameRefusals, RefusalKind } from './frame-refusals.js';
+import { sameSecret } from './secrets.js';
 
 export interface ReceivedUpdate {
   clientId: number;
@@ -21,9 +26,14 @@ export interface RoundIntake {
   round: number;
   /** Whether the client's update is still awaited; others are refused as unexpected or duplicate. */
   isAwaited(clientId: number): boolean;
+  /** The worker granted the client's claim and the grant its frames must carry (undefined: not claimed). */
+  grantOf(clientId: number): { workerId: string; grant: string } | undefined;
+  /** The client's partition size, which its training report must state. */
+  samplesOf(clientId: number): number | undefined;
   rules: UpdateRules;
   /** The client is done (no longer awaited) from here on, as is a refused one. */
   onAccepted(update: ReceivedUpdate): void;
+  /** The granted worker sent an update that breaks the round's rules: the client is done, as rejected. */
   onRejected(clientId: number, workerId: string, reason: string): void;
   /**
    * Secure aggregation: the round takes masked-input messages only, and hands each to `onMasked`
@@ -53,22 +63,24 @@ interface Transfer {
   round: number;
   clientId: number;
   workerId: string;
+  grant: string;
   chunks: number;
   totalBytes: number;
   nextChunk: number;
   bytes: Uint8Array;
   offset: number;
   report?: UpdateReport;
-  /** A compression codec's block rather than raw float32. */
-  encoded?: boolean;
-  /** A secure-aggregation masked-input message. */
-  masked?: boolean;
+  encoding: ReceivedPayload['encoding'];
 }
+
+/** An answer to the sender; `rejected`: the client is out of the round, `refused`: the frame changed nothing. */
+type Verdict = { ok: true } | { ok: false; rejected: string } | { ok: false; refused: RefusalKind; reason: string };
 
 export class UpdateReceiver {
   private subscription: BusSubscription | null = null;
   private intake: RoundIntake | null = null;
-  private readonly transfers = new Map<string, Transfer>();
+  /** Transfers in flight, by client: one per client, since only its granted worker may send. */
+  private readonly transfers = new Map<number, Transfer>();
   private bytesReceived = 0;
   /** Sees every completed transfer as it arrived, before it is checked (tests assert what the coordinator ever holds). */
   onPayload: ((payload: ReceivedPayload) => void) | null = null;
@@ -76,21 +88,14 @@ export class UpdateReceiver {
   constructor(
     private readonly bus: Bus,
     private readonly subject: string,
+    private readonly refusals: FrameRefusals,
     private readonly log: Logger,
   ) {}
 
   start(): void {
     this.subscription = this.bus.subscribe(this.subject, (message) => {
       this.bytesReceived += message.data.byteLength;
-      let reply: Uint8Array;
-      try {
-        reply = this.handleChunk(message.data);
-      } catch (error) {
-        const reason = (error as Error).message;
-        this.log.warn({ reason }, 'update chunk refused');
-        reply = encodeFrame('ack', { ok: false, error: reason });
-      }
-      message.respond(reply);
+      message.respond(this.answer(this.receive(message.data)));
     });
   }
 
@@ -116,111 +121,132 @@ export class UpdateReceiver {
     this.subscription = null;
   }
 
-  private handleChunk(data: Uint8Array): Uint8Array {
-    const { header, payload } = decodeFrameOf(data, 'result-chunk');
+  private answer(verdict: Verdict): Uint8Array {
+    if (verdict.ok) return encodeFrame('ack', { ok: true });
+    if ('refused' in verdict) {
+      this.refusals.count(verdict.refused);
+      this.log.debug({ kind: verdict.refused, reason: verdict.reason }, 'update frame refused');
+      return encodeFrame('ack', { ok: false, error: verdict.reason });
+    }
+    return encodeFrame('ack', { ok: false, error: verdict.rejected });
+  }
+
+  private receive(data: Uint8Array): Verdict {
+    let frame: Frame<'result-chunk'>;
+    try {
+      frame = decodeFrameOf(data, 'result-chunk');
+    } catch (error) {
+      return { ok: false, refused: 'malformed', reason: (error as Error).message };
+    }
+    const { header, payload } = frame;
     const intake = this.intake;
-    if (!intake || header.round !== intake.round) {
-      return encodeFrame('ack', { ok: false, error: `round ${header.round} is closed` });
-    }
+    if (!intake || header.round !== intake.round) return { ok: false, refused: 'round-closed', reason: `round ${header.round} is closed` };
     if (!intake.isAwaited(header.clientId)) {
-      return encodeFrame('ack', { ok: false, error: `client ${header.clientId} is not awaited in round ${header.round}` });
+      return { ok: false, refused: 'not-awaited', reason: `client ${header.clientId} is not awaited in round ${header.round}` };
     }
-    let transfer = this.transfers.get(header.transferId);
-    if (!transfer) {
-      if (header.chunk !== 0)
-        return this.refuse(intake, header.clientId, header.workerId, `transfer ${header.transferId} starts at chunk ${header.chunk}, expected 0`);
-      const masked = header.encoding === 'secagg-masked';
-      if (intake.masked && !masked) {
-        return this.refuse(
-          intake,
-          header.clientId,
-          header.workerId,
-          `round ${header.round} uses secure aggregation and takes masked inputs only (got a ${header.encoding ?? 'float32'} update)`,
-        );
-      }
-      if (!intake.masked && masked)
-        return this.refuse(intake, header.clientId, header.workerId, `round ${header.round} does not use secure aggregation (got a masked input)`);
-      if (masked && header.totalBytes > intake.masked!.maxBytes) {
-        return this.refuse(
-          intake,
-          header.clientId,
-          header.workerId,
-          `masked input of ${header.totalBytes} bytes is larger than the round's ${intake.masked!.maxBytes}`,
-        );
-      }
-      if (!header.report && !masked) return this.refuse(intake, header.clientId, header.workerId, 'first chunk carries no training report');
-      transfer = {
+    const granted = intake.grantOf(header.clientId);
+    if (!granted || granted.workerId !== header.workerId || !sameSecret(granted.grant, header.grant)) {
+      return {
+        ok: false,
+        refused: 'not-granted',
+        reason: `worker ${header.workerId} does not hold the current grant for client ${header.clientId} in round ${header.round}`,
+      };
+    }
+    // From here the sender is the worker granted the client: what it sends counts for the client.
+    if (header.chunk === 0) {
+      const problem = this.firstChunkProblem(intake, header);
+      if (problem) return this.reject(intake, header.clientId, header.workerId, problem);
+      this.transfers.set(header.clientId, {
         round: header.round,
         clientId: header.clientId,
         workerId: header.workerId,
+        grant: header.grant,
         chunks: header.chunks,
         totalBytes: header.totalBytes,
         nextChunk: 0,
         bytes: new Uint8Array(header.totalBytes),
         offset: 0,
         report: header.report,
-      };
-      transfer.encoded = header.encoding === 'codec';
-      transfer.masked = masked;
-      if (!masked && !transfer.encoded && header.totalBytes !== intake.rules.expectedLength * 4) {
-        // Refused before buffering: a wrong-length update is rejected without reading the rest.
-        return this.refuse(intake, header.clientId, header.workerId, `wrong length: ${header.totalBytes / 4} values, expected ${intake.rules.expectedLength}`);
-      }
-      if (transfer.encoded && header.totalBytes > intake.rules.expectedLength * 8 + 1024) {
-        // No codec expands a vector beyond 2× float32 (top-k at ratio 1 is index + value): anything larger is refused unread.
-        return this.refuse(
-          intake,
-          header.clientId,
-          header.workerId,
-          `encoded update of ${header.totalBytes} bytes is larger than any codec produces for ${intake.rules.expectedLength} values`,
-        );
-      }
-      this.transfers.set(header.transferId, transfer);
+        encoding: header.encoding ?? 'float32',
+      });
     }
-    if (header.chunk !== transfer.nextChunk || header.clientId !== transfer.clientId || header.chunks !== transfer.chunks) {
-      this.transfers.delete(header.transferId);
-      return this.refuse(intake, header.clientId, header.workerId, `out-of-order or inconsistent chunk ${header.chunk} of transfer ${header.transferId}`);
+    const transfer = this.transfers.get(header.clientId);
+    const broken = transferProblem(transfer, header, payload.byteLength);
+    if (broken) {
+      this.transfers.delete(header.clientId);
+      return { ok: false, refused: 'transfer', reason: broken };
     }
-    if (transfer.offset + payload.byteLength > transfer.totalBytes) {
-      this.transfers.delete(header.transferId);
-      return this.refuse(intake, header.clientId, header.workerId, `transfer ${header.transferId} overruns its declared ${transfer.totalBytes} bytes`);
-    }
-    transfer.bytes.set(payload, transfer.offset);
-    transfer.offset += payload.byteLength;
-    transfer.nextChunk += 1;
-    if (transfer.nextChunk < transfer.chunks) return encodeFrame('ack', { ok: true });
+    transfer!.bytes.set(payload, transfer!.offset);
+    transfer!.offset += payload.byteLength;
+    transfer!.nextChunk += 1;
+    if (transfer!.nextChunk < transfer!.chunks) return { ok: true };
+    this.transfers.delete(header.clientId);
+    return this.complete(intake, transfer!);
+  }
 
-    this.transfers.delete(header.transferId);
-    if (transfer.offset !== transfer.totalBytes) {
-      return this.refuse(intake, transfer.clientId, transfer.workerId, `transfer ended at ${transfer.offset} of ${transfer.totalBytes} bytes`);
+  /** Why the granted worker's update cannot be taken, decided before buffering any of it. */
+  private firstChunkProblem(intake: RoundIntake, header: MessageHeader<'result-chunk'>): string | null {
+    const masked = header.encoding === 'secagg-masked';
+    const { expectedLength } = intake.rules;
+    if (intake.masked && !masked) {
+      return `round ${header.round} uses secure aggregation and takes masked inputs only (got a ${header.encoding ?? 'float32'} update)`;
     }
-    this.onPayload?.({
-      round: transfer.round,
-      clientId: transfer.clientId,
-      workerId: transfer.workerId,
-      encoding: transfer.masked ? 'secagg-masked' : transfer.encoded ? 'codec' : 'float32',
-      bytes: transfer.bytes,
-    });
-    if (transfer.masked) {
-      const reason = intake.masked!.onMasked(transfer.clientId, transfer.workerId, transfer.bytes);
-      if (reason) return this.refuse(intake, transfer.clientId, transfer.workerId, reason);
-      return encodeFrame('ack', { ok: true });
+    if (!intake.masked && masked) return `round ${header.round} does not use secure aggregation (got a masked input)`;
+    if (masked) {
+      return header.totalBytes > intake.masked!.maxBytes
+        ? `masked input of ${header.totalBytes} bytes is larger than the round's ${intake.masked!.maxBytes}`
+        : null;
+    }
+    if (!header.report) return 'first chunk carries no training report';
+    const samples = intake.samplesOf(header.clientId);
+    if (header.report.samples !== samples) {
+      return `training report states ${header.report.samples} samples, client ${header.clientId}'s partition has ${samples}`;
+    }
+    if (header.encoding === 'codec') {
+      // No codec expands a vector beyond 2× float32 (top-k at ratio 1 is index + value): anything larger is refused unread.
+      return header.totalBytes > expectedLength * 8 + 1024
+        ? `encoded update of ${header.totalBytes} bytes is larger than any codec produces for ${expectedLength} values`
+        : null;
+    }
+    return header.totalBytes !== expectedLength * 4 ? `wrong length: ${header.totalBytes / 4} values, expected ${expectedLength}` : null;
+  }
+
+  private complete(intake: RoundIntake, transfer: Transfer): Verdict {
+    const { clientId, workerId } = transfer;
+    this.onPayload?.({ round: transfer.round, clientId, workerId, encoding: transfer.encoding, bytes: transfer.bytes });
+    if (transfer.encoding === 'secagg-masked') {
+      const reason = intake.masked!.onMasked(clientId, workerId, transfer.bytes);
+      return reason ? this.reject(intake, clientId, workerId, reason) : { ok: true };
     }
     let delta: Float32Array;
     try {
-      delta = transfer.encoded ? decodeVector(transfer.bytes) : bytesToFloat32(transfer.bytes);
+      delta = transfer.encoding === 'codec' ? decodeVector(transfer.bytes) : bytesToFloat32(transfer.bytes);
     } catch (error) {
-      return this.refuse(intake, transfer.clientId, transfer.workerId, `undecodable update: ${(error as Error).message}`);
+      return this.reject(intake, clientId, workerId, `undecodable update: ${(error as Error).message}`);
     }
     const reason = rejectReason(delta, intake.rules);
-    if (reason) return this.refuse(intake, transfer.clientId, transfer.workerId, reason);
-    intake.onAccepted({ clientId: transfer.clientId, workerId: transfer.workerId, report: transfer.report!, delta });
-    return encodeFrame('ack', { ok: true });
+    if (reason) return this.reject(intake, clientId, workerId, reason);
+    intake.onAccepted({ clientId, workerId, report: transfer.report!, delta });
+    return { ok: true };
   }
 
-  private refuse(intake: RoundIntake, clientId: number, workerId: string, reason: string): Uint8Array {
-    // A refused client will not report again this round: it is done, as rejected.
+  private reject(intake: RoundIntake, clientId: number, workerId: string, reason: string): Verdict {
+    // The client's own worker sent it: the client will not report again this round.
+    this.transfers.delete(clientId);
     intake.onRejected(clientId, workerId, reason);
-    return encodeFrame('ack', { ok: false, error: reason });
+    return { ok: false, rejected: reason };
   }
+}
+
+/** Why this chunk does not continue the client's transfer, or null. */
+function transferProblem(transfer: Transfer | undefined, header: MessageHeader<'result-chunk'>, payloadBytes: number): string | null {
+  if (!transfer) return `chunk ${header.chunk} of client ${header.clientId}'s update arrived with no transfer started (expected chunk 0)`;
+  if (header.chunk !== transfer.nextChunk || header.chunks !== transfer.chunks || header.totalBytes !== transfer.totalBytes) {
+    return `out-of-order or inconsistent chunk ${header.chunk} of client ${header.clientId}'s update (expected chunk ${transfer.nextChunk} of ${transfer.chunks})`;
+  }
+  if (transfer.offset + payloadBytes > transfer.totalBytes) return `client ${header.clientId}'s update overruns its declared ${transfer.totalBytes} bytes`;
+  if (header.chunk === transfer.chunks - 1 && transfer.offset + payloadBytes !== transfer.totalBytes) {
+    return `client ${header.clientId}'s update ended at ${transfer.offset + payloadBytes} of ${transfer.totalBytes} bytes`;
+  }
+  return null;
 }

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { connect, credsAuthenticator, RequestError, TimeoutError, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node';
 import { BusError, type Bus, type BusMessage, type BusSubscription } from './bus.js';
 import { JetStreamTaskConsumer, JetStreamTaskQueue } from './jetstream-task-queue.js';
+import { inboxPrefixOf, USER_NAME } from './nats-permissions.js';
 import type { TaskConsumer, TaskQueue, TaskQueueSettings } from './task-queue.js';
 
 export class NatsBus implements Bus {
@@ -112,7 +113,9 @@ async function reportRefusals(connection: NatsConnection, onRefused: (message: s
 
 /**
  * NATS_USER + NATS_PASSWORD, or NATS_CREDS (a .creds file), and NATS_TLS_CA (verify the server
- * against this CA; a tls:// URL without it uses the system's roots).
+ * against this CA; a tls:// URL without it uses the system's roots). Replies come to the user's
+ * own inbox prefix, `_INBOX.<NATS_USER>` (or NATS_INBOX_PREFIX), the one its permissions let it
+ * read, so that no other user can read them.
  */
 export function natsSecurityFromEnv(env: NodeJS.ProcessEnv): { options: Partial<ConnectionOptions>; describe: string } {
   const options: Partial<ConnectionOptions> = {};
@@ -133,5 +136,7 @@ export function natsSecurityFromEnv(env: NodeJS.ProcessEnv): { options: Partial<
     describe = `user "${env.NATS_USER}"`;
   }
   if (env.NATS_TLS_CA) options.tls = { caFile: env.NATS_TLS_CA };
+  if (env.NATS_INBOX_PREFIX) options.inboxPrefix = env.NATS_INBOX_PREFIX;
+  else if (env.NATS_USER && USER_NAME.test(env.NATS_USER)) options.inboxPrefix = inboxPrefixOf(env.NATS_USER);
   return { options, describe };
 }

@@ -22,6 +22,8 @@ export interface NatsServerOptions {
 export interface NatsServerHandle {
   url: string;
   port: number;
+  /** The server's own temporary folder (0700; removed when it stops). */
+  dir: string;
   stop(): Promise<void>;
 }
 
@@ -52,7 +54,10 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   const dir = mkdtempSync(join(tmpdir(), 'fedsim-nats-'));
   const config = join(dir, 'nats.conf');
   const jetstream = options.jetstream === false ? '' : `jetstream { store_dir: ${JSON.stringify(join(dir, 'jetstream'))} }\n`;
-  writeFileSync(config, `listen: 127.0.0.1:${port}\nmax_payload: ${options.maxPayload ?? 8 * 1024 * 1024}\n${jetstream}${options.extraConfig ?? ''}\n`);
+  // 0600: the config may hold the run's generated passwords.
+  writeFileSync(config, `listen: 127.0.0.1:${port}\nmax_payload: ${options.maxPayload ?? 8 * 1024 * 1024}\n${jetstream}${options.extraConfig ?? ''}\n`, {
+    mode: 0o600,
+  });
   const child: ChildProcess = spawn(binary, ['-c', config], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
@@ -86,6 +91,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   return {
     url: `nats://127.0.0.1:${port}`,
     port,
+    dir,
     stop: async () => {
       if (child.exitCode === null) {
         child.kill('SIGTERM');

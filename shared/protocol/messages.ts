@@ -30,10 +30,18 @@ import { CONFIG_RECORD, VECTOR_NAME } from './config-record.js';
  * 2: tasks moved from a core-NATS queue group to a JetStream work queue with claims.
  * 3: tasks carry the strategy's config record and names of round vectors; model requests name a vector.
  * 4: the coordinator's heartbeat on the control subject, so workers notice a dead coordinator.
+ * 5: tasks carry a claim token, claims present it and are answered with a grant, and updates
+ *    (and secure-aggregation messages) carry the grant: only the worker granted a client's claim
+ *    can report for it.
  */
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
 
 const id = z.string().min(1).max(200);
+/**
+ * 128 random bits in hex. A task's claim token reaches only the worker the queue delivered the
+ * task to (its own inbox); the grant in the claim's reply only the worker granted the claim.
+ */
+const SECRET = z.string().regex(/^[0-9a-f]{32}$/, 'expected 32 lowercase hex digits');
 const count = z.number().int().min(0);
 /** Raw little-endian float32, or a self-describing block of shared/compression (absent = float32). */
 const VECTOR_ENCODING = z.enum(['float32', 'codec']).optional();
@@ -65,6 +73,8 @@ export const MESSAGE_SCHEMAS = {
     clientId: count,
     seed: count,
     deadline: z.number(),
+    /** Presented with the claim: proof that the claimant was delivered this task by the queue. */
+    claimToken: SECRET,
     /** DP runs: the client clips its update to clipNorm, and under local DP adds N(0, localNoiseStd²) itself. */
     privacy: z.strictObject({ clipNorm: z.number().gt(0), localNoiseStd: z.number().min(0).optional() }).optional(),
     /** Partial work (straggler policy): stop local training after this many steps. */
@@ -82,7 +92,7 @@ export const MESSAGE_SCHEMAS = {
       .strictObject({ config: RoundConfigSchema, index: count, clip: z.number().gt(0), bits: z.number().int().min(2).max(31), countUnclipped: z.boolean() })
       .optional(),
   }),
-  'task-claim': z.strictObject({ workerId: id, round: count, clientId: count, delivery: z.number().int().min(1) }),
+  'task-claim': z.strictObject({ workerId: id, round: count, clientId: count, delivery: z.number().int().min(1), claimToken: SECRET }),
   /** `vector`: one of the round's named vectors instead of the global model. */
   'model-request': z.strictObject({ round: count, chunk: count, vector: VECTOR_NAME.optional() }),
   'model-chunk': z.strictObject({ round: count, chunk: count, chunks: count, totalBytes: count, encoding: VECTOR_ENCODING }),
@@ -95,10 +105,13 @@ export const MESSAGE_SCHEMAS = {
     chunks: z.number().int().min(1),
     totalBytes: count,
     encoding: UPDATE_ENCODING,
+    /** The grant of the claim (every chunk): frames without the current grant are refused and change nothing. */
+    grant: SECRET,
     /** Training facts; carried by chunk 0 only (secure aggregation: with the advertised keys instead). */
     report: UPDATE_REPORT.optional(),
   }),
-  ack: z.strictObject({ ok: z.boolean(), error: z.string().optional() }),
+  /** `grant`: in the answer to an accepted claim, what the worker's reports for that client must carry. */
+  ack: z.strictObject({ ok: z.boolean(), error: z.string().optional(), grant: SECRET.optional() }),
   'run-end': z.strictObject({ reason: z.string() }),
   /** The coordinator is alive (workers leave after system.coordinatorSilenceSeconds without one). */
   heartbeat: z.strictObject({}),
@@ -107,7 +120,7 @@ export const MESSAGE_SCHEMAS = {
     workerId: id,
     round: count,
     /** `report`: the client's training facts, sent with its advertised keys (the end of its training). */
-    messages: z.array(z.strictObject({ ...SECAGG_ENTRY, report: UPDATE_REPORT.optional() })).min(1),
+    messages: z.array(z.strictObject({ ...SECAGG_ENTRY, grant: SECRET, report: UPDATE_REPORT.optional() })).min(1),
   }),
 } as const;
 

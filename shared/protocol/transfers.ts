@@ -76,7 +76,8 @@ export interface EncodedVector {
 export async function sendUpdate(
   bus: Bus,
   subject: string,
-  meta: { transferId: string; workerId: string; round: number; clientId: number; report?: UpdateReport },
+  /** `grant`: the grant of the worker's claim on the client (every chunk carries it). */
+  meta: { transferId: string; workerId: string; round: number; clientId: number; grant: string; report?: UpdateReport },
   update: Float32Array | EncodedVector,
 ): Promise<number> {
   const encoded = update instanceof Float32Array ? null : update;
@@ -92,6 +93,7 @@ export async function sendUpdate(
         workerId: meta.workerId,
         round: meta.round,
         clientId: meta.clientId,
+        grant: meta.grant,
         chunk,
         chunks,
         totalBytes: bytes.byteLength,

@@ -13,6 +13,8 @@ import { describe, expect, it } from 'vitest';
 import { runSimulation, type RunSummary } from '../../app/run/run-simulation.js';
 import { SecureAggregation, type SecureRound } from '../../coordinator/secure-aggregation/secure-aggregation.js';
 import type { SecAggSettings } from '../../coordinator/secure-aggregation/secure-aggregation-settings.js';
+import { FrameRefusals } from '../../coordinator/transport/frame-refusals.js';
+import { newSecret } from '../../coordinator/transport/secrets.js';
 import { UpdateReceiver, type ReceivedPayload } from '../../coordinator/transport/update-receiver.js';
 import { SecureAggregationHost } from '../../client/secure-aggregation/secure-aggregation-host.js';
 import type { Bus } from '../../shared/bus/bus.js';
@@ -242,6 +244,9 @@ describe('secure aggregation transport: tampering and forgery', () => {
   const settings: SecAggSettings = { variant: 'secagg', thresholdFraction: 0.5, clip: 1, dropoutRate: 0.1, stepTimeoutMs: 2_000, countUnclipped: false };
   const cohort = [0, 1, 2, 3, 4, 5];
   const hostOf = (clientId: number) => (clientId < 3 ? 'w1' : 'w2');
+  /** Each client's claim grant, as the dispatcher would have handed it to its host. */
+  const grants = new Map(cohort.map((clientId) => [clientId, newSecret()]));
+  const grantOf = (clientId: number) => grants.get(clientId)!;
   const rng = new Rng(5);
   const updates = new Map(cohort.map((id) => [id, Float32Array.from({ length: L }, () => rng.uniform(-0.5, 0.5))]));
   const report = { samples: 10, steps: 1, loss: 0.5, trainMs: 1, backend: 'none' };
@@ -270,8 +275,16 @@ describe('secure aggregation transport: tampering and forgery', () => {
           },
         });
     const log = pino({ level: 'silent' });
-    const secure = new SecureAggregation({ bus: coordinatorBus, subjects: s, settings, session: 'transport-test', seed: 3, log });
-    const receiver = new UpdateReceiver(inner, s.results, log);
+    const secure = new SecureAggregation({
+      bus: coordinatorBus,
+      subjects: s,
+      settings,
+      session: 'transport-test',
+      seed: 3,
+      refusals: new FrameRefusals(),
+      log,
+    });
+    const receiver = new UpdateReceiver(inner, s.results, new FrameRefusals(), log);
     const hosts = new Map(['w1', 'w2'].map((workerId) => [workerId, new SecureAggregationHost({ bus: inner, subjects: s, workerId, log })]));
     secure.start();
     receiver.start();
@@ -282,6 +295,8 @@ describe('secure aggregation transport: tampering and forgery', () => {
     receiver.open({
       round: 1,
       isAwaited: (clientId) => round.maskedAwaited.has(clientId),
+      grantOf: (clientId) => ({ workerId: hostOf(clientId), grant: grantOf(clientId) }),
+      samplesOf: () => report.samples,
       rules: { expectedLength: L },
       masked: round.maskedIntake,
       onAccepted: () => {},
@@ -290,10 +305,10 @@ describe('secure aggregation transport: tampering and forgery', () => {
         round.refused(clientId);
       },
     });
-    for (const clientId of cohort) round.assign(clientId, hostOf(clientId));
+    for (const clientId of cohort) round.assign(clientId, hostOf(clientId), grantOf(clientId));
     const train = async (clientId: number) => {
-      const task = { round: 1, clientId, seed: 0, deadline: Date.now() + 60_000, secureAggregation: round.taskFor(clientId) };
-      await hosts.get(hostOf(clientId))!.advertise(task, updates.get(clientId)!.slice(), undefined, report);
+      const task = { round: 1, clientId, seed: 0, deadline: Date.now() + 60_000, claimToken: newSecret(), secureAggregation: round.taskFor(clientId) };
+      await hosts.get(hostOf(clientId))!.advertise(task, grantOf(clientId), updates.get(clientId)!.slice(), undefined, report);
     };
     const close = () => {
       secure.stop();
@@ -364,18 +379,24 @@ describe('secure aggregation transport: tampering and forgery', () => {
     const h = harness((clientId, message) => (message.type === 'share-delivery' && clientId === 5 ? null : message));
     // w2 claims client 0 (hosted by w1), with a well-formed key advertisement.
     const impostor = new SecAggClient(h.round.taskFor(0).config, 0).advertiseKeys();
-    const send = async (workerId: string, clientId: number, message: SecAggMessage) => {
+    const send = async (workerId: string, clientId: number, message: SecAggMessage, grant = grantOf(clientId)) => {
       const bytes = encodeSecAggMessage(message);
-      const frame = encodeFrame('secagg-from-clients', { workerId, round: 1, messages: [{ clientId, bytes: bytes.length, report }] }, bytes);
+      const frame = encodeFrame('secagg-from-clients', { workerId, round: 1, messages: [{ clientId, grant, bytes: bytes.length, report }] }, bytes);
       return decodeFrameOf(await h.bus.request(h.s.secAgg, frame, 2_000), 'ack').header;
     };
-    expect((await send('w2', 0, impostor)).error).toMatch(/client 0: worker w2 does not host it \(worker w1 does\)/);
+    expect((await send('w2', 0, impostor, newSecret())).error).toMatch(/client 0: worker w2 does not host it \(worker w1 does\)/);
+    // The right worker's id, without the grant of its claim (a forger who learnt the id).
+    expect((await send('w1', 0, impostor, newSecret())).error).toMatch(/client 0: worker w1 does not present the grant of client 0's claim/);
     // The right worker, but the message says it comes from index 1.
     const mislabelled = new SecAggClient(h.round.taskFor(1).config, 1).advertiseKeys();
     expect((await send('w1', 0, mislabelled)).error).toMatch(/claims to be from index 1; its index is 0/);
     // A truncated message.
     const truncated = encodeSecAggMessage(impostor).subarray(0, 40);
-    const frame = encodeFrame('secagg-from-clients', { workerId: 'w1', round: 1, messages: [{ clientId: 2, bytes: truncated.length, report }] }, truncated);
+    const frame = encodeFrame(
+      'secagg-from-clients',
+      { workerId: 'w1', round: 1, messages: [{ clientId: 2, grant: grantOf(2), bytes: truncated.length, report }] },
+      truncated,
+    );
     expect(decodeFrameOf(await h.bus.request(h.s.secAgg, frame, 2_000), 'ack').header.error).toMatch(/client 2: .*(truncated|needs|remain)/i);
 
     await Promise.all([1, 3, 4, 5].map(h.train));
@@ -385,9 +406,9 @@ describe('secure aggregation transport: tampering and forgery', () => {
       const poll = () => (h.round.maskedAwaited.has(5) ? resolve() : setTimeout(poll, 1));
       poll();
     });
-    await expect(sendUpdate(h.bus, h.s.results, { transferId: 'plain', workerId: 'w2', round: 1, clientId: 5, report }, updates.get(5)!)).rejects.toThrow(
-      /uses secure aggregation and takes masked inputs only \(got a float32 update\)/,
-    );
+    await expect(
+      sendUpdate(h.bus, h.s.results, { transferId: 'plain', workerId: 'w2', round: 1, clientId: 5, grant: grantOf(5), report }, updates.get(5)!),
+    ).rejects.toThrow(/uses secure aggregation and takes masked inputs only \(got a float32 update\)/);
     const outcome = await result;
     h.close();
     expect(h.rejected).toEqual([expect.stringMatching(/takes masked inputs only/)]);

@@ -14,11 +14,16 @@ import { runSimulation } from '../../app/run/run-simulation.js';
 import type { RoundMetrics } from '../../coordinator/coordinator.js';
 import { useTestNatsServer } from '../support/nats-harness.js';
 import { tinyMnistScenario } from '../support/scenarios.js';
+import { loadFederatedData } from '../../shared/data/federated-data.js';
+import type { Scenario } from '../../shared/scenario/schema.js';
 
 const nats = useTestNatsServer();
 
 /** Joins like a worker, then answers each task with whatever `makeUpdate` returns. */
-async function rogueWorker(url: string, runName: string, makeUpdate: (clientId: number, global: Float32Array) => Float32Array) {
+async function rogueWorker(url: string, scenario: Scenario, makeUpdate: (clientId: number, global: Float32Array) => Float32Array) {
+  const runName = scenario.name;
+  // It is the client's own worker: it knows its partitions, as an honest one does.
+  const { clients } = await loadFederatedData(scenario);
   const bus = await NatsBus.connect(url, 'rogue-worker');
   const s = subjects(runName);
   const workerId = 'rogue-1';
@@ -39,14 +44,21 @@ async function rogueWorker(url: string, runName: string, makeUpdate: (clientId: 
       const task = await tasks.next(1000).catch(() => null);
       if (!task) continue;
       const header = decodeFrameOf(task.data, 'task').header;
-      const claim = encodeFrame('task-claim', { workerId, round: header.round, clientId: header.clientId, delivery: task.delivery });
-      if (decodeFrameOf(await bus.request(s.claim, claim, 5000), 'ack').header.ok) {
+      const claim = encodeFrame('task-claim', {
+        workerId,
+        round: header.round,
+        clientId: header.clientId,
+        delivery: task.delivery,
+        claimToken: header.claimToken,
+      });
+      const { grant } = decodeFrameOf(await bus.request(s.claim, claim, 5000), 'ack').header;
+      if (grant !== undefined) {
         const { weights } = await fetchModel(bus, s.model, header.round);
-        const report = { samples: 100, steps: 10, loss: 0.5, trainMs: 1, backend: 'none' };
+        const report = { samples: clients[header.clientId]!.length, steps: 10, loss: 0.5, trainMs: 1, backend: 'none' };
         await sendUpdate(
           bus,
           s.results,
-          { transferId: `${header.round}:${header.clientId}`, workerId, round: header.round, clientId: header.clientId, report },
+          { transferId: `${header.round}:${header.clientId}`, workerId, round: header.round, clientId: header.clientId, grant, report },
           makeUpdate(header.clientId, weights),
         ).catch(() => {});
       }
@@ -64,7 +76,7 @@ describe('update validation over NATS', () => {
       clientsPerRound: 4,
       system: { natsUrl: nats.url, workers: 0, backend: 'cpu', roundTimeoutSeconds: 30 },
     });
-    const rogue = rogueWorker(nats.url, scenario.name, (clientId, global) => {
+    const rogue = rogueWorker(nats.url, scenario, (clientId, global) => {
       const selectedFirst = clientId % 3;
       if (selectedFirst === 0) return Float32Array.from(global, (_, i) => (i === 5 ? NaN : 0));
       if (selectedFirst === 1) return new Float32Array(global.length - 1);

@@ -63,7 +63,7 @@ describe('subject permissions', () => {
           '$JS.ACK.FEDSIM_TASKS.workers-exp-1.>',
         ],
       },
-      subscribe: { allow: ['_INBOX.>', 'fedsim.exp-1.control', 'fedsim.exp-1.secagg.*'] },
+      subscribe: { allow: ['_INBOX.worker.>', 'fedsim.exp-1.control', 'fedsim.exp-1.secagg.*'] },
       allow_responses: true,
     });
   });
@@ -81,7 +81,7 @@ describe('subject permissions', () => {
     // the secure-aggregation batches to workers, a level below fedsim.exp-1.secagg.
     expect(subscribe.allow.filter((s) => s.startsWith('fedsim.'))).toEqual(['fedsim.exp-1.control', 'fedsim.exp-1.secagg.*']);
     for (const subject of [...publish.allow, ...subscribe.allow]) {
-      if (subject === '_INBOX.>') continue;
+      if (subject === '_INBOX.worker.>') continue;
       expect(subject.startsWith('fedsim.exp-1.') || subject.includes('.workers-exp-1'), subject).toBe(true);
       if (subject !== 'fedsim.exp-1.secagg.*') expect(subject.includes('*'), subject).toBe(false);
     }

@@ -24,6 +24,7 @@ const header = {
   chunk: 0,
   chunks: 1,
   totalBytes: 20,
+  grant: '0123456789abcdef0123456789abcdef',
   report: { samples: 600, steps: 60, loss: 0.25, trainMs: 12.5, backend: 'cpu' },
 };
 

@@ -62,7 +62,14 @@ describe('chunked transfers', () => {
       m.respond(encodeFrame('ack', frame.header.chunk < 2 ? { ok: true } : { ok: false, error: 'enough' }));
     });
     const update = new Float32Array(40_000);
-    const meta = { transferId: 't', workerId: 'w', round: 1, clientId: 0, report: { samples: 1, steps: 1, loss: 0, trainMs: 0, backend: 'cpu' } };
+    const meta = {
+      transferId: 't',
+      workerId: 'w',
+      round: 1,
+      clientId: 0,
+      grant: 'f'.repeat(32),
+      report: { samples: 1, steps: 1, loss: 0, trainMs: 0, backend: 'cpu' },
+    };
     await expect(sendUpdate(bus, 'results', meta, update)).rejects.toThrow(/refused update of client 0: enough/);
     expect(received).toEqual([0, 1, 2]);
   });

@@ -71,7 +71,15 @@ describe('the config record reaches local training', () => {
   });
 
   it('travels in the task, schema-checked', () => {
-    const task = { round: 1, clientId: 3, seed: 9, deadline: 0, config: { proximalMu: 0.01, personal: [0, 1], tag: 'x' }, vectors: ['serverControl'] };
+    const task = {
+      round: 1,
+      clientId: 3,
+      seed: 9,
+      deadline: 0,
+      claimToken: 'a'.repeat(32),
+      config: { proximalMu: 0.01, personal: [0, 1], tag: 'x' },
+      vectors: ['serverControl'],
+    };
     expect(decodeFrameOf(encodeFrame('task', task), 'task').header).toEqual(task);
     expect(() => decodeFrameOf(encodeFrame('task', { ...task, config: { 'bad key!': 1 } }), 'task')).toThrow(/config/);
     expect(() => decodeFrameOf(encodeFrame('task', { ...task, config: { mu: Number.NaN } }), 'task')).toThrow(/config/);

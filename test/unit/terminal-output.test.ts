@@ -99,10 +99,12 @@ describe('a failed connection to NATS', () => {
     const { openTransport } = await import('../../shared/bus/open-transport.js');
     const { pino } = await import('pino');
     const system = { transport: 'nats', natsUrl: 'nats://127.0.0.1:1' } as Parameters<typeof openTransport>[0];
-    await expect(openTransport(system, pino({ level: 'silent' }), { NATS_URL: 'nats://127.0.0.1:2' })).rejects.toThrow(
+    await expect(openTransport(system, pino({ level: 'silent' }), { name: 'x', workers: 1 }, { NATS_URL: 'nats://127.0.0.1:2' })).rejects.toThrow(
       /127\.0\.0\.1:2.*\(the URL came from NATS_URL in the environment\)$/s,
     );
-    await expect(openTransport(system, pino({ level: 'silent' }), {})).rejects.toThrow(/\(the URL came from the scenario's system\.natsUrl\)$/);
+    await expect(openTransport(system, pino({ level: 'silent' }), { name: 'x', workers: 1 }, {})).rejects.toThrow(
+      /\(the URL came from the scenario's system\.natsUrl\)$/,
+    );
   }, 30_000);
 });
 
