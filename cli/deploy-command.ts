@@ -9,11 +9,15 @@
  *                           in a ConfigMap (deploy/k8s/base/nats/auth.conf is this file for the
  *                           base scenario's run).
  *   coordinator-secret.yaml Secret fedsim-nats-coordinator: NATS_USER, NATS_PASSWORD
- *   worker-secret.yaml      Secret fedsim-nats-worker: NATS_USER, NATS_PASSWORD
+ *   worker-secret.yaml      Secret fedsim-nats-worker: NATS_USER, NATS_PASSWORD; with --workers n,
+ *                           n Secrets fedsim-nats-worker-<k>, one user and inbox per worker
  *   nats-helm-values.yaml   the same users for the NATS Helm chart (nats/nats 1.x), for clusters
  *                           that run NATS from the chart instead of deploy/k8s/base/nats
- * The NATS server reads both Secrets into those two variables; the coordinator Job and the
- * worker Deployment each read only their own.
+ * The NATS server reads the Secrets into those variables; the coordinator Job and the worker
+ * Deployment each read only their own. The Deployment's pods are interchangeable replicas, so
+ * they share the `worker` user and its inbox: one pod could read another's claim grants. Where
+ * that matters, `--workers n` gives each worker its own user, for workers that each read one
+ * Secret (one single-replica Deployment or VM per worker; see deploy/README.md).
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -22,7 +26,7 @@ import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { stringify } from 'yaml';
 import { assertRunName, coordinatorPermissions, RUN_NAME, workerPermissions, type SubjectPermissions } from '../shared/bus/nats-permissions.js';
-import { generatePassword } from '../shared/bus/run-users.js';
+import { generatePassword, workerUserName } from '../shared/bus/run-users.js';
 
 export { TASK_STREAM, workerConsumer } from '../shared/bus/task-queue.js';
 export { generatePassword } from '../shared/bus/run-users.js';
@@ -38,37 +42,69 @@ export function passwordVariable(role: NatsRole): string {
   return `FEDSIM_${role.toUpperCase()}_PASSWORD`;
 }
 
-/** What each role may do on the bus (shared/bus/nats-permissions.ts; all pods of the worker role share one user and inbox). */
+/** What each role may do on the bus (shared/bus/nats-permissions.ts). */
 export function rolePermissions(role: NatsRole, run: string): SubjectPermissions {
   return role === 'coordinator' ? coordinatorPermissions(run) : workerPermissions(run, role);
 }
 
-/** The nats-server `authorization` block for one run (passwords as environment references). */
-export function natsAuthorizationBlock(run: string): string {
+/** One NATS user of the run: its Secret, and the variable nats-server reads its password from. */
+interface CredsUser {
+  user: string;
+  secret: string;
+  passwordVariable: string;
+  permissions: SubjectPermissions;
+}
+
+/**
+ * The coordinator, and either one `worker` user all worker pods share (workers = 0: the base
+ * Deployment, whose pods can read each other's replies) or one user per worker, `worker-<k>`,
+ * each with its own Secret and inbox (for workers that are not interchangeable replicas).
+ */
+function credsUsers(run: string, workers: number): CredsUser[] {
   assertRunName(run);
+  const coordinator = {
+    user: 'coordinator',
+    secret: secretName('coordinator'),
+    passwordVariable: passwordVariable('coordinator'),
+    permissions: coordinatorPermissions(run),
+  };
+  const names = workers === 0 ? ['worker'] : Array.from({ length: workers }, (_, k) => workerUserName(k));
+  return [
+    coordinator,
+    ...names.map((user) => ({
+      user,
+      secret: `fedsim-nats-${user}`,
+      passwordVariable: `FEDSIM_${user.toUpperCase().replace(/-/g, '_')}_PASSWORD`,
+      permissions: workerPermissions(run, user),
+    })),
+  ];
+}
+
+/** The nats-server `authorization` block for one run (passwords as environment references). */
+export function natsAuthorizationBlock(run: string, workers = 0): string {
   const quote = (subjects: string[]) => subjects.map((s) => JSON.stringify(s)).join(', ');
-  const users = NATS_ROLES.map((role) => {
-    const p = rolePermissions(role, run);
-    return [
+  const users = credsUsers(run, workers);
+  const entries = users.map(({ user, passwordVariable: variable, permissions: p }) =>
+    [
       `    {`,
-      `      user: ${role}`,
+      `      user: ${user}`,
       // Unquoted: nats-server substitutes $NAME from its environment; a quoted "$..." is literal.
-      `      password: $${passwordVariable(role)}`,
+      `      password: $${variable}`,
       `      permissions: {`,
       `        publish: { allow: [${quote(p.publish.allow)}] }`,
       `        subscribe: { allow: [${quote(p.subscribe.allow)}] }`,
       ...(p.allow_responses ? [`        allow_responses: true`] : []),
       `      }`,
       `    }`,
-    ].join('\n');
-  });
+    ].join('\n'),
+  );
   return [
-    `# Generated by \`fedsim deploy creds --run ${run}\`: NATS users of run "${run}".`,
-    `# Passwords come from the server's environment (Secrets ${NATS_ROLES.map(secretName).join(', ')}).`,
+    `# Generated by \`fedsim deploy creds --run ${run}${workers > 0 ? ` --workers ${workers}` : ''}\`: NATS users of run "${run}".`,
+    `# Passwords come from the server's environment (Secrets ${users.map((u) => u.secret).join(', ')}).`,
     `# Subjects are quoted so that "$JS..." is not read as a variable.`,
     `authorization {`,
     `  users: [`,
-    users.join('\n'),
+    entries.join('\n'),
     `  ]`,
     `}`,
     ``,
@@ -81,8 +117,8 @@ export function natsAuthorizationBlock(run: string): string {
  * passwords again read from the Secrets through the environment (`<< $X >>` is the chart's
  * syntax for an unquoted value).
  */
-export function natsHelmValues(run: string): string {
-  assertRunName(run);
+export function natsHelmValues(run: string, workers = 0): string {
+  const users = credsUsers(run, workers);
   const values = {
     config: {
       cluster: { enabled: true, replicas: 3 },
@@ -90,14 +126,12 @@ export function natsHelmValues(run: string): string {
       monitor: { enabled: true },
       merge: {
         authorization: {
-          users: NATS_ROLES.map((role) => ({ user: role, password: `<< $${passwordVariable(role)} >>`, permissions: rolePermissions(role, run) })),
+          users: users.map((u) => ({ user: u.user, password: `<< $${u.passwordVariable} >>`, permissions: u.permissions })),
         },
       },
     },
     container: {
-      env: Object.fromEntries(
-        NATS_ROLES.map((role) => [passwordVariable(role), { valueFrom: { secretKeyRef: { name: secretName(role), key: 'NATS_PASSWORD' } } }]),
-      ),
+      env: Object.fromEntries(users.map((u) => [u.passwordVariable, { valueFrom: { secretKeyRef: { name: u.secret, key: 'NATS_PASSWORD' } } }])),
     },
     service: { ports: { monitor: { enabled: true } } },
   };
@@ -109,20 +143,23 @@ export function natsHelmValues(run: string): string {
   );
 }
 
-/** A Kubernetes Secret with one role's NATS login, as the coordinator Job / worker Deployment read it. */
-export function roleSecretYaml(role: NatsRole, run: string, password: string, namespace: string): string {
-  const secret = {
+/** A Kubernetes Secret with one user's NATS login, as the coordinator Job / worker pods read it. */
+function userSecret(user: CredsUser, run: string, namespace: string): Record<string, unknown> {
+  return {
     apiVersion: 'v1',
     kind: 'Secret',
     metadata: {
-      name: secretName(role),
+      name: user.secret,
       namespace,
-      labels: { 'app.kubernetes.io/part-of': 'fedsim', 'app.kubernetes.io/component': `nats-${role}`, 'fedsim.dev/run': run },
+      labels: { 'app.kubernetes.io/part-of': 'fedsim', 'app.kubernetes.io/component': `nats-${user.user}`, 'fedsim.dev/run': run },
     },
     type: 'Opaque',
-    stringData: { NATS_USER: role, NATS_PASSWORD: password },
+    stringData: { NATS_USER: user.user, NATS_PASSWORD: generatePassword() },
   };
-  return `# Generated by \`fedsim deploy creds --run ${run}\`. Secret: keep it out of version control.\n${stringify(secret)}`;
+}
+
+function secretsYaml(users: CredsUser[], run: string, namespace: string): string {
+  return `# Generated by \`fedsim deploy creds --run ${run}\`. Secret: keep it out of version control.\n${users.map((u) => stringify(userSecret(u, run, namespace))).join('---\n')}`;
 }
 
 export interface CredsFiles {
@@ -139,8 +176,9 @@ export const CREDS_FILE_NAMES: Record<keyof CredsFiles, string> = {
   workerSecret: 'worker-secret.yaml',
 };
 
-export async function writeCreds(options: { run: string; out: string; namespace: string; force?: boolean }): Promise<CredsFiles> {
-  assertRunName(options.run);
+export async function writeCreds(options: { run: string; out: string; namespace: string; force?: boolean; workers?: number }): Promise<CredsFiles> {
+  const workers = options.workers ?? 0;
+  const [coordinator, ...workerUsers] = credsUsers(options.run, workers);
   const out = resolve(options.out);
   const paths = Object.fromEntries(Object.entries(CREDS_FILE_NAMES).map(([key, name]) => [key, join(out, name)])) as unknown as CredsFiles;
   // New passwords for a live deployment would lock its pods out until every Secret and the
@@ -153,10 +191,10 @@ export async function writeCreds(options: { run: string; out: string; namespace:
   }
   await mkdir(out, { recursive: true, mode: 0o700 });
   const contents: CredsFiles = {
-    auth: natsAuthorizationBlock(options.run),
-    helmValues: natsHelmValues(options.run),
-    coordinatorSecret: roleSecretYaml('coordinator', options.run, generatePassword(), options.namespace),
-    workerSecret: roleSecretYaml('worker', options.run, generatePassword(), options.namespace),
+    auth: natsAuthorizationBlock(options.run, workers),
+    helmValues: natsHelmValues(options.run, workers),
+    coordinatorSecret: secretsYaml([coordinator!], options.run, options.namespace),
+    workerSecret: secretsYaml(workerUsers, options.run, options.namespace),
   };
   // Every file is written in full under a temporary name first; then the old files step aside
   // and the new ones are renamed into place. A failure anywhere puts the old set back, so the
@@ -203,6 +241,13 @@ function parseRunName(value: string): string {
   return value;
 }
 
+function parseWorkerCount(value: string): number {
+  const count = Number(value);
+  if (!Number.isInteger(count) || count < 1 || count > 1000)
+    throw new InvalidArgumentError(`expected a whole number of workers from 1 to 1000 (got "${value}")`);
+  return count;
+}
+
 function parseNamespace(value: string): string {
   if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(value))
     throw new InvalidArgumentError(`expected a Kubernetes namespace name (lower-case letters, digits, "-"; got "${value}")`);
@@ -217,8 +262,9 @@ export function deployCommand(): Command {
     .requiredOption('--run <name>', "the run's scenario name (its `name:` field)", parseRunName)
     .option('--out <dir>', 'folder for nats-auth.conf, nats-helm-values.yaml, coordinator-secret.yaml, worker-secret.yaml', 'deploy/k8s/creds')
     .addOption(new Option('--namespace <ns>', 'namespace of the Secrets').default('fedsim').argParser(parseNamespace))
+    .option('--workers <n>', 'one NATS user, Secret and inbox per worker (worker-0 … worker-<n-1>) instead of one user all worker pods share', parseWorkerCount)
     .option('--force', 'replace existing files (new passwords: re-apply both Secrets and restart NATS)')
-    .action(async (opts: { run: string; out: string; namespace: string; force?: boolean }) => {
+    .action(async (opts: { run: string; out: string; namespace: string; force?: boolean; workers?: number }) => {
       const paths = await writeCreds(opts);
       process.stdout.write(
         `wrote NATS credentials for run "${opts.run}" (namespace ${opts.namespace}):\n` +

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import {
   CREDS_FILE_NAMES,
   deployCommand,
@@ -157,6 +157,28 @@ describe('fedsim deploy creds', () => {
     }
     expect(coordinator.stringData.NATS_PASSWORD).not.toBe(worker.stringData.NATS_PASSWORD);
     for (const file of readdirSync(dir)) expect(statSync(join(dir, file)).mode & 0o777, file).toBe(0o600);
+  });
+
+  it('with --workers gives each worker its own user, Secret, password and inbox', async () => {
+    await writeCreds({ run: 'exp-1', out: dir, namespace: 'fedsim', workers: 3 });
+    const secrets = parseAllDocuments(readFileSync(join(dir, 'worker-secret.yaml'), 'utf8')).map(
+      (d) => d.toJS() as K8sObject & { stringData: Record<string, string> },
+    );
+    expect(secrets.map((s) => [s.metadata.name, s.stringData.NATS_USER])).toEqual([
+      ['fedsim-nats-worker-0', 'worker-0'],
+      ['fedsim-nats-worker-1', 'worker-1'],
+      ['fedsim-nats-worker-2', 'worker-2'],
+    ]);
+    for (const secret of secrets) expect(validateManifest(secret)).toEqual([]);
+    expect(new Set(secrets.map((s) => s.stringData.NATS_PASSWORD)).size).toBe(3);
+    const auth = readFileSync(join(dir, 'nats-auth.conf'), 'utf8');
+    expect(auth).toBe(natsAuthorizationBlock('exp-1', 3));
+    for (const k of [0, 1, 2]) {
+      expect(auth).toContain(`user: worker-${k}\n      password: $FEDSIM_WORKER_${k}_PASSWORD`);
+      // Each reads its own replies only.
+      expect(auth).toContain(`subscribe: { allow: ["_INBOX.worker-${k}.>", "fedsim.exp-1.control"`);
+    }
+    expect(auth).not.toContain('"_INBOX.>", "fedsim.exp-1.control"');
   });
 
   it('refuses to replace existing credentials without --force, and replaces all of them with it', async () => {
