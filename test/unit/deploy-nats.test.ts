@@ -121,7 +121,8 @@ describe('NATS users from `fedsim deploy creds` on the rendered server configura
     const passwords = passwordsOf(credsDir);
     server = await startRenderedServer('overlays/local', { FEDSIM_COORDINATOR_PASSWORD: passwords.coordinator, FEDSIM_WORKER_PASSWORD: passwords.worker });
     coordinator = await connect({ servers: server.url, user: 'coordinator', pass: passwords.coordinator });
-    worker = await connect({ servers: server.url, user: 'worker', pass: passwords.worker });
+    // Replies come to the worker user's own inbox, as NatsBus sets it up (inboxPrefixOf).
+    worker = await connect({ servers: server.url, user: 'worker', pass: passwords.worker, inboxPrefix: '_INBOX.worker' });
     workerErrors = violations(worker);
     // What the coordinator sets up for a run: the task stream and the run's durable pull consumer.
     const jsm = await jetstreamManager(coordinator);
@@ -195,6 +196,9 @@ describe('NATS users from `fedsim deploy creds` on the rendered server configura
     [`fedsim.${RUN}.join`],
     [`fedsim.${RUN}.model`],
     [`fedsim.${RUN}.tasks`],
+    // Replies to anyone else (the coordinator's, or another user's task deliveries and grants).
+    ['_INBOX.>'],
+    ['_INBOX.coordinator.>'],
     // Nothing of another run.
     ['fedsim.other-run.control'],
     ['fedsim.>'],
@@ -287,7 +291,7 @@ describe('NATS users from `fedsim deploy creds` on the rendered server configura
 
   let lastWorker: NatsConnection | null = null;
   async function connectWorker(): Promise<NatsConnection> {
-    lastWorker = await connect({ servers: server.url, user: 'worker', pass: passwordsOf(credsDir).worker });
+    lastWorker = await connect({ servers: server.url, user: 'worker', pass: passwordsOf(credsDir).worker, inboxPrefix: '_INBOX.worker' });
     return lastWorker;
   }
 });
