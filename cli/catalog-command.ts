@@ -1,5 +1,5 @@
 /**
- * `fedsim models`, `fedsim datasets`, `fedsim partitioners`, `fedsim strategies`, `fedsim aggregators`: what the registries hold, each
+ * `fedsim models`, `fedsim datasets`, `fedsim partitioners`, `fedsim strategies`, `fedsim aggregators`, `fedsim attacks`: what the registries hold, each
  * entry with its description and the scenario options its schema fragment allows (defaults
  * included), read from the registries themselves so the listing cannot drift from the code.
  * Models also show their parameter count on the dataset each suits. Any registry whose entries
@@ -7,6 +7,7 @@
  */
 import { Command } from 'commander';
 import type { z } from 'zod';
+import { ATTACKS } from '../client/attacks/registry.js';
 import { AGGREGATORS } from '../coordinator/aggregation/registry.js';
 import { STRATEGIES } from '../coordinator/strategies/registry.js';
 import { DATASETS } from '../shared/data/registry.js';
@@ -58,6 +59,11 @@ export function catalogCommands(): Command[] {
       command: 'aggregators',
       summary: 'list the aggregators a scenario can name (strategy.aggregator.name) and their options',
       registry: AGGREGATORS,
+    }),
+    catalogCommand({
+      command: 'attacks',
+      summary: "list the attacks a scenario's malicious clients can run (adversaries.attack.name) and their options",
+      registry: ATTACKS,
     }),
   ];
 }

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { BusError, type Bus, type BusSubscription } from '../shared/bus/bus.js';
 import type { QueuedTask, TaskConsumer } from '../shared/bus/task-queue.js';
-import { subset } from '../shared/data/dataset.js';
+import { subset, type DataSplit } from '../shared/data/dataset.js';
 import { loadFederatedData, type FederatedData } from '../shared/data/federated-data.js';
 import type { DataShape } from '../shared/data/data-shape.js';
 import { buildModel } from '../shared/models/build-model.js';
@@ -27,6 +27,8 @@ import { validateScenario } from '../shared/scenario/load-scenario.js';
 import type { Scenario } from '../shared/scenario/schema.js';
 import type { LayersModel } from '../shared/tf.js';
 import { subtract } from '../shared/vector/vector-math.js';
+import { adversaryOf, type Adversary } from './attacks/adversary.js';
+import type { TrainedUpdate } from './attacks/attack.js';
 import { selectBackend, type ActiveBackend, type BackendPreference } from './backend/select-backend.js';
 import { privatizeUpdate } from './privacy/privatize-update.js';
 import { SecureAggregationHost } from './secure-aggregation/secure-aggregation-host.js';
@@ -96,6 +98,8 @@ export class Worker {
   private readonly errorFeedback = new Map<number, ErrorFeedback>();
   /** Secure-aggregation runs: this worker's clients' protocol state (their secrets stay in this process). */
   private secureAggregation: SecureAggregationHost | null = null;
+  /** Runs with adversaries: the attacker controlling some of the clients this worker trains. */
+  private adversary: Adversary | null = null;
   private readonly stats: Omit<WorkerStats, 'endReason'>;
 
   constructor(private readonly options: WorkerOptions) {
@@ -115,6 +119,7 @@ export class Worker {
     const shape: DataShape = { task: data.dataset.task, featureShape: data.dataset.featureShape, numClasses: data.dataset.numClasses };
     const model = buildModel(scenario.model, shape);
     this.federation = { scenario, data, shape, model, backend };
+    this.adversary = adversaryOf(scenario, data, log);
     log.info({ workerId: this.workerId, backend: backend.detail, clients: data.clients.length }, 'worker ready');
 
     const ended = new Promise<string>((resolve) => (this.finished = resolve));
@@ -316,21 +321,12 @@ export class Worker {
     const { dataset } = federation.data;
     const localData = subset(dataset.train, dataset.featureSize, indices);
 
-    setFlatWeights(federation.model, global);
     const { training } = federation.scenario;
-    const result = await trainLocal(federation.model, localData, federation.shape, {
-      epochs: training.epochs,
-      batchSize: training.batchSize,
-      optimizer: training.optimizer,
-      learningRate: training.learningRate,
-      momentum: training.momentum,
-      seed: task.seed,
-      maxSteps: task.maxSteps,
-      round: { global, config: task.config ?? {}, vectors },
-    });
+    const train = (data: DataSplit, seed: number) => this.trainFromGlobal(task, global, vectors, data, seed);
+    // A malicious client (adversaries:) sends what its attack crafts; the rest of the path is the same.
+    const { result, delta } = this.adversary?.controls(task.clientId) ? await this.adversary.craft(task, localData, train) : await train(localData, task.seed);
     // Stopped while training: the task went back to the queue, and another worker answers for it.
     if (!this.running) throw new Error(`stopped (${this.stopReason}) before sending client ${task.clientId}'s update`);
-    const delta = subtract(getFlatWeights(federation.model), global);
     const privatized = task.privacy ? privatizeUpdate(delta, task.privacy, new Rng(task.seed).fork('local-dp-noise')) : null;
     const payload = task.secureAggregation ? delta : this.compress(task.clientId, delta, new Rng(task.seed).fork('compression'));
     this.stats.clientsTrained += 1;
@@ -361,6 +357,30 @@ export class Worker {
       );
     }
     log.debug({ round: task.round, clientId: task.clientId, samples: result.samples, loss: result.meanLoss, ms: Math.round(result.trainMs) }, 'client trained');
+  }
+
+  /** One client's local training from the round's global model: its update and what it reports. */
+  private async trainFromGlobal(
+    task: Frame<'task'>['header'],
+    global: Float32Array,
+    vectors: Record<string, Float32Array>,
+    data: DataSplit,
+    seed: number,
+  ): Promise<TrainedUpdate> {
+    const { model, shape, scenario } = this.federation!;
+    const { training } = scenario;
+    setFlatWeights(model, global);
+    const result = await trainLocal(model, data, shape, {
+      epochs: training.epochs,
+      batchSize: training.batchSize,
+      optimizer: training.optimizer,
+      learningRate: training.learningRate,
+      momentum: training.momentum,
+      seed,
+      maxSteps: task.maxSteps,
+      round: { global, config: task.config ?? {}, vectors },
+    });
+    return { result, delta: subtract(getFlatWeights(model), global) };
   }
 
   /**

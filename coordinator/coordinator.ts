@@ -12,6 +12,7 @@ import { subjects } from '../shared/protocol/messages.js';
 import type { SecAggMessage } from '../shared/secure-aggregation/index.js';
 import { clientsPerRound } from '../shared/scenario/load-scenario.js';
 import type { Scenario } from '../shared/scenario/schema.js';
+import type { AggregatorContext } from './aggregation/aggregator-entry.js';
 import { aggregationSettings, buildAggregation, checkBufferedMemory } from './aggregation/build-aggregation.js';
 import type { Evaluation, GlobalEvaluator } from './evaluation/global-evaluator.js';
 import { resolveDpPlan, type DpPlan } from './privacy/dp-plan.js';
@@ -51,6 +52,8 @@ export interface CoordinatorOptions {
   log: Logger;
   evaluator: GlobalEvaluator;
   initialWeights: Float32Array;
+  /** FLTrust: the server's training on its root dataset (the run provides it; the coordinator has no trainer of its own). */
+  trainOnRootData?: AggregatorContext['trainOnRootData'];
   onRound?: (metrics: RoundMetrics) => void;
   onWorkerReady?: (worker: WorkerInfo) => void;
   onClientEvent?: (event: ClientEvent) => void;
@@ -107,7 +110,7 @@ export class Coordinator {
       clientsPerRound: clientsPerRound(scenario),
       strategy: STRATEGIES.get(scenario.strategy.name).create(scenario.strategy, { seed: scenario.seed, population: scenario.partition.clients }),
       pool: clientPool(scenario, this.dpPlan, ledger, clock),
-      aggregation: buildAggregation(aggregationSettings(scenario, this.dpPlan)),
+      aggregation: buildAggregation(aggregationSettings(scenario, this.dpPlan, { trainOnRootData: options.trainOnRootData })),
       collection,
       clock,
       ledger,
@@ -269,6 +272,7 @@ export class Coordinator {
     metrics.testLoss = evaluation?.loss ?? null;
     metrics.testAccuracy = evaluation?.accuracy ?? null;
     metrics.testMse = evaluation?.mse ?? null;
+    if (evaluation?.attackSuccessRate !== undefined) metrics.attackSuccessRate = evaluation.attackSuccessRate;
     return evaluation;
   }
 }

@@ -16,6 +16,7 @@ import { trainingFlopsPerSample } from '../../shared/compute/training-flops.js';
 import type { DataShape } from '../../shared/data/data-shape.js';
 import { loadFederatedData, type FederatedData } from '../../shared/data/federated-data.js';
 import { createLogger, type LogLevel } from '../../shared/logging/logger.js';
+import { triggeredTestSplit } from '../../shared/adversaries/backdoor-trigger.js';
 import { initialWeights, setFlatWeights } from '../../shared/models/parameters.js';
 import { formatPartitionSummary, summarizePartition } from '../../shared/partition/index.js';
 import type { Scenario } from '../../shared/scenario/schema.js';
@@ -26,6 +27,8 @@ import { summaryLine } from '../output/summary-line.js';
 import { writeReport } from '../report/write-report.js';
 import { startWorkers, workerProcessCount, type StartedWorkers } from '../workers/start-workers.js';
 import type { RunInterrupts } from './run-interrupts.js';
+import { backdoorOf, maliciousOf, recordMalicious } from './adversaries-record.js';
+import { rootTraining } from './root-training.js';
 import { summarizeRun, type RunSummary } from './run-summary.js';
 
 export type { ComputeTotals, PrivacySummary, RunSummary, SecureAggregationTotals } from './run-summary.js';
@@ -183,7 +186,10 @@ async function prepareFederation(run: Run): Promise<void> {
   const partition = summarizePartition(data.dataset, data.clients, scenario.partition.kind);
   run.runDir.writeJson('partition.json', partition);
   log.info(`${data.dataset.description}\n${formatPartitionSummary(partition)}`);
-  const evaluator = new TestSetEvaluator(scenario.model, shapeOf(data), data.dataset.test);
+  const backdoor = backdoorOf(scenario);
+  const triggered = backdoor ? triggeredTestSplit(data.dataset.test, data.dataset.featureShape, backdoor) : null;
+  const evaluator = new TestSetEvaluator(scenario.model, shapeOf(data), data.dataset.test, triggered);
+  if (scenario.adversaries) log.info({ attack: scenario.adversaries.attack.name, maliciousClients: maliciousOf(scenario) }, 'adversaries');
   run.federation = { data, evaluator, initial: initialWeights(evaluator.model, scenario.seed) };
 }
 
@@ -202,7 +208,9 @@ async function connectCoordinator(run: Run): Promise<void> {
     log,
     evaluator,
     initialWeights: initial,
+    trainOnRootData: rootTraining(scenario, data, shapeOf(data)),
     onRound: (metrics) => {
+      recordMalicious(scenario, metrics);
       run.rounds.push(metrics);
       runDir.appendMetrics(metrics);
       run.progress.round(metrics);

@@ -8,6 +8,7 @@ import type { Transport } from '../../shared/bus/open-transport.js';
 import { clientsPerRound } from '../../shared/scenario/load-scenario.js';
 import type { Scenario } from '../../shared/scenario/schema.js';
 import type { WorkerInfo } from '../../coordinator/coordinator.js';
+import { adversariesSummary, type AdversariesSummary } from './adversaries-record.js';
 
 export interface RunSummary {
   name: string;
@@ -46,6 +47,10 @@ export interface RunSummary {
   costToTarget: (ComputeTotals & { rounds: number; bytes: number; wallMs: number }) | null;
   /** Secure-aggregation runs: the protocol's rounds, aborts, survivors and cost (null otherwise). */
   secureAggregation: SecureAggregationTotals | null;
+  /** Runs with adversaries: the attack, the malicious clients, and the backdoor's final attack success rate (null otherwise). */
+  adversaries?: AdversariesSummary | null;
+  /** Rounds where a robust aggregator fell back (to the median), with the reason of the first. */
+  aggregationFallbacks?: { rounds: number; reason: string } | null;
 }
 
 export interface SecureAggregationTotals {
@@ -140,7 +145,14 @@ export function summarizeRun(run: RunFacts): RunSummary {
     compute: computeTotals(rounds),
     costToTarget: costToTarget(rounds, result?.roundsToTarget ?? null),
     secureAggregation: secureAggregationTotals(rounds),
+    adversaries: adversariesSummary(scenario, rounds),
+    aggregationFallbacks: aggregationFallbacks(rounds),
   };
+}
+
+function aggregationFallbacks(rounds: readonly RoundMetrics[]): RunSummary['aggregationFallbacks'] {
+  const fellBack = rounds.filter((r) => r.aggregation !== undefined);
+  return fellBack.length > 0 ? { rounds: fellBack.length, reason: `${fellBack[0]!.aggregation!.fallback}: ${fellBack[0]!.aggregation!.reason}` } : null;
 }
 
 function secureAggregationTotals(rounds: readonly RoundMetrics[]): SecureAggregationTotals | null {

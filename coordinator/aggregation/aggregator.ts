@@ -41,6 +41,8 @@ export interface AggregationMeasurements {
   nextClipNorm?: number;
   /** Noised fraction of clients whose update was within the clip norm (adaptive clipping). */
   unclippedFraction?: number;
+  /** A robust aggregator that could not run as configured this round: what it used instead, and why. */
+  fallback?: { fallback: string; reason: string };
 }
 
 export interface AggregateOutput {
@@ -73,6 +75,8 @@ export interface AggregatorFactory {
   /** False when the maths needs individual updates, which secure aggregation never reveals. */
   readonly acceptsSecureSum: boolean;
   rules(round: number): RoundRules;
+  /** Server-side work a round needs before it can finish (FLTrust's root update), run while the clients train. */
+  prepareRound?(round: number, global: Float32Array): Promise<void>;
   create(round: number, parameterCount: number): RoundAggregator;
   /** State that outlives a round (e.g. an adaptive clip norm), for checkpoints. */
   exportState(): Record<string, unknown>;
@@ -91,6 +95,9 @@ export abstract class WrappingFactory implements AggregatorFactory {
   }
   rules(round: number): RoundRules {
     return this.inner.rules(round);
+  }
+  async prepareRound(round: number, global: Float32Array): Promise<void> {
+    await this.inner.prepareRound?.(round, global);
   }
   abstract create(round: number, parameterCount: number): RoundAggregator;
   exportState(): Record<string, unknown> {

@@ -8,6 +8,7 @@
  * secure aggregation these aggregators are refused at validation (DP fixes its own mean; secure
  * aggregation never shows an update), and a secure sum reaching one is a bug.
  */
+import { coordinateMedian } from './coordinate-statistics.js';
 import type { AggregateOutput, AggregatorFactory, RoundAggregator, RoundRules, UpdateIn } from './aggregator.js';
 
 export interface BufferedUpdate {
@@ -15,8 +16,19 @@ export interface BufferedUpdate {
   delta: Float32Array;
 }
 
+/** A combine step's result when it fell back to another rule (too few arrivals for Krum's bound). */
+export interface FallbackUpdate {
+  delta: Float32Array;
+  fallback: { fallback: string; reason: string };
+}
+
 /** One round's combine step, given the round's updates sorted by client id (at least one). */
-export type CombineUpdates = (updates: readonly BufferedUpdate[]) => Float32Array;
+export type CombineUpdates = (updates: readonly BufferedUpdate[]) => Float32Array | FallbackUpdate;
+
+/** The coordinate-wise median of what arrived, recorded in the round's metrics with the reason. */
+export function medianFallback(updates: readonly BufferedUpdate[], reason: string): FallbackUpdate {
+  return { delta: coordinateMedian(updates), fallback: { fallback: 'median', reason } };
+}
 
 /** A stateless buffering factory: `combine` is all that differs between them. */
 export function bufferingFactory(name: string, combine: CombineUpdates): AggregatorFactory {
@@ -51,6 +63,7 @@ export class BufferedUpdates implements RoundAggregator {
   finish(): AggregateOutput {
     if (this.updates.length === 0) return { delta: null, measurements: {} };
     const sorted = [...this.updates].sort((a, b) => a.clientId - b.clientId);
-    return { delta: this.combine(sorted), measurements: {} };
+    const combined = this.combine(sorted);
+    return combined instanceof Float32Array ? { delta: combined, measurements: {} } : { delta: combined.delta, measurements: { fallback: combined.fallback } };
   }
 }

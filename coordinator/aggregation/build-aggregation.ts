@@ -13,6 +13,7 @@
 import type { Scenario } from '../../shared/scenario/schema.js';
 import type { DpPlan } from '../privacy/dp-plan.js';
 import type { ValidatedOptions } from '../../shared/registry/registry.js';
+import type { AggregatorContext } from './aggregator-entry.js';
 import type { AggregatorFactory } from './aggregator.js';
 import { ClipNormSchedule } from './clip-norm-schedule.js';
 import { gaussianNoise } from './gaussian-noise.js';
@@ -30,15 +31,18 @@ export interface AggregationSettings {
   maxUpdateNorm?: number;
   /** The named aggregator (without DP). */
   aggregator: ValidatedOptions;
+  /** What the run lends the named aggregator (FLTrust's root training). */
+  context?: AggregatorContext;
 }
 
-export function aggregationSettings(scenario: Scenario, dp: DpPlan | null): AggregationSettings {
+export function aggregationSettings(scenario: Scenario, dp: DpPlan | null, context?: AggregatorContext): AggregationSettings {
   const { maxUpdateNorm, aggregator } = scenario.strategy;
   return {
     seed: scenario.seed,
     dp,
     secure: scenario.privacy.secureAggregation !== undefined,
     aggregator,
+    ...(context ? { context } : {}),
     ...(maxUpdateNorm !== undefined ? { maxUpdateNorm } : {}),
   };
 }
@@ -52,13 +56,13 @@ export function buildAggregation(settings: AggregationSettings): AggregatorFacto
   return settings.maxUpdateNorm !== undefined ? normBound(settings.maxUpdateNorm, chain) : chain;
 }
 
-function baseAggregator({ dp, seed, aggregator }: AggregationSettings, schedule: ClipNormSchedule | null): AggregatorFactory {
+function baseAggregator({ dp, seed, aggregator, context }: AggregationSettings, schedule: ClipNormSchedule | null): AggregatorFactory {
   if (dp && schedule) {
     return dp.mode === 'central'
       ? gaussianNoise({ noiseMultiplier: dp.updateNoiseMultiplier, expectedClients: dp.expectedClients, seed }, schedule)
       : localNoise(dp.updateNoiseMultiplier, schedule, uniformMean());
   }
-  return AGGREGATORS.get(aggregator.name).create(aggregator);
+  return AGGREGATORS.get(aggregator.name).create(aggregator, context);
 }
 
 /**

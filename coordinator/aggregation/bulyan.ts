@@ -11,8 +11,8 @@
 import { z } from 'zod';
 import type { AggregatorEntry } from './aggregator-entry.js';
 import type { AggregatorFactory } from './aggregator.js';
-import { bufferingFactory } from './buffered-updates.js';
-import { coordinateMedian, coordinateWise, meanOfRange, medianOfSorted } from './coordinate-statistics.js';
+import { bufferingFactory, medianFallback } from './buffered-updates.js';
+import { coordinateWise, meanOfRange, medianOfSorted } from './coordinate-statistics.js';
 import { multiKrumSelection } from './krum.js';
 
 export function bulyanMinimumClients(f: number): number {
@@ -33,7 +33,8 @@ export function meanNearMedian(sorted: Float64Array, keep: number): number {
 
 export function bulyan(f: number): AggregatorFactory {
   return bufferingFactory('bulyan', (updates) => {
-    if (updates.length < bulyanMinimumClients(f)) return coordinateMedian(updates);
+    if (updates.length < bulyanMinimumClients(f))
+      return medianFallback(updates, `bulyan needs n ≥ 4f + 3 = ${bulyanMinimumClients(f)} updates (got ${updates.length})`);
     const selected = multiKrumSelection(updates, f, updates.length - 2 * f).map((index) => updates[index]!);
     const keep = selected.length - 2 * f;
     return coordinateWise(selected, (sorted) => meanNearMedian(sorted, keep));

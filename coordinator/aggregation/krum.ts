@@ -12,8 +12,8 @@
 import { z } from 'zod';
 import type { AggregatorEntry } from './aggregator-entry.js';
 import type { AggregatorFactory } from './aggregator.js';
-import { bufferingFactory, type BufferedUpdate } from './buffered-updates.js';
-import { coordinateMedian, meanOf } from './coordinate-statistics.js';
+import { bufferingFactory, medianFallback, type BufferedUpdate } from './buffered-updates.js';
+import { meanOf } from './coordinate-statistics.js';
 
 /** Krum's requirement n > 2f + 2, as the smallest n. */
 export function krumMinimumClients(f: number): number {
@@ -61,7 +61,8 @@ export function multiKrumSelection(updates: readonly BufferedUpdate[], f: number
 
 export function multiKrum(name: string, f: number, m: number): AggregatorFactory {
   return bufferingFactory(name, (updates) => {
-    if (updates.length < krumMinimumClients(f)) return coordinateMedian(updates);
+    if (updates.length < krumMinimumClients(f))
+      return medianFallback(updates, `${name} needs n ≥ 2f + 3 = ${krumMinimumClients(f)} updates (got ${updates.length})`);
     const chosen = multiKrumSelection(updates, f, Math.min(m, updates.length - f));
     return meanOf(chosen.map((index) => updates[index]!));
   });

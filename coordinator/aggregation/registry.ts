@@ -10,13 +10,14 @@ import type { Scenario } from '../../shared/scenario/schema.js';
 import type { AggregatorEntry } from './aggregator-entry.js';
 import { BULYAN } from './bulyan.js';
 import { CENTERED_CLIPPING } from './centered-clipping.js';
+import { FLTRUST } from './fltrust.js';
 import { KRUM, MULTI_KRUM } from './krum.js';
 import { MEDIAN } from './median.js';
 import { TRIMMED_MEAN } from './trimmed-mean.js';
 import { UNIFORM_MEAN } from './uniform-mean.js';
 import { WEIGHTED_MEAN } from './weighted-mean.js';
 
-const ENTRIES = [WEIGHTED_MEAN, UNIFORM_MEAN, MEDIAN, TRIMMED_MEAN, KRUM, MULTI_KRUM, BULYAN, CENTERED_CLIPPING] as const;
+const ENTRIES = [WEIGHTED_MEAN, UNIFORM_MEAN, MEDIAN, TRIMMED_MEAN, KRUM, MULTI_KRUM, BULYAN, CENTERED_CLIPPING, FLTRUST] as const;
 
 export const AGGREGATORS = new Registry<AggregatorEntry>('strategy.aggregator.name', ENTRIES);
 

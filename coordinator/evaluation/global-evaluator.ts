@@ -7,7 +7,10 @@ import type { ModelSpec } from '../../shared/scenario/schema.js';
 import type { LayersModel } from '../../shared/tf.js';
 import { evaluateModel, type EvaluationResult } from '../../shared/models/evaluate-model.js';
 
-export type Evaluation = EvaluationResult;
+export interface Evaluation extends EvaluationResult {
+  /** Runs with a backdoor: the share of triggered test images of other classes classified as the target. */
+  attackSuccessRate?: number;
+}
 
 export interface GlobalEvaluator {
   evaluate(weights: Float32Array): Promise<Evaluation>;
@@ -20,12 +23,16 @@ export class TestSetEvaluator implements GlobalEvaluator {
     spec: ModelSpec,
     private readonly shape: DataShape,
     private readonly test: DataSplit,
+    /** The triggered test split of a backdoor run (shared/adversaries/backdoor-trigger.ts), scored too. */
+    private readonly triggered: DataSplit | null = null,
   ) {
     this.model = buildModel(spec, shape);
   }
 
   async evaluate(weights: Float32Array): Promise<Evaluation> {
     setFlatWeights(this.model, weights);
-    return evaluateModel(this.model, this.test, this.shape);
+    const evaluation: Evaluation = await evaluateModel(this.model, this.test, this.shape);
+    if (this.triggered) evaluation.attackSuccessRate = (await evaluateModel(this.model, this.triggered, this.shape)).accuracy!;
+    return evaluation;
   }
 }

@@ -39,6 +39,12 @@ export interface RoundMetrics extends RoundCompute {
   bytesTotal: number;
   /** Secure-aggregation runs: the protocol's parameters, survivors, dropouts per step, abort, cost. */
   secureAggregation?: SecAggRoundMetrics;
+  /** Backdoor runs, evaluated rounds: the share of triggered test images of other classes classified as the target. */
+  attackSuccessRate?: number;
+  /** A robust aggregator that fell back (e.g. Krum to the median on too few arrivals): to what, and why. */
+  aggregation?: { fallback: string; reason: string };
+  /** Runs with adversaries: the malicious clients among the selected (recorded by the run, never read by the rounds). */
+  maliciousClients?: number[];
 }
 
 /** One client's progress through a round, for live views. */

@@ -71,6 +71,9 @@ export class RoundRunner {
     const state = new RoundState(round, this.engine.scenario.training.epochs, this.engine.onClientEvent, this.engine.log, () =>
       this.engine.dispatcher.progress(),
     );
+    // Server-side work of the aggregator (FLTrust's root update) runs while the clients train.
+    const preparing = this.engine.aggregation.prepareRound?.(round, global);
+    preparing?.catch(() => {}); // awaited below; an interrupted round never gets there
     const aggregator = this.engine.aggregation.create(round, global.length);
     const collection = this.engine.collection.open({
       round,
@@ -89,12 +92,14 @@ export class RoundRunner {
       return { stop: 'interrupted', ...this.chargeInterrupted(plan, state) };
     }
     const settlement = await collection.settle();
+    await preparing;
     // An aborted secure round leaves the model as it was: nothing was learned from it.
     const aggregate: AggregateOutput | null = settlement.ok ? aggregator.finish() : null;
     const next = aggregate
       ? this.engine.strategy.aggregateTrain(round, global, aggregate, state.results, state.failures)
       : { weights: global, trainLoss: null };
     const metrics = this.record(plan, state, settlement, next.trainLoss, next.metrics);
+    if (aggregate?.measurements.fallback) metrics.aggregation = aggregate.measurements.fallback;
     this.account(plan, metrics, aggregate);
     return { weights: next.weights, metrics };
   }

@@ -4,6 +4,7 @@
  */
 import { aggregationProblems, AGGREGATORS } from '../../coordinator/aggregation/registry.js';
 import { STRATEGIES } from '../../coordinator/strategies/registry.js';
+import { adversaryProblems, attackNameProblem } from '../../client/attacks/registry.js';
 import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
@@ -112,6 +113,8 @@ function checkDiscriminators(raw: Record<string, unknown>): Map<string, string> 
     ['model', 'name', MODEL_NAMES],
   ];
   const problems = namedPartProblems(raw);
+  const attack = attackNameProblem(raw.adversaries);
+  if (attack) problems.set('adversaries', attack);
   for (const [section, key, valid] of checks) {
     const block = raw[section];
     if (block === undefined) continue; // reported as missing by the schema
@@ -153,7 +156,19 @@ function namedPartProblems(raw: Record<string, unknown>): Map<string, string> {
  * sections they compare are valid on their own: so one pass lists every problem.
  */
 function crossFieldProblemsOfValidSections(raw: Record<string, unknown>): string[] {
-  const compared = ['dataset', 'partition', 'model', 'evaluation', 'clientsPerRound', 'clientFraction', 'privacy', 'system', 'compression'] as const;
+  const compared = [
+    'dataset',
+    'partition',
+    'model',
+    'evaluation',
+    'clientsPerRound',
+    'clientFraction',
+    'privacy',
+    'system',
+    'compression',
+    'adversaries',
+    'seed',
+  ] as const;
   const sections: Record<string, unknown> = {};
   for (const key of compared) {
     const section = SCENARIO_SPEC.shape[key].safeParse(raw[key]);
@@ -197,6 +212,7 @@ function crossFieldProblems(s: Scenario): string[] {
   problems.push(...computeProblems(s));
   problems.push(...secureAggregationProblems(s));
   problems.push(...aggregationProblems(s, fixedClientsPerRound(s)));
+  problems.push(...adversaryProblems({ adversaries: s.adversaries, seed: s.seed, population: s.partition.clients, shape, dataset: s.dataset.name }));
   return problems;
 }
 

@@ -12,6 +12,7 @@ import { MODEL_FRAGMENTS } from '../models/registry.js';
 import { PARTITION_FRAGMENTS } from '../partition/registry.js';
 import { positiveInt } from './spec-fields.js';
 import { STRATEGY_SPEC } from '../../coordinator/strategies/registry.js';
+import { ADVERSARIES_SPEC } from '../../client/attacks/registry.js';
 
 export const DATASET_SPEC = z.discriminatedUnion('name', DATASET_FRAGMENTS);
 export const PARTITION_SPEC = z.discriminatedUnion('kind', PARTITION_FRAGMENTS);
@@ -159,6 +160,8 @@ export const SCENARIO_SPEC = z.strictObject({
   privacy: PRIVACY_SPEC.default({ membershipInference: true }),
   /** Update (client → coordinator) and broadcast (coordinator → client) codecs. */
   compression: COMPRESSION_SPEC.default({ update: [] }),
+  /** Malicious clients and their attack (client/attacks/); absent: every client is honest. */
+  adversaries: ADVERSARIES_SPEC.optional(),
 });
 
 export type Scenario = z.output<typeof SCENARIO_SPEC>;

@@ -2,14 +2,14 @@
  * The layers of ARCHITECTURE.md, checked on every import in the tree: the engine
  * (coordinator/, client/, shared/) never imports the application (app/, cli/), the coordinator
  * and the client never import each other, and shared/ imports nothing above it except the
- * strategy and aggregator registries, from which the scenario schema is assembled.
+ * strategy, aggregator and attack registries, from which the scenario schema is assembled.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
-const SCENARIO_CATALOG = new Set(['coordinator/strategies/registry.ts', 'coordinator/aggregation/registry.ts']);
+const SCENARIO_CATALOG = new Set(['coordinator/strategies/registry.ts', 'coordinator/aggregation/registry.ts', 'client/attacks/registry.ts']);
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((entry) => {

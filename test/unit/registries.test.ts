@@ -141,6 +141,7 @@ describe('fedsim models | datasets | partitioners --json', () => {
       'multi-krum',
       'bulyan',
       'centered-clipping',
+      'fltrust',
     ]);
     expect(aggregators.find((r) => r.name === 'multi-krum')!.options.map((o) => o.name)).toEqual(['f', 'm']);
   });

@@ -87,7 +87,7 @@ describe('scenario validation', () => {
       'strategy.name: unknown strategy (got "fedsgd", expected one of fedavg, fedprox, fedavgm, fedadam, fedyogi, fedadagrad)',
     );
     expect(problemsOf({ ...base, strategy: { aggregator: { name: 'geometric-median' } } })).toContain(
-      'strategy.aggregator.name: unknown aggregator (got "geometric-median", expected one of weighted-mean, uniform-mean, median, trimmed-mean, krum, multi-krum, bulyan, centered-clipping)',
+      'strategy.aggregator.name: unknown aggregator (got "geometric-median", expected one of weighted-mean, uniform-mean, median, trimmed-mean, krum, multi-krum, bulyan, centered-clipping, fltrust)',
     );
     expect(validateScenario({ ...base, strategy: { maxUpdateNorm: 5 } }).strategy).toEqual({
       name: 'fedavg',
@@ -227,7 +227,7 @@ describe('scenario validation', () => {
 });
 
 describe('scenario validation of the robust aggregators', () => {
-  const ROBUST = ['median', 'trimmed-mean', 'krum', 'multi-krum', 'bulyan', 'centered-clipping'];
+  const ROBUST = ['median', 'trimmed-mean', 'krum', 'multi-krum', 'bulyan', 'centered-clipping', 'fltrust'];
 
   it('accepts each with its defaults where the clients per round allow, and lists each', () => {
     expect(AGGREGATORS.names()).toEqual(expect.arrayContaining(ROBUST));
