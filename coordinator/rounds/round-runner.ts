@@ -70,6 +70,7 @@ export class RoundRunner {
     const collection = this.engine.collection.open({
       round,
       cohort: plan.cohort,
+      global,
       parameterCount: global.length,
       rules: plan.rules,
       state,
