@@ -11,12 +11,13 @@ import { encodeFrame } from '../shared/protocol/frame.js';
 import { subjects } from '../shared/protocol/messages.js';
 import type { SecAggMessage } from '../shared/secure-aggregation/index.js';
 import { clientsPerRound } from '../shared/scenario/load-scenario.js';
-import type { Scenario } from '../shared/scenario/schema.js';
+import type { Scenario, UpdateAttacksSpec } from '../shared/scenario/schema.js';
 import type { AggregatorContext } from './aggregation/aggregator-entry.js';
 import { aggregationSettings, buildAggregation, checkBufferedMemory } from './aggregation/build-aggregation.js';
 import type { Evaluation, GlobalEvaluator } from './evaluation/global-evaluator.js';
 import { resolveDpPlan, type DpPlan } from './privacy/dp-plan.js';
 import { PrivacyLedger, type RoundPrivacy } from './privacy/privacy-ledger.js';
+import { UpdateCapture } from './privacy/update-capture.js';
 import { PlainCollection } from './rounds/plain-collection.js';
 import type { ClientEvent, RoundMetrics } from './rounds/round-report.js';
 import { RoundRunner, type RoundEngine } from './rounds/round-runner.js';
@@ -73,6 +74,8 @@ export interface CoordinatorResult {
 export class Coordinator {
   /** DP runs: the resolved settings (calibrated z included). */
   readonly dpPlan: DpPlan | null;
+  /** privacy.updateAttacks in a plain collection: the individual updates the coordinator kept to attack. */
+  readonly updateCapture: UpdateCapture | null;
   private readonly engine: RoundEngine;
   private readonly rounds: RoundRunner;
   private readonly roster: WorkerRoster;
@@ -104,7 +107,10 @@ export class Coordinator {
     this.secure = secAgg
       ? new SecureAggregation({ bus, subjects: runSubjects, settings: secAgg, session: options.runId.slice(0, 200), seed: scenario.seed, refusals, log })
       : null;
-    const collection: UpdateCollection = this.secure ? new SecureCollection(this.secure, receiver, log) : new PlainCollection(receiver);
+    const attacks = scenario.privacy.updateAttacks;
+    this.updateCapture = attacks && !this.secure ? new UpdateCapture(attacks, scenario.seed) : null;
+    if (attacks) checkCaptureMemory(attacks, scenario, options.initialWeights.length);
+    const collection: UpdateCollection = this.secure ? new SecureCollection(this.secure, receiver, log) : new PlainCollection(receiver, this.updateCapture);
     this.engine = {
       scenario,
       clientsPerRound: clientsPerRound(scenario),
@@ -280,6 +286,17 @@ export class Coordinator {
 /** Six beats per silence window, at most 10 s apart: a few lost or late ones never end a run. */
 export function heartbeatIntervalMs(silenceSeconds: number): number {
   return Math.min(10_000, (silenceSeconds * 1000) / 6);
+}
+
+/** The kept updates live until the run ends: bounded like a buffering aggregator's. */
+function checkCaptureMemory(spec: UpdateAttacksSpec, scenario: Scenario, parameterCount: number): void {
+  const limitMB = scenario.system.aggregationMemoryMB;
+  const megabytes = (UpdateCapture.peakValues(spec, scenario.rounds, parameterCount) * 4) / 2 ** 20;
+  if (megabytes > limitMB) {
+    throw new Error(
+      `privacy.updateAttacks: keeping ${spec.clientsPerRound} updates (and the global model) per attacked round of ${parameterCount} float32 takes ${megabytes.toFixed(0)} MiB (got system.aggregationMemoryMB ${limitMB}, expected at least that; or fewer privacy.updateAttacks.rounds or clientsPerRound)`,
+    );
+  }
 }
 
 /** DP needs Poisson sampling (the accountant assumes it); otherwise FedAvg's K without replacement. */

@@ -3,6 +3,7 @@
  * comparison.csv (for spreadsheets and pandas) and comparison.md (for people and notes).
  */
 import type { RunSummary } from '../run/run-simulation.js';
+import { updateAttacksCells, updateAttacksOfSummary, type UpdateAttacksCells } from './update-attacks-columns.js';
 
 export interface ComparisonRow {
   name: string;
@@ -24,6 +25,8 @@ export interface ComparisonRow {
   /** AUC of the loss-threshold membership-inference attack. */
   miaAuc: number | null;
   miaTprAt1PctFpr: number | null;
+  /** A curious coordinator's attacks on individual updates (privacy.updateAttacks), or why they had nothing to attack. */
+  updateAttacks: UpdateAttacksCells | null;
   wallMs: number;
   bytes: number;
   flops: number | null;
@@ -55,6 +58,7 @@ export function rowOf(name: string, overrides: Record<string, unknown>, runDir: 
     stopReason: summary.stopReason ?? null,
     miaAuc: lossAttack?.auc ?? null,
     miaTprAt1PctFpr: lossAttack?.tprAt1PctFpr ?? null,
+    updateAttacks: updateAttacksOfSummary(summary),
     wallMs: summary.totalWallMs,
     bytes: summary.bytesDown + summary.bytesUp,
     flops: summary.compute.flops,
@@ -95,6 +99,7 @@ export function failedRow(
     stopReason: null,
     miaAuc: null,
     miaTprAt1PctFpr: null,
+    updateAttacks: null,
     wallMs: 0,
     bytes: 0,
     flops: null,
@@ -120,6 +125,7 @@ const CSV_COLUMNS: (keyof ComparisonRow)[] = [
   'stopReason',
   'miaAuc',
   'miaTprAt1PctFpr',
+  'updateAttacks',
   'wallMs',
   'bytes',
   'flops',
@@ -169,6 +175,7 @@ export function comparisonMarkdown(sweep: string, rows: readonly ComparisonRow[]
       );
     }
   }
+  lines.push(...updateAttacksCells(rows));
   const conversions = [...new Set(rows.map((r) => r.conversion).filter(Boolean))];
   if (conversions.length > 0)
     lines.push(

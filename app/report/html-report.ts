@@ -8,6 +8,7 @@ import { CHARTS_CSS, CHARTS_JS, comparisonChartData, uplotAssets, type Compariso
 import { bytes, decimal, duration, percent } from './report-format.js';
 import type { ComparisonRecords, ComparisonVariant, RoundRecord, RunRecords } from './run-records.js';
 import { runStatusText, summarySections, type SummarySection } from './summary-sections.js';
+import { updateAttacksComparisonSection, updateAttacksRunSection } from './update-attacks-section.js';
 
 /** The id of the `<script type="application/json">` element that holds a report's data. */
 export const REPORT_DATA_ID = 'fedsim-data';
@@ -73,6 +74,7 @@ export function renderRunReport(data: RunRecords): string {
     section('Charts', chartsPlaceholder()),
     summary ? section('Summary', summaryGroups(summarySections(summary, scenario, rounds))) : '',
     attacks.length > 0 ? section('Membership inference', attacksTable(attacks)) : '',
+    updateAttacksRunSection(summary?.updateAttacks, data.reconstructions),
     rounds.length > 0 ? `<details><summary>Rounds (${rounds.length})</summary>${roundsTable(rounds)}</details>` : '',
     data.scenario !== null ? `<details><summary>Scenario</summary><pre>${esc(toYaml(data.scenario))}</pre></details>` : '',
   ].join('\n');
@@ -101,6 +103,7 @@ export function renderComparisonReport(data: ComparisonRecords): string {
   const body = [
     `<header><h1>Comparison: ${esc(comparison.sweep || 'sweep')}</h1>${comparison.description ? `<p>${esc(comparison.description)}</p>` : ''}${factList(facts)}</header>`,
     section('Variants', variantTable(variants, chartData) + notes.map((n) => `<p class="note">${n}</p>`).join('')),
+    updateAttacksComparisonSection(variants),
     section('Charts', chartsPlaceholder()),
   ].join('\n');
   return page(`${comparison.sweep || 'comparison'} — fedsim comparison`, body, chartData, 'renderComparison');

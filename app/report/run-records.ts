@@ -51,6 +51,8 @@ export interface RunRecords {
   summary: Record<string, unknown> | null;
   /** Empty when metrics.jsonl is missing: the run failed before its first round ended. */
   rounds: RoundRecord[];
+  /** reconstructions.json (the gradient-inversion grid), or null when the run has none. */
+  reconstructions?: unknown;
 }
 
 /** One variant line of comparison.json, as written by `fedsim compare`. */
@@ -69,6 +71,8 @@ export interface ComparisonVariant {
   /** Why the variant's run ended ('rounds completed', 'privacy budget reached', …). */
   stopReason: string | null;
   miaAuc: number | null;
+  /** The curious coordinator's attack figures (comparison-table's UpdateAttacksCells), as written. */
+  updateAttacks?: unknown;
   wallMs: number | null;
   bytes: number | null;
 }
@@ -94,7 +98,9 @@ export async function readRunRecords(dir: string): Promise<RunRecords> {
   const metricsFile = join(dir, 'metrics.jsonl');
   const scenario = existsSync(scenarioFile) ? await readYaml(scenarioFile) : null;
   const summary = existsSync(summaryFile) ? asObject(await readJson(summaryFile), summaryFile) : null;
-  return { scenario, summary, rounds: existsSync(metricsFile) ? await readMetrics(metricsFile) : [] };
+  const reconstructionsFile = join(dir, 'reconstructions.json');
+  const reconstructions = existsSync(reconstructionsFile) ? await readJson(reconstructionsFile) : null;
+  return { scenario, summary, rounds: existsSync(metricsFile) ? await readMetrics(metricsFile) : [], reconstructions };
 }
 
 /** metrics.jsonl of a run; blank lines (a trailing newline, a hand edit) are skipped. */
@@ -194,6 +200,7 @@ function toVariant(value: unknown, where: string): ComparisonVariant {
     rounds: num(value.rounds),
     stopReason: str(value.stopReason),
     miaAuc: num(value.miaAuc),
+    updateAttacks: isObject(value.updateAttacks) ? value.updateAttacks : null,
     wallMs: num(value.wallMs),
     bytes: num(value.bytes),
   };

@@ -11,6 +11,7 @@ import { Coordinator, type ClientEvent, type CoordinatorResult, type RoundMetric
 import { TestSetEvaluator } from '../../coordinator/evaluation/global-evaluator.js';
 import type { DpPlan } from '../../coordinator/privacy/dp-plan.js';
 import { runMembershipInference, type MembershipInferenceReport } from '../../coordinator/privacy/membership-inference.js';
+import { runUpdateAttacks, updateAttacksNotApplicable, observedUpdates, type UpdateAttacksReport } from '../../coordinator/privacy/update-attacks.js';
 import { openTransport, type Transport } from '../../shared/bus/open-transport.js';
 import { trainingFlopsPerSample } from '../../shared/compute/training-flops.js';
 import type { DataShape } from '../../shared/data/data-shape.js';
@@ -21,6 +22,7 @@ import { initialWeights, setFlatWeights } from '../../shared/models/parameters.j
 import { formatPartitionSummary, summarizePartition } from '../../shared/partition/index.js';
 import type { Scenario } from '../../shared/scenario/schema.js';
 import { createProgress, type Progress } from '../output/progress.js';
+import { RECONSTRUCTIONS_FILE, reconstructionFile } from '../output/reconstruction-file.js';
 import { RunDirectory } from '../output/run-directory.js';
 import { saveModel } from '../output/save-model.js';
 import { summaryLine } from '../output/summary-line.js';
@@ -107,14 +109,21 @@ export async function runSimulation(scenario: Scenario, options: RunOptions): Pr
     await closeRun(run);
   }
   const membershipInference = await afterRun(run);
-  const summary = summaryOf(run, startedAt, membershipInference);
+  const updateAttacks = await attackUpdates(run);
+  const summary = summaryOf(run, startedAt, membershipInference, updateAttacks);
   await writeOutputs(run, summary);
   // Only now: a second Ctrl-C while the model, report or summary are being written must still leave a summary.json.
   stopListening?.();
   return summary;
 }
 
-function summaryOf(run: Run, startedAt: number, membershipInference: MembershipInferenceReport | null, abandoned = false): RunSummary {
+function summaryOf(
+  run: Run,
+  startedAt: number,
+  membershipInference: MembershipInferenceReport | null,
+  updateAttacks: UpdateAttacksReport | null,
+  abandoned = false,
+): RunSummary {
   return summarizeRun({
     scenario: run.scenario,
     runId: run.runDir.runId,
@@ -129,6 +138,7 @@ function summaryOf(run: Run, startedAt: number, membershipInference: MembershipI
     parameters: run.federation?.initial.length ?? 0,
     dpPlan: run.coordinator?.dpPlan ?? null,
     membershipInference,
+    updateAttacks,
     abandoned,
   });
 }
@@ -142,7 +152,7 @@ function interruptRun(run: Run): void {
 /** The second Ctrl-C: the caller exits right after this, so summary.json is written synchronously. */
 function abandonRun(run: Run, startedAt: number): void {
   run.log.warn('interrupted again: exiting with the rounds so far');
-  run.runDir.writeJson('summary.json', summaryOf(run, startedAt, null, true));
+  run.runDir.writeJson('summary.json', summaryOf(run, startedAt, null, null, true));
   run.log.flush();
 }
 
@@ -244,6 +254,36 @@ async function afterRun(run: Run): Promise<MembershipInferenceReport | null> {
   if (scenario.output.saveModel) await saveModel(federation.evaluator.model, result.finalWeights, run.runDir.file('model'));
   if (!scenario.privacy.membershipInference || run.rounds.length === 0) return null;
   return attackFinalModel(scenario, federation.evaluator, federation.data, result.finalWeights, run.rounds, run.log);
+}
+
+/**
+ * privacy.updateAttacks: the curious coordinator attacks the individual updates it kept; under
+ * secure aggregation it kept none, and the summary says why instead of a score.
+ */
+async function attackUpdates(run: Run): Promise<UpdateAttacksReport | null> {
+  const { scenario, result, federation, coordinator, log } = run;
+  const spec = scenario.privacy.updateAttacks;
+  if (!spec || !result || !federation || !coordinator) return null;
+  const notApplicable = updateAttacksNotApplicable(scenario);
+  if (notApplicable || !coordinator.updateCapture) {
+    return { notApplicable, observed: observedUpdates(scenario), attackedUpdates: 0, gradientInversion: null, membershipInference: null };
+  }
+  try {
+    const { report, images } = await runUpdateAttacks({
+      capture: coordinator.updateCapture,
+      scenario,
+      spec,
+      model: federation.evaluator.model,
+      shape: shapeOf(federation.data),
+      data: federation.data,
+    });
+    if (images) run.runDir.writeJson(RECONSTRUCTIONS_FILE, reconstructionFile(images));
+    log.info({ psnr: report.gradientInversion?.meanPsnr, attacks: report.membershipInference?.attacks }, 'attacks on individual updates');
+    return report;
+  } catch (error) {
+    log.warn({ err: (error as Error).message }, 'attacks on individual updates skipped');
+    return null;
+  }
 }
 
 async function writeOutputs(run: Run, summary: RunSummary): Promise<void> {

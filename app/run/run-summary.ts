@@ -4,6 +4,7 @@
 import type { CoordinatorResult, RoundMetrics } from '../../coordinator/coordinator.js';
 import type { DpPlan } from '../../coordinator/privacy/dp-plan.js';
 import type { MembershipInferenceReport } from '../../coordinator/privacy/membership-inference.js';
+import type { UpdateAttacksReport } from '../../coordinator/privacy/update-attacks.js';
 import type { Transport } from '../../shared/bus/open-transport.js';
 import { clientsPerRound } from '../../shared/scenario/load-scenario.js';
 import type { Scenario } from '../../shared/scenario/schema.js';
@@ -41,6 +42,8 @@ export interface RunSummary {
   privacy: PrivacySummary | null;
   /** Membership inference on the final model (privacy.membershipInference). */
   membershipInference: MembershipInferenceReport | null;
+  /** A curious coordinator's attacks on the individual updates it received (privacy.updateAttacks); null when not asked for, absent in older runs. */
+  updateAttacks?: UpdateAttacksReport | null;
   /** What the federation spent: FLOPs always; simulated time, energy and emissions with system.devices. */
   compute: ComputeTotals;
   /** The same figures up to the round that reached the target (null when it was not reached). */
@@ -100,6 +103,7 @@ export interface RunFacts {
   parameters: number;
   dpPlan: DpPlan | null;
   membershipInference: MembershipInferenceReport | null;
+  updateAttacks?: UpdateAttacksReport | null;
   /** The process is exiting mid-run (a second Ctrl-C): what is here is all there will be. */
   abandoned?: boolean;
 }
@@ -142,6 +146,7 @@ export function summarizeRun(run: RunFacts): RunSummary {
         }
       : null,
     membershipInference: run.membershipInference,
+    updateAttacks: run.updateAttacks ?? null,
     compute: computeTotals(rounds),
     costToTarget: costToTarget(rounds, result?.roundsToTarget ?? null),
     secureAggregation: secureAggregationTotals(rounds),

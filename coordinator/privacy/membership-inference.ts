@@ -85,7 +85,11 @@ export function tprAtFpr(memberScores: ArrayLike<number>, nonMemberScores: Array
 }
 
 /** AUC, TPR at 1% and 10% FPR, and advantage of one attack's scores. */
-export function summarizeAttack(attack: AttackResult['attack'], memberScores: ArrayLike<number>, nonMemberScores: ArrayLike<number>): AttackResult {
+export function summarizeAttack<A extends string = AttackResult['attack']>(
+  attack: A,
+  memberScores: ArrayLike<number>,
+  nonMemberScores: ArrayLike<number>,
+): Omit<AttackResult, 'attack'> & { attack: A } {
   const roc = rocCorners(memberScores, nonMemberScores, 'summarizeAttack');
   let advantage = 0;
   for (const point of roc.points) advantage = Math.max(advantage, point.truePositives / roc.members - point.falsePositives / roc.nonMembers);

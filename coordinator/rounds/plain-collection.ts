@@ -1,18 +1,24 @@
 /**
  * Plain collection: every update arrives on its own, is checked by the update receiver (length,
  * finite values, norm bound) and goes straight into the aggregator, weighted by its samples.
+ * A curious coordinator (privacy.updateAttacks) also keeps copies of some for its attacks.
  */
+import type { UpdateCapture } from '../privacy/update-capture.js';
 import type { UpdateReceiver } from '../transport/update-receiver.js';
 import type { CollectionRound, OpenCollection, Settlement, UpdateCollection } from './update-collection.js';
 
 export class PlainCollection implements UpdateCollection {
-  constructor(private readonly receiver: UpdateReceiver) {}
+  constructor(
+    private readonly receiver: UpdateReceiver,
+    private readonly capture: UpdateCapture | null = null,
+  ) {}
 
   start(): void {}
   stop(): void {}
 
   open(round: CollectionRound): OpenCollection {
     const { state, aggregator, plannedSteps } = round;
+    const observe = this.capture?.openRound(round.round, round.cohort, round.global);
     this.receiver.open({
       round: round.round,
       isAwaited: state.isAwaited,
@@ -20,6 +26,8 @@ export class PlainCollection implements UpdateCollection {
       samplesOf: round.samplesOf,
       rules: { expectedLength: round.parameterCount, maxNorm: round.rules.maxNorm },
       onAccepted: ({ clientId, workerId, report, delta }) => {
+        // Before the aggregator, which may clip the vector in place.
+        observe?.({ clientId, samples: report.samples, steps: report.steps, delta });
         // Partial work: an update from fewer steps counts for less (FedProx-style weighting).
         const weight = report.samples * Math.min(1, report.steps / Math.max(plannedSteps(clientId), 1));
         aggregator.accept({ clientId, delta, weight, ...(report.unclipped !== undefined ? { unclipped: report.unclipped } : {}) });

@@ -78,6 +78,7 @@ export class RoundRunner {
     const collection = this.engine.collection.open({
       round,
       cohort: plan.cohort,
+      global,
       parameterCount: global.length,
       rules: plan.rules,
       state,

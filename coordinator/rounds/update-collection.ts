@@ -12,6 +12,8 @@ export interface CollectionRound {
   round: number;
   /** The clients sent a task, sorted by id. */
   cohort: readonly number[];
+  /** The model the cohort starts from. */
+  global: Float32Array;
   parameterCount: number;
   rules: RoundRules;
   state: RoundState;

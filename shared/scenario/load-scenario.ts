@@ -211,9 +211,15 @@ function crossFieldProblems(s: Scenario): string[] {
   problems.push(...dpProblems(s));
   problems.push(...computeProblems(s));
   problems.push(...secureAggregationProblems(s));
+  problems.push(...updateAttackProblems(s));
   problems.push(...aggregationProblems(s, fixedClientsPerRound(s)));
   problems.push(...adversaryProblems({ adversaries: s.adversaries, seed: s.seed, population: s.partition.clients, shape, dataset: s.dataset.name }));
   return problems;
+}
+
+function updateAttackProblems(s: Scenario): string[] {
+  const late = s.privacy.updateAttacks?.rounds?.filter((r) => r > s.rounds) ?? [];
+  return late.length > 0 ? [`privacy.updateAttacks.rounds: past the last round (got ${late.join(', ')}, expected rounds from 1 to ${s.rounds})`] : [];
 }
 
 /**

@@ -120,11 +120,28 @@ export const SECURE_AGGREGATION_SPEC = z.strictObject({
   stepTimeoutSeconds: z.number().gt(0).default(30),
 });
 
+/**
+ * A curious coordinator: it attacks the individual updates it receives (gradient inversion of
+ * the client's inputs, membership inference of candidate samples). Under secure aggregation it
+ * never holds one, and the run says so instead of scoring.
+ */
+export const UPDATE_ATTACKS_SPEC = z.strictObject({
+  /** How many of each attacked round's cohort it attacks (a seeded choice). */
+  clientsPerRound: positiveInt.default(4),
+  /** The rounds it attacks; default every round. */
+  rounds: z.array(positiveInt).min(1).optional(),
+  /** Membership inference: up to this many of the client's samples (members) and this many held-out samples (non-members) per update. */
+  candidates: positiveInt.default(32),
+  /** Original-vs-reconstruction pairs kept for report.html. */
+  imagesInReport: z.number().int().min(0).max(256).default(16),
+});
+
 export const PRIVACY_SPEC = z.strictObject({
   dp: DP_SPEC.optional(),
   secureAggregation: SECURE_AGGREGATION_SPEC.optional(),
   /** After the run, attack the final model's membership (loss threshold, likelihood ratio); results in summary.json. */
   membershipInference: z.boolean().default(true),
+  updateAttacks: UPDATE_ATTACKS_SPEC.optional(),
 });
 
 export const SCENARIO_SPEC = z.strictObject({
@@ -170,6 +187,7 @@ export type TrainingSpec = Scenario['training'];
 export type SystemSpec = Scenario['system'];
 export type DpSpec = z.output<typeof DP_SPEC>;
 export type SecureAggregationSpec = z.output<typeof SECURE_AGGREGATION_SPEC>;
+export type UpdateAttacksSpec = z.output<typeof UPDATE_ATTACKS_SPEC>;
 
 /** The dataset, partition and model sections: unions of their registries' entries, and the entries' names for errors. */
 export { DATASET_NAMES, type DatasetSpec } from '../data/registry.js';
