@@ -13,7 +13,11 @@ export interface ComparisonRow {
   /** The variant's run folder, relative to the comparison folder. */
   runDir?: string;
   overrides: Record<string, unknown>;
+  /** Sweeps with crossWith: the row (e.g. attack) and column (e.g. defence) of the heatmaps. */
+  cell?: { row: string; column: string };
   finalAccuracy: number | null;
+  /** Backdoor runs: the final model's attack success rate on triggered test images. */
+  attackSuccessRate?: number | null;
   finalMse: number | null;
   /** ε at the variant's δ (null without DP). */
   epsilon: number | null;
@@ -40,7 +44,7 @@ export interface ComparisonRow {
   toTarget: { bytes: number; flops: number | null; simulatedSeconds: number | null; energyJoules: number | null } | null;
 }
 
-export function rowOf(name: string, overrides: Record<string, unknown>, runDir: string, summary: RunSummary): ComparisonRow {
+export function rowOf(name: string, overrides: Record<string, unknown>, runDir: string, summary: RunSummary, cell?: ComparisonRow['cell']): ComparisonRow {
   const lossAttack = summary.membershipInference?.attacks.find((a) => a.attack === 'loss-threshold');
   return {
     name,
@@ -48,7 +52,9 @@ export function rowOf(name: string, overrides: Record<string, unknown>, runDir: 
     ...(summary.error ? { error: summary.error } : {}),
     runDir,
     overrides,
+    ...(cell ? { cell } : {}),
     finalAccuracy: summary.finalTestAccuracy,
+    attackSuccessRate: summary.adversaries?.finalAttackSuccessRate ?? null,
     finalMse: summary.finalTestMse,
     epsilon: summary.privacy?.epsilon ?? null,
     delta: summary.privacy?.delta ?? null,
@@ -117,6 +123,7 @@ const CSV_COLUMNS: (keyof ComparisonRow)[] = [
   'status',
   'finalAccuracy',
   'finalMse',
+  'attackSuccessRate',
   'epsilon',
   'delta',
   'conversion',
@@ -176,6 +183,7 @@ export function comparisonMarkdown(sweep: string, rows: readonly ComparisonRow[]
     }
   }
   lines.push(...updateAttacksCells(rows));
+  lines.push(...crossTables(rows));
   const conversions = [...new Set(rows.map((r) => r.conversion).filter(Boolean))];
   if (conversions.length > 0)
     lines.push(
@@ -183,6 +191,30 @@ export function comparisonMarkdown(sweep: string, rows: readonly ComparisonRow[]
       `ε from the RDP accountant, ${conversions.join(' / ')} conversion; MIA AUC of the loss-threshold attack on the final model (0.5 = no leakage measured).`,
     );
   return `${lines.join('\n')}\n`;
+}
+
+/** Sweeps with crossWith: final accuracy (and, where a backdoor ran, attack success rate) as row × column tables. */
+function crossTables(rows: readonly ComparisonRow[]): string[] {
+  const cells = rows.filter((r) => r.cell);
+  if (cells.length === 0) return [];
+  const names = (pick: (c: { row: string; column: string }) => string) => [...new Set(cells.map((r) => pick(r.cell!)))];
+  const [rowNames, columnNames] = [names((c) => c.row), names((c) => c.column)];
+  const table = (title: string, value: (r: ComparisonRow) => number | null | undefined) => {
+    const lines = ['', `**${title}**`, '', `| | ${columnNames.join(' | ')} |`, `|---|${columnNames.map(() => '---:').join('|')}|`];
+    for (const rowName of rowNames) {
+      const values = columnNames.map((column) => {
+        const v = cells.find((r) => r.cell!.row === rowName && r.cell!.column === column);
+        const x = v ? value(v) : null;
+        return x === null || x === undefined ? '–' : `${(x * 100).toFixed(1)}%`;
+      });
+      lines.push(`| ${rowName} | ${values.join(' | ')} |`);
+    }
+    return lines;
+  };
+  const out = table('Final accuracy', (r) => r.finalAccuracy);
+  if (cells.some((r) => r.attackSuccessRate !== null && r.attackSuccessRate !== undefined))
+    out.push(...table('Attack success rate (backdoor)', (r) => r.attackSuccessRate));
+  return out;
 }
 
 function formatSeconds(seconds: number | null): string {

@@ -85,7 +85,7 @@ export async function runComparison(sweep: Sweep, options: ComparisonOptions): P
             progressLabel: label,
             interrupts: options.interrupts,
           });
-          row = rowOf(variant.name, variant.overrides, relative(dir, runDir), summary);
+          row = rowOf(variant.name, variant.overrides, relative(dir, runDir), summary, variant.cell);
         } catch (error) {
           row = failedRow(variant.name, variant.overrides, (error as Error).message);
         }

@@ -22,6 +22,11 @@ const SWEEP_SPEC = z.strictObject({
     .min(1)
     .optional(),
   grid: z.record(z.string(), z.array(z.unknown()).min(1)).optional(),
+  /** A second list of named variants crossed with the first (attacks × defences): the report draws the pairs as a heatmap. */
+  crossWith: z
+    .array(z.strictObject({ name: NAME, overrides: z.record(z.string(), z.unknown()).default({}) }))
+    .min(1)
+    .optional(),
   output: z.strictObject({ dir: z.string().min(1).default('runs') }).default({ dir: 'runs' }),
 });
 
@@ -31,6 +36,8 @@ const FIXED_FIELDS = ['name', 'output', 'system.transport', 'system.natsUrl', 's
 export interface SweepVariant {
   name: string;
   overrides: Record<string, unknown>;
+  /** Sweeps with crossWith: the listed variant (row) and the crossWith entry (column) this one pairs. */
+  cell?: { row: string; column: string };
   /** The variant's scenario, or why it is invalid (it is then reported as failed, and the others still run). */
   scenario: Scenario | null;
   problems: string[];
@@ -83,6 +90,8 @@ export async function parseSweep(raw: unknown, source: string): Promise<Sweep> {
   const parsed = SWEEP_SPEC.safeParse(raw);
   if (!parsed.success) throw new SweepError(source, schemaProblems(parsed.error.issues, raw, SWEEP_SPEC));
   const spec = parsed.data;
+  if (spec.crossWith && !spec.variants)
+    throw new SweepError(source, ['crossWith: crosses the listed variants (got no variants:, expected variants: for the rows)']);
   if (!spec.variants && !spec.grid) throw new SweepError(source, ['variants: missing (expected a list of variants, a grid of values, or both)']);
 
   let baseRaw: unknown;
@@ -99,7 +108,7 @@ export async function parseSweep(raw: unknown, source: string): Promise<Sweep> {
   // The base stands on its own: a broken base is the sweep's error, not every variant's.
   const base = validateScenario(withName(baseRaw, spec.sweep), baseSource);
 
-  const combos = expandVariants(spec.variants, spec.grid);
+  const combos = crossVariants(expandVariants(spec.variants, spec.grid), spec.crossWith);
   const problems: string[] = [];
   const seen = new Set<string>();
   for (const combo of combos) {
@@ -169,6 +178,22 @@ function expandVariants(
     points.map((point) => ({
       name: [variant.name, point.name].filter(Boolean).join('_') || 'base',
       overrides: { ...variant.overrides, ...point.overrides },
+    })),
+  );
+}
+
+/** Each variant paired with each crossWith entry, `<variant>_<entry>`, the entry's overrides applied last. */
+function crossVariants(
+  variants: { name: string; overrides: Record<string, unknown> }[],
+  crossWith: { name: string; overrides: Record<string, unknown> }[] | undefined,
+): { name: string; overrides: Record<string, unknown>; cell?: { row: string; column: string } }[] {
+  if (!crossWith) return variants;
+  return variants.flatMap((variant) =>
+    crossWith.map((entry) => ({
+      name: `${variant.name}_${entry.name}`,
+      // Flattened first, so a row and a column that both set fields of one section both keep theirs.
+      overrides: { ...flatten(variant.overrides), ...flatten(entry.overrides) },
+      cell: { row: variant.name, column: entry.name },
     })),
   );
 }

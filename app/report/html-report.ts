@@ -54,6 +54,8 @@ export function renderRunReport(data: RunRecords): string {
     ['Rounds', planned !== null ? `${completed} / ${planned}` : String(completed)],
   ];
   if (accuracy !== null) facts.push(['Final test accuracy', percent(accuracy)]);
+  const attackSuccess = lastValue(rounds, (r) => r.attackSuccessRate);
+  if (attackSuccess !== null) facts.push(['Backdoor attack success', percent(attackSuccess)]);
   if (mse !== null) facts.push(['Final test MSE', decimal(mse)]);
   facts.push([
     'Wall time',
@@ -104,6 +106,7 @@ export function renderComparisonReport(data: ComparisonRecords): string {
     `<header><h1>Comparison: ${esc(comparison.sweep || 'sweep')}</h1>${comparison.description ? `<p>${esc(comparison.description)}</p>` : ''}${factList(facts)}</header>`,
     section('Variants', variantTable(variants, chartData) + notes.map((n) => `<p class="note">${n}</p>`).join('')),
     updateAttacksComparisonSection(variants),
+    heatmaps(variants),
     section('Charts', chartsPlaceholder()),
   ].join('\n');
   return page(`${comparison.sweep || 'comparison'} — fedsim comparison`, body, chartData, 'renderComparison');
@@ -202,6 +205,7 @@ function roundsTable(rounds: RoundRecord[]): string {
   const columns: [string, (r: RoundRecord) => string][] = [['round', (r) => String(r.round)]];
   if (rounds.some((r) => r.testAccuracy !== null)) columns.push(['test accuracy', (r) => maybe(r.testAccuracy, percent)]);
   if (rounds.some((r) => r.testMse !== null)) columns.push(['test MSE', (r) => maybe(r.testMse, decimal)]);
+  if (rounds.some((r) => r.attackSuccessRate !== null)) columns.push(['attack success', (r) => maybe(r.attackSuccessRate, percent)]);
   columns.push(['train loss', (r) => maybe(r.trainLoss, decimal)], ['test loss', (r) => maybe(r.testLoss, decimal)]);
   if (rounds.some((r) => r.privacy?.epsilon != null)) columns.push(['ε', (r) => maybe(r.privacy?.epsilon ?? null, decimal)]);
   columns.push(
@@ -233,6 +237,7 @@ function variantTable(variants: ComparisonVariant[], chartData: ComparisonChartD
   ];
   if (hasAccuracy) columns.push(['Final accuracy', (v) => esc(maybe(v.finalAccuracy, percent))]);
   if (hasMse) columns.push(['Final MSE', (v) => esc(maybe(v.finalMse, decimal))]);
+  if (variants.some((v) => v.attackSuccessRate !== null)) columns.push(['Attack success', (v) => esc(maybe(v.attackSuccessRate, percent))]);
   columns.push(
     ['ε', (v) => (v.epsilon !== null ? esc(decimal(v.epsilon)) : v.status === 'completed' ? '∞ (no DP)' : '–')],
     ['Rounds', (v) => esc(maybe(v.rounds, String) + (v.stopReason && v.stopReason !== 'rounds completed' ? ` (${v.stopReason})` : ''))],
@@ -245,6 +250,35 @@ function variantTable(variants: ComparisonVariant[], chartData: ComparisonChartD
     .map((v, i) => `<tr class="${v.status === 'failed' ? 'failed' : ''}">${columns.map(([, cell]) => `<td>${cell(v, i)}</td>`).join('')}</tr>`)
     .join('\n');
   return `<table class="variants"><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
+}
+
+/**
+ * Sweeps with crossWith (attacks × defences): final accuracy, and where a backdoor ran its attack
+ * success rate, as row × column tables coloured by value; they read without JavaScript.
+ */
+function heatmaps(variants: ComparisonVariant[]): string {
+  const cells = variants.filter((v) => v.cell !== null);
+  if (cells.length === 0) return '';
+  const rows = [...new Set(cells.map((v) => v.cell!.row))];
+  const columns = [...new Set(cells.map((v) => v.cell!.column))];
+  const heatmap = (title: string, value: (v: ComparisonVariant) => number | null, higherIsBetter: boolean) => {
+    const head = `<tr><th></th>${columns.map((c) => `<th>${esc(c)}</th>`).join('')}</tr>`;
+    const body = rows.map((row) => {
+      const tds = columns.map((column) => {
+        const variant = cells.find((v) => v.cell!.row === row && v.cell!.column === column);
+        const x = variant ? value(variant) : null;
+        if (x === null) return '<td class="muted">–</td>';
+        // Green is good for the defender: high accuracy, low attack success.
+        const hue = Math.round((higherIsBetter ? x : 1 - x) * 120);
+        return `<td style="background:hsl(${hue},70%,80%)">${esc(percent(x))}</td>`;
+      });
+      return `<tr><th>${esc(row)}</th>${tds.join('')}</tr>`;
+    });
+    return `<h3>${esc(title)}</h3><table class="numbers heatmap"><thead>${head}</thead><tbody>${body.join('')}</tbody></table>`;
+  };
+  const parts = [heatmap('Final accuracy', (v) => v.finalAccuracy, true)];
+  if (cells.some((v) => v.attackSuccessRate !== null)) parts.push(heatmap('Backdoor attack success rate', (v) => v.attackSuccessRate, false));
+  return section('Heatmaps', parts.join(''));
 }
 
 function overridesText(overrides: Record<string, unknown>): string {

@@ -35,6 +35,8 @@ export interface RoundRecord {
   testLoss: number | null;
   testAccuracy: number | null;
   testMse: number | null;
+  /** Backdoor runs: attack success rate on triggered test images (evaluated rounds). */
+  attackSuccessRate: number | null;
   wallMs: number | null;
   evalMs: number | null;
   clientTrainMs: number | null;
@@ -63,7 +65,10 @@ export interface ComparisonVariant {
   /** Relative to the comparison folder. */
   runDir: string | null;
   overrides: Record<string, unknown>;
+  /** Sweeps with crossWith: the variant's row and column in the heatmaps. */
+  cell: { row: string; column: string } | null;
   finalAccuracy: number | null;
+  attackSuccessRate: number | null;
   finalMse: number | null;
   /** null: the variant ran without differential privacy (ε = ∞). */
   epsilon: number | null;
@@ -136,6 +141,7 @@ export function toRoundRecord(value: unknown, where: string): RoundRecord {
     testLoss: num(value.testLoss),
     testAccuracy: num(value.testAccuracy),
     testMse: num(value.testMse),
+    attackSuccessRate: num(value.attackSuccessRate),
     wallMs: num(value.wallMs),
     evalMs: num(value.evalMs),
     clientTrainMs: num(value.clientTrainMs),
@@ -194,7 +200,9 @@ function toVariant(value: unknown, where: string): ComparisonVariant {
     error: str(value.error),
     runDir: str(value.runDir),
     overrides: isObject(value.overrides) ? value.overrides : {},
+    cell: cellOf(value.cell),
     finalAccuracy: num(value.finalAccuracy),
+    attackSuccessRate: num(value.attackSuccessRate),
     finalMse: num(value.finalMse),
     epsilon: num(value.epsilon),
     rounds: num(value.rounds),
@@ -204,6 +212,13 @@ function toVariant(value: unknown, where: string): ComparisonVariant {
     wallMs: num(value.wallMs),
     bytes: num(value.bytes),
   };
+}
+
+function cellOf(value: unknown): ComparisonVariant['cell'] {
+  if (!isObject(value)) return null;
+  const row = str(value.row);
+  const column = str(value.column);
+  return row !== null && column !== null ? { row, column } : null;
 }
 
 async function readJson(file: string): Promise<unknown> {

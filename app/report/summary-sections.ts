@@ -28,6 +28,7 @@ export function summarySections(summary: Fields, scenario: Fields, rounds: reado
     { title: 'Run', rows: runRows(summary) },
     { title: 'Data and model', rows: dataAndModelRows(summary, scenario) },
     { title: 'Privacy', rows: privacyRows(summary) },
+    { title: 'Adversaries', rows: adversaryRows(summary) },
     { title: 'Compute', rows: computeRows(summary, rounds) },
     { title: 'Cost to target', rows: costToTargetRows(summary) },
   ].filter((section) => section.rows.length > 0);
@@ -108,6 +109,22 @@ function settingsText(section: Fields, shown: string[]): string {
   const rest = Object.entries(section).filter(([k, v]) => !shown.includes(k) && v !== undefined && v !== null);
   if (rest.length === 0) return '';
   return ` (${rest.map(([k, v]) => `${k} ${typeof v === 'number' ? decimal(v) : Array.isArray(v) ? v.join('-') : String(v)}`).join(', ')})`;
+}
+
+function adversaryRows(s: Fields): [string, string][] {
+  const rows = new Rows();
+  const adversaries = obj(s.adversaries);
+  const attack = str(adversaries.attack);
+  if (attack !== null) {
+    const clients = Array.isArray(adversaries.clients) ? adversaries.clients : [];
+    rows.add('Attack', `${attack}${adversaries.colluding === true ? ', colluding' : ''}${settingsText(obj(adversaries.options), [])}`);
+    rows.add('Malicious clients', `${clients.length}: ${clients.join(', ')}`);
+    rows.add('Malicious updates selected', maybe(num(adversaries.selectedInRounds), count));
+    rows.add('Backdoor attack success', maybe(num(adversaries.finalAttackSuccessRate), percent));
+  }
+  const fallbacks = obj(s.aggregationFallbacks);
+  if (num(fallbacks.rounds) !== null) rows.add('Aggregator fell back', `${num(fallbacks.rounds)} rounds (${str(fallbacks.reason) ?? ''})`);
+  return rows.list;
 }
 
 function privacyRows(s: Fields): [string, string][] {

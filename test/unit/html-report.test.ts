@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { CHARTS_JS, comparisonChartData, paretoFront } from '../../app/report/charts.js';
 import { renderComparisonReport, renderRunReport, REPORT_DATA_ID } from '../../app/report/html-report.js';
-import { readComparisonRecords, readMetrics, readRunRecords } from '../../app/report/run-records.js';
+import { readComparisonRecords, readMetrics, readRunRecords, toComparison } from '../../app/report/run-records.js';
 import { writeReport } from '../../app/report/write-report.js';
 
 let fixtures: string;
@@ -569,5 +569,41 @@ describe('chart script', () => {
     expect(Object.keys(context.FedsimCharts as object)).toEqual(
       expect.arrayContaining(['renderRun', 'renderComparison', 'runChartSpecs', 'comparisonChartSpecs', 'mount']),
     );
+  });
+});
+
+describe('comparison report of a crossWith sweep', () => {
+  const variant = (row: string, column: string, finalAccuracy: number, attackSuccessRate: number | null) => ({
+    name: `${row}_${column}`,
+    status: 'completed',
+    runDir: `${row}_${column}`,
+    overrides: {},
+    cell: { row, column },
+    finalAccuracy,
+    attackSuccessRate,
+    rounds: 3,
+  });
+  const comparison = toComparison(
+    {
+      sweep: 'robustness',
+      variants: [
+        variant('none', 'fedavg', 0.9, null),
+        variant('none', 'median', 0.88, null),
+        variant('backdoor', 'fedavg', 0.87, 0.95),
+        variant('backdoor', 'median', 0.86, 0.1),
+      ],
+    },
+    'comparison.json',
+  );
+
+  it('draws final accuracy and attack success rate as attacks × defences heatmaps', () => {
+    const html = renderComparisonReport({ comparison, variantRounds: comparison.variants.map(() => null) });
+    const heatmaps = html.match(/<table class="numbers heatmap">[\s\S]*?<\/table>/g)!;
+    expect(heatmaps).toHaveLength(2);
+    expect(heatmaps[0]).toContain('<th></th><th>fedavg</th><th>median</th>');
+    expect(heatmaps[0]).toContain('<tr><th>backdoor</th><td style="background:hsl(104,70%,80%)">87.00%</td>');
+    // Attack success: green when low. The clean row has no backdoor to score.
+    expect(heatmaps[1]).toContain('<tr><th>none</th><td class="muted">–</td><td class="muted">–</td></tr>');
+    expect(heatmaps[1]).toContain('<td style="background:hsl(6,70%,80%)">95.00%</td><td style="background:hsl(108,70%,80%)">10.00%</td>');
   });
 });

@@ -121,3 +121,22 @@ describe('every robust aggregator', () => {
     }
   });
 });
+
+describe('a fallback is recorded', () => {
+  const updates = [[1], [2], [9]].map((values, clientId) => ({ clientId, delta: Float32Array.from(values), weight: 1 }));
+
+  function finishWith(factory: AggregatorFactory) {
+    const round = factory.create(1, 1);
+    for (const update of updates) round.accept(update);
+    return round.finish();
+  }
+
+  it('Krum and Bulyan with too few arrivals take the median and say why; a run that could use them records nothing', () => {
+    expect(finishWith(multiKrum('krum', 1, 1))).toEqual({
+      delta: Float32Array.from([2]),
+      measurements: { fallback: { fallback: 'median', reason: 'krum needs n ≥ 2f + 3 = 5 updates (got 3)' } },
+    });
+    expect(finishWith(bulyan(1)).measurements.fallback).toEqual({ fallback: 'median', reason: 'bulyan needs n ≥ 4f + 3 = 7 updates (got 3)' });
+    expect(finishWith(multiKrum('krum', 0, 1)).measurements).toEqual({});
+  });
+});

@@ -87,3 +87,35 @@ describe('sweep files', () => {
     );
   });
 });
+
+describe('sweep files with crossWith', () => {
+  const noDp = { ...base, privacy: { membershipInference: false } };
+
+  it('pairs every listed variant with every crossWith entry, both overrides kept, each with its cell', async () => {
+    const sweep = await parseSweep(
+      {
+        sweep: 's',
+        base: noDp,
+        variants: [{ name: 'none' }, { name: 'flip', overrides: { adversaries: { fraction: 0.2, attack: { name: 'sign-flip' } } } }],
+        crossWith: [
+          { name: 'mean' },
+          { name: 'median', overrides: { strategy: { aggregator: { name: 'median' } } } },
+          { name: 'bounded', overrides: { 'strategy.maxUpdateNorm': 3 } },
+        ],
+      },
+      'sweep.yaml',
+    );
+    expect(sweep.variants.map((v) => v.name)).toEqual(['none_mean', 'none_median', 'none_bounded', 'flip_mean', 'flip_median', 'flip_bounded']);
+    expect(sweep.variants[4]!.cell).toEqual({ row: 'flip', column: 'median' });
+    const flipMedian = sweep.variants[4]!.scenario!;
+    expect(flipMedian.adversaries?.attack.name).toBe('sign-flip');
+    expect(flipMedian.strategy.aggregator.name).toBe('median');
+    expect(sweep.variants[5]!.scenario!.strategy.maxUpdateNorm).toBe(3);
+  });
+
+  it('needs listed variants to cross', async () => {
+    expect(await problemsOf({ sweep: 's', base: noDp, crossWith: [{ name: 'mean' }] })).toEqual([
+      'crossWith: crosses the listed variants (got no variants:, expected variants: for the rows)',
+    ]);
+  });
+});
