@@ -5,6 +5,7 @@
  */
 import { stringify as toYaml } from 'yaml';
 import { CHARTS_CSS, CHARTS_JS, comparisonChartData, uplotAssets, type ComparisonChartData } from './charts.js';
+import { esc, isObject, text } from './record-values.js';
 import { bytes, decimal, duration, percent } from './report-format.js';
 import type { ComparisonRecords, ComparisonVariant, RoundRecord, RunRecords } from './run-records.js';
 import { runStatusText, summarySections, type SummarySection } from './summary-sections.js';
@@ -315,18 +316,6 @@ function maybe(value: number | null, format: (n: number) => string): string {
 
 function maybeNumber(value: unknown, format: (n: number) => string): string {
   return maybe(typeof value === 'number' && Number.isFinite(value) ? value : null, format);
-}
-
-function text(value: unknown): string | null {
-  return typeof value === 'string' && value !== '' ? value : null;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
-function esc(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 const PAGE_CSS = `

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { isObject, num } from './record-values.js';
 
 /** The DP accountant's state after a round; any field may be missing (older runs, no DP). */
 export interface RoundPrivacy {
@@ -242,14 +243,6 @@ async function readYaml(file: string): Promise<unknown> {
 function asObject(value: unknown, where: string): Record<string, unknown> {
   if (!isObject(value)) throw new Error(`${where}: expected a JSON object (got ${describe(value)})`);
   return value;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
-function num(value: unknown): number | null {
-  return typeof value === 'number' && Number.isFinite(value) ? value : null;
 }
 
 function str(value: unknown): string | null {

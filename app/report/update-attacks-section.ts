@@ -4,11 +4,12 @@
  * in a comparison, one row per variant. Input is read back from JSON, so every field is checked.
  */
 import { greyPngDataUri } from './grey-png.js';
+import { esc, isObject, num, text } from './record-values.js';
 
 export function updateAttacksRunSection(report: unknown, reconstructions: unknown): string {
   if (!isObject(report)) return '';
-  const observed = `<p>The coordinator held: ${esc(str(report.observed) ?? '–')}.</p>`;
-  const notApplicable = str(report.notApplicable);
+  const observed = `<p>The coordinator held: ${esc(text(report.observed) ?? '–')}.</p>`;
+  const notApplicable = text(report.notApplicable);
   if (notApplicable) return section(`${observed}<p><strong>Not applicable:</strong> ${esc(notApplicable)}.</p>`);
   const inversion = isObject(report.gradientInversion) ? report.gradientInversion : null;
   const mia = isObject(report.membershipInference) ? report.membershipInference : null;
@@ -25,16 +26,16 @@ export function updateAttacksComparisonSection(variants: readonly { name: string
   const body = rows
     .map((v) => {
       const u = v.updateAttacks as Record<string, unknown>;
-      const na = str(u.notApplicable);
+      const na = text(u.notApplicable);
       const cells = na
         ? [`<td colspan="4">not applicable: ${esc(na)}</td>`]
         : [
-            `<td>${str(u.inversionNotApplicable) ? `not applicable: ${esc(str(u.inversionNotApplicable)!)}` : `${db(u.inversionPsnr)} / ${db(u.inversionMedianPsnr)}`}</td>`,
+            `<td>${text(u.inversionNotApplicable) ? `not applicable: ${esc(text(u.inversionNotApplicable)!)}` : `${db(u.inversionPsnr)} / ${db(u.inversionMedianPsnr)}`}</td>`,
             `<td>${fixed(u.inversionSsim)}</td>`,
             `<td>${fixed(u.alignmentAuc)} / ${fixed(u.lossDropAuc)}</td>`,
             `<td>${pct(u.alignmentTprAt1PctFpr)}</td>`,
           ];
-      return `<tr><td>${esc(v.name)}</td><td>${esc(str(u.observed) ?? '–')}</td>${cells.join('')}</tr>`;
+      return `<tr><td>${esc(v.name)}</td><td>${esc(text(u.observed) ?? '–')}</td>${cells.join('')}</tr>`;
     })
     .join('');
   const head =
@@ -50,7 +51,7 @@ function section(content: string): string {
 }
 
 function inversionPart(inversion: Record<string, unknown>): string {
-  const na = str(inversion.notApplicable);
+  const na = text(inversion.notApplicable);
   if (na) return `<h3>Gradient inversion</h3><p>Not applicable: ${esc(na)}.</p>`;
   const perRound = Array.isArray(inversion.perRound) ? inversion.perRound.filter(isObject) : [];
   const rows = perRound.map((r) => `<tr><td>${num(r.round) ?? '–'}</td><td>${db(r.meanPsnr)}</td><td>${fixed(r.meanSsim)}</td></tr>`).join('');
@@ -67,7 +68,7 @@ function membershipPart(mia: Record<string, unknown>): string {
   const overall = attacks
     .map(
       (a) =>
-        `<tr><td>${esc(str(a.attack) ?? '–')}</td><td>${fixed(a.auc)}</td><td>${pct(a.tprAt1PctFpr)}</td><td>${pct(a.tprAt10PctFpr)}</td><td>${fixed(a.advantage)}</td></tr>`,
+        `<tr><td>${esc(text(a.attack) ?? '–')}</td><td>${fixed(a.auc)}</td><td>${pct(a.tprAt1PctFpr)}</td><td>${pct(a.tprAt10PctFpr)}</td><td>${fixed(a.advantage)}</td></tr>`,
     )
     .join('');
   const rounds = perRound
@@ -117,20 +118,4 @@ function fixed(value: unknown): string {
 function pct(value: unknown): string {
   const n = num(value);
   return n === null ? '–' : `${(n * 100).toFixed(1)}%`;
-}
-
-function num(value: unknown): number | null {
-  return typeof value === 'number' && Number.isFinite(value) ? value : null;
-}
-
-function str(value: unknown): string | null {
-  return typeof value === 'string' && value !== '' ? value : null;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
-function esc(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
