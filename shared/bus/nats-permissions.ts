@@ -35,6 +35,25 @@ export function inboxPrefixOf(user: string): string {
   return `_INBOX.${user}`;
 }
 
+/**
+ * One user of a nats-server `authorization` block. `user` and `password` come as they are to
+ * be written: quoted literals, or an unquoted `$VARIABLE` that nats-server reads from its environment.
+ */
+export function authorizationUserEntry(user: string, password: string, permissions: SubjectPermissions): string {
+  const quote = (subjects: string[]) => subjects.map((s) => JSON.stringify(s)).join(', ');
+  return [
+    `    {`,
+    `      user: ${user}`,
+    `      password: ${password}`,
+    `      permissions: {`,
+    `        publish: { allow: [${quote(permissions.publish.allow)}] }`,
+    `        subscribe: { allow: [${quote(permissions.subscribe.allow)}] }`,
+    ...(permissions.allow_responses ? [`        allow_responses: true`] : []),
+    `      }`,
+    `    }`,
+  ].join('\n');
+}
+
 export function coordinatorPermissions(run: string): SubjectPermissions {
   assertRunName(run);
   const everything = subjects(run).everything;

@@ -5,7 +5,7 @@
  * client connects, no worker publishes control messages, and no worker reads another's replies.
  */
 import { randomBytes, randomInt } from 'node:crypto';
-import { coordinatorPermissions, workerPermissions, type SubjectPermissions } from './nats-permissions.js';
+import { authorizationUserEntry, coordinatorPermissions, workerPermissions, type SubjectPermissions } from './nats-permissions.js';
 
 export interface RunUser {
   user: string;
@@ -34,20 +34,7 @@ export function generateRunUsers(run: string, workers: number): RunUsers {
 
 /** The nats-server `authorization` block with these users (literal passwords: the file is private to this run). */
 export function authorizationConfig(users: readonly RunUser[]): string {
-  const quote = (subjects: string[]) => subjects.map((s) => JSON.stringify(s)).join(', ');
-  const entries = users.map(({ user, password, permissions: p }) =>
-    [
-      `    {`,
-      `      user: ${JSON.stringify(user)}`,
-      `      password: ${JSON.stringify(password)}`,
-      `      permissions: {`,
-      `        publish: { allow: [${quote(p.publish.allow)}] }`,
-      `        subscribe: { allow: [${quote(p.subscribe.allow)}] }`,
-      ...(p.allow_responses ? [`        allow_responses: true`] : []),
-      `      }`,
-      `    }`,
-    ].join('\n'),
-  );
+  const entries = users.map((u) => authorizationUserEntry(JSON.stringify(u.user), JSON.stringify(u.password), u.permissions));
   return ['authorization {', '  users: [', ...entries, '  ]', '}', ''].join('\n');
 }
 
