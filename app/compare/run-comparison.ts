@@ -11,7 +11,7 @@ import { createLogger, type LogLevel } from '../../shared/logging/logger.js';
 import { writeFileAtomically } from '../output/run-directory.js';
 import type { RunInterrupts } from '../run/run-interrupts.js';
 import { runSimulation } from '../run/run-simulation.js';
-import { workerProcessCount } from '../workers/start-workers.js';
+import { workerCount, workerProcessCount } from '../workers/start-workers.js';
 import { WorkerProcesses } from '../workers/worker-processes.js';
 import { writeReport } from '../report/write-report.js';
 import { comparisonCsv, comparisonMarkdown, failedRow, rowOf, type ComparisonRow } from './comparison-table.js';
@@ -52,8 +52,7 @@ export async function runComparison(sweep: Sweep, options: ComparisonOptions): P
   try {
     const system = sweep.base.system;
     transport = await openTransport(system, log, { name: sweep.name, workers: workerProcessCount(system, options.workers) });
-    const workers =
-      transport.bus.kind === 'in-process' ? (options.workers ?? (system.workers === 'auto' ? 1 : system.workers)) : workerProcessCount(system, options.workers);
+    const workers = workerCount(transport, system, options.workers);
     if (transport.bus.kind !== 'in-process' && workers > 0) {
       pool = new WorkerProcesses({
         count: workers,

@@ -37,9 +37,15 @@ export function workerProcessCount(system: Scenario['system'], override?: number
   return override ?? (system.workers === 'auto' ? availableParallelism() : system.workers);
 }
 
+/** How many workers serve a run on this transport: in this process (one by default), or as processes over NATS. */
+export function workerCount(transport: Transport, system: Scenario['system'], override?: number): number {
+  if (transport.bus.kind !== 'in-process') return workerProcessCount(system, override);
+  return override ?? (system.workers === 'auto' ? 1 : system.workers);
+}
+
 export function startWorkers(request: WorkerRequest): StartedWorkers {
   const { scenario, transport, log } = request;
-  const count = transport.bus.kind === 'in-process' ? (request.count ?? inProcessCount(scenario)) : workerProcessCount(scenario.system, request.count);
+  const count = workerCount(transport, scenario.system, request.count);
   // Hand-started workers get as long as a round: someone has to start them.
   const readyTimeoutMs = count === 0 ? scenario.system.roundTimeoutSeconds * 1000 : WORKER_READY_TIMEOUT_MS;
   const started: StartedWorkers = { expected: Math.max(count, 1), readyTimeoutMs, stop: async () => {} };
@@ -77,8 +83,4 @@ function hostInProcess({ scenario, transport, log }: WorkerRequest, count: numbe
   return async () => {
     await Promise.all(running);
   };
-}
-
-function inProcessCount(scenario: Scenario): number {
-  return scenario.system.workers === 'auto' ? 1 : scenario.system.workers;
 }
