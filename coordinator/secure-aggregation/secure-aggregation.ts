@@ -163,9 +163,8 @@ export class SecureRound {
   private readonly config: RoundConfig | null = null;
   private readonly spec: FixedPointSpec | null = null;
   private readonly indexOf: Map<number, number>;
-  private readonly hostOf = new Map<number, string>();
-  /** The grant of each client's claim: the host's messages for the client must carry it. */
-  private readonly grantOf = new Map<number, string>();
+  /** Each client's host and the grant of its claim: only that worker's messages for it, carrying the grant, count. */
+  private readonly claimOf = new Map<number, { workerId: string; grant: string }>();
   /** Indices that will not answer the current step: their worker is unreachable, or their message was refused. */
   private readonly gone = new Set<number>();
   private readonly refusedIds = new Set<number>();
@@ -244,12 +243,11 @@ export class SecureRound {
 
   /** The worker that acknowledged the client's task: the only one whose messages for it count. */
   assign(clientId: number, workerId: string, grant: string): void {
-    this.hostOf.set(clientId, workerId);
-    this.grantOf.set(clientId, grant);
+    this.claimOf.set(clientId, { workerId, grant });
   }
 
   hostOfClient(clientId: number): string | undefined {
-    return this.hostOf.get(clientId);
+    return this.claimOf.get(clientId)?.workerId;
   }
 
   /** The update receiver's side: masked inputs arrive on the chunked results path. */
@@ -260,7 +258,7 @@ export class SecureRound {
       onMasked: (clientId, workerId, bytes) => {
         this.metrics.bytesUp += bytes.byteLength;
         // The update receiver took the masked input only with the client's grant.
-        const reason = this.receive(clientId, workerId, this.grantOf.get(clientId) ?? '', bytes, undefined, 'masked-input');
+        const reason = this.receive(clientId, workerId, this.claimOf.get(clientId)?.grant ?? '', bytes, undefined, 'masked-input');
         if (reason === null) this.maskedAwaited.delete(clientId);
         this.wake?.();
         return reason;
@@ -387,8 +385,9 @@ export class SecureRound {
       this.owner.options.log.warn({ round: this.round, clientId, workerId, reason }, 'secure-aggregation message refused');
       return `client ${clientId}: ${reason}`;
     };
-    const host = this.hostOf.get(clientId);
-    const granted = host === workerId && sameSecret(this.grantOf.get(clientId) ?? '', grant);
+    const claim = this.claimOf.get(clientId);
+    const host = claim?.workerId;
+    const granted = host === workerId && sameSecret(claim!.grant, grant);
     if (index === undefined || !this.server || !granted) {
       // Someone speaking for a client it was not granted: refused, without holding it against the client.
       const reason =
@@ -445,7 +444,7 @@ export class SecureRound {
     this.timed(() => {
       for (const m of messages) {
         const clientId = this.cohort[m.to]!;
-        const host = this.hostOf.get(clientId);
+        const host = this.claimOf.get(clientId)?.workerId;
         if (!host) continue;
         const list = byWorker.get(host) ?? [];
         list.push({ clientId, bytes: encodeSecAggMessage(m) });
@@ -521,7 +520,7 @@ export class SecureRound {
     if (!this.config) return;
     const { session } = this.config;
     const byWorker = new Map<string, SecAggEntry[]>();
-    for (const [clientId, host] of this.hostOf) {
+    for (const [clientId, { workerId: host }] of this.claimOf) {
       const message: RoundAborted = { type: 'round-aborted', session, round: this.round, step: abort.step, reason: abort.reason.slice(0, 4000) };
       const list = byWorker.get(host) ?? [];
       list.push({ clientId, bytes: encodeSecAggMessage(message) });
