@@ -90,7 +90,11 @@ export class NatsBus implements Bus {
   }
 
   async close(): Promise<void> {
-    if (!this.connection.isClosed()) await this.connection.drain().catch(() => this.connection.close());
+    if (this.connection.isClosed()) return;
+    // drain() never settles when the connection gives up reconnecting while it drains (a server
+    // gone mid-drain); closed() settles either way.
+    await Promise.race([this.connection.drain(), this.connection.closed()]).catch(() => {});
+    if (!this.connection.isClosed()) await this.connection.close();
   }
 
   /** Resolves when the connection closes for good (server gone, drained, or closed). */

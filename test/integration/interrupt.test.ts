@@ -66,7 +66,7 @@ async function runAndInterrupt(name: string, presses: 1 | 2): Promise<Ended> {
     }
   });
   child.stdout.resume();
-  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  const exited = new Promise<number | null>((done) => child.once('close', (code) => done(code)));
   const runsDir = join(scratch, 'runs');
   const runDir = () => (existsSync(runsDir) ? readdirSync(runsDir).map((d) => join(runsDir, d))[0] : undefined);
   await until(() => {
