@@ -4,10 +4,9 @@
  * with the grid). Overrides are dotted paths (`privacy.dp.noiseMultiplier: 1`) or nested
  * mappings, deep-merged into the base; `null` removes a field (`privacy.dp: null` is "no DP").
  */
-import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
-import { parseYamlText, ScenarioError, schemaProblems, validateScenario } from '../../shared/scenario/load-scenario.js';
+import { parseYamlText, readScenarioText, ScenarioError, schemaProblems, validateScenario } from '../../shared/scenario/load-scenario.js';
 import { SCENARIO_SPEC, type Scenario } from '../../shared/scenario/schema.js';
 
 const NAME = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.=-]*$/, 'expected letters, digits, ".", "=", "-" or "_" (it names a folder)');
@@ -60,12 +59,12 @@ export class SweepError extends ScenarioError {
 }
 
 export async function loadSweepFile(path: string): Promise<Sweep> {
-  return parseSweep(parseYamlText(await readText(path, 'sweep'), path, 'sweep'), path);
+  return parseSweep(parseYamlText(await readScenarioText(path, 'sweep'), path, 'sweep'), path);
 }
 
 /** `fedsim validate` takes either kind of file: a sweep is told apart by its `sweep:` field. */
 export async function loadScenarioOrSweepFile(path: string): Promise<{ kind: 'scenario'; scenario: Scenario } | { kind: 'sweep'; sweep: Sweep }> {
-  const text = await readText(path, 'scenario');
+  const text = await readScenarioText(path, 'scenario');
   // Which kind a file that does not parse meant is a guess, good enough for its error's first line.
   const raw = parseYamlText(text, path, /^sweep\s*:/m.test(text) ? 'sweep' : 'scenario');
   if (isSweepDocument(raw)) return { kind: 'sweep', sweep: await parseSweep(raw, path) };
@@ -75,14 +74,6 @@ export async function loadScenarioOrSweepFile(path: string): Promise<{ kind: 'sc
 /** A mapping with sweep's own top-level fields; a scenario has none of them. */
 export function isSweepDocument(raw: unknown): boolean {
   return isMapping(raw) && ('sweep' in raw || 'base' in raw);
-}
-
-async function readText(path: string, kind: 'scenario' | 'sweep'): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    throw new ScenarioError(path, [`cannot read the file: ${(error as Error).message}`], kind);
-  }
 }
 
 export async function parseSweep(raw: unknown, source: string): Promise<Sweep> {
@@ -98,8 +89,11 @@ export async function parseSweep(raw: unknown, source: string): Promise<Sweep> {
   let baseSource = `${source} (base)`;
   if (typeof spec.base === 'string') {
     baseSource = resolve(dirname(source), spec.base);
-    const text = await readFile(baseSource, 'utf8').catch((error: Error) => {
-      throw new SweepError(source, [`base: cannot read scenario ${baseSource} (${error.message})`]);
+    const text = await readScenarioText(baseSource).catch((error: ScenarioError) => {
+      throw new SweepError(
+        source,
+        error.problems.map((problem) => `base: scenario ${baseSource}: ${problem}`),
+      );
     });
     baseRaw = parseYamlText(text, baseSource);
   } else {

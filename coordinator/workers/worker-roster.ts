@@ -31,14 +31,21 @@ export class WorkerRoster {
     private readonly onWorkerReady?: (worker: WorkerInfo) => void,
   ) {}
 
+  /** Throws when the scenario cannot reach a worker: the join reply carries it whole, in one message. */
   start(): void {
+    const reply = encodeFrame('join-reply', { runName: this.run.scenario.name, runId: this.run.runId, scenario: this.run.scenario });
+    if (reply.byteLength > this.bus.maxPayload) {
+      throw new Error(
+        `the scenario is ${reply.byteLength} bytes as the workers receive it, over the bus's max_payload of ${this.bus.maxPayload} bytes (shorten description or long lists, or raise the NATS server's max_payload)`,
+      );
+    }
     this.subscriptions = [
       this.bus.subscribe(this.subjects.join, (message) => {
         try {
           const join = decodeFrameOf(message.data, 'join');
           const info: WorkerInfo = { workerId: join.header.workerId, host: join.header.host, pid: join.header.pid, joinedAt: new Date().toISOString() };
           this.workers.set(info.workerId, info);
-          message.respond(encodeFrame('join-reply', { runName: this.run.scenario.name, runId: this.run.runId, scenario: this.run.scenario }));
+          message.respond(reply);
           this.log.info({ workerId: info.workerId, host: info.host }, 'worker joined; preparing data and model');
         } catch (error) {
           this.log.warn({ err: (error as Error).message }, 'bad join request refused');

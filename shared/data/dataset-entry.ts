@@ -18,6 +18,8 @@ export interface DatasetEntry<Spec extends { name: string } = { name: string }> 
   readonly schema: z.ZodObject;
   /** Without loading, so that scenario validation checks the model's fit before any data is read. */
   dataShape(spec: Spec): DataShape;
+  /** Training samples, from the options alone; absent where the data is generated per client. */
+  trainSamples?(spec: Spec): number;
   /**
    * Deterministic in (spec, context, rng): the coordinator and every worker load on their own and
    * must get identical data.

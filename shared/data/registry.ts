@@ -19,3 +19,8 @@ export const DATASET_NAMES: readonly string[] = DATASETS.names();
 export function dataShapeOf(spec: DatasetSpec): DataShape {
   return DATASETS.get(spec.name).dataShape(spec);
 }
+
+/** Training samples known before loading (undefined for data generated per client). */
+export function trainSamplesOf(spec: DatasetSpec): number | undefined {
+  return DATASETS.get(spec.name).trainSamples?.(spec);
+}

@@ -45,3 +45,10 @@ export function sizeWords(shape: DataShape | undefined): { inputs: string; class
 export function featureCount(shape: DataShape): number {
   return shape.featureShape.reduce((a, b) => a * b, 1);
 }
+
+/** Weights and biases of dense layers from sizes[0] inputs through each next size. */
+export function denseChainParameters(sizes: readonly number[]): number {
+  let count = 0;
+  for (let i = 1; i < sizes.length; i++) count += (sizes[i - 1]! + 1) * sizes[i]!;
+  return count;
+}

@@ -26,6 +26,11 @@ export interface ModelEntry<Spec extends { name: string } = { name: string }> ex
    * expected Y)` lines; [] when it can. Shared by scenario validation and buildModel.
    */
   problems(spec: Spec, shape: DataShape, datasetName: string): string[];
+  /**
+   * Trainable parameters, by arithmetic (no tfjs), for models whose size the scenario chooses:
+   * validation holds it against the memory budget before anything is allocated.
+   */
+  parameterCount?(spec: Spec, shape: DataShape): number;
   /** One line for logs and summaries: the architecture, with layer sizes when the shape is known. */
   describe(spec: Spec, shape?: DataShape): string;
 }

@@ -23,6 +23,11 @@ export function checkModelFitsData(spec: ModelSpec, shape: DataShape, datasetNam
   return MODELS.get(spec.name).problems(spec, shape, datasetName);
 }
 
+/** Undefined for models of a fixed architecture, whose size no scenario field changes. */
+export function parameterCountOf(spec: ModelSpec, shape: DataShape): number | undefined {
+  return MODELS.get(spec.name).parameterCount?.(spec, shape);
+}
+
 export function describeModel(spec: ModelSpec, shape?: DataShape): string {
   return MODELS.get(spec.name).describe(spec, shape);
 }

@@ -8,8 +8,9 @@ import { adversaryProblems, attackNameProblem } from '../../client/attacks/regis
 import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { dataShapeOf } from '../data/registry.js';
-import { checkModelFitsData } from '../models/registry.js';
+import type { DataShape } from '../data/data-shape.js';
+import { dataShapeOf, trainSamplesOf } from '../data/registry.js';
+import { checkModelFitsData, parameterCountOf } from '../models/registry.js';
 import { closestField, fieldsAt } from './field-suggestions.js';
 import { DATASET_NAMES, MODEL_NAMES, PARTITION_KINDS, SCENARIO_SPEC, type Scenario } from './schema.js';
 
@@ -26,13 +27,51 @@ export class ScenarioError extends Error {
 }
 
 export async function loadScenarioFile(path: string): Promise<Scenario> {
-  let text: string;
+  return parseScenarioText(await readScenarioText(path), path);
+}
+
+/** A scenario or sweep file as text; a binary or non-UTF-8 file is refused without echoing its bytes. */
+export async function readScenarioText(path: string, kind: 'scenario' | 'sweep' = 'scenario'): Promise<string> {
+  let bytes: Buffer;
   try {
-    text = await readFile(path, 'utf8');
+    bytes = await readFile(path);
   } catch (error) {
-    throw new ScenarioError(path, [`cannot read the file: ${(error as Error).message}`]);
+    throw new ScenarioError(path, [`cannot read the file: ${(error as Error).message}`], kind);
   }
-  return parseScenarioText(text, path);
+  const problem = notTextProblem(bytes);
+  if (problem) throw new ScenarioError(path, [problem], kind);
+  return bytes.toString('utf8');
+}
+
+function notTextProblem(bytes: Buffer): string | null {
+  const nul = bytes.indexOf(0);
+  if (nul >= 0) return `not a text file (a NUL byte at offset ${nul}; expected UTF-8 YAML)`;
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return null;
+  } catch {
+    const offset = firstInvalidUtf8Offset(bytes);
+    return `not UTF-8 text (byte 0x${bytes[offset]!.toString(16).padStart(2, '0')} at offset ${offset}; expected UTF-8 YAML)`;
+  }
+}
+
+/** The first byte where decoding fails: the shortest prefix that no longer decodes, less its last byte. */
+function firstInvalidUtf8Offset(bytes: Buffer): number {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  let low = 0;
+  let high = bytes.length;
+  // Prefixes that decode with { stream: true } are valid so far; find the longest one by bisection.
+  while (low < high) {
+    const middle = Math.ceil((low + high) / 2);
+    try {
+      decoder.decode(bytes.subarray(0, middle), { stream: true });
+      decoder.decode(); // reset
+      low = middle;
+    } catch {
+      high = middle - 1;
+    }
+  }
+  return Math.min(low, bytes.length - 1);
 }
 
 export function parseScenarioText(text: string, source = 'scenario'): Scenario {
@@ -54,8 +93,16 @@ export function parseYamlText(text: string, source: string, kind: 'scenario' | '
       kind,
     );
   }
-  return doc.toJS();
+  try {
+    return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (error) {
+    // yaml refuses alias expansion past maxAliasCount ("billion laughs"): a bad file, not a crash.
+    throw new ScenarioError(source, [`YAML aliases: ${(error as Error).message} (expected at most ${MAX_ALIAS_COUNT} alias expansions)`], kind);
+  }
 }
+
+/** yaml's own default, stated: a real scenario uses a handful of aliases at most. */
+const MAX_ALIAS_COUNT = 100;
 
 function yamlSyntaxProblem(message: string, at: { line: number; col: number }, lines: readonly string[]): string {
   const reason = message.trim();
@@ -178,6 +225,32 @@ function crossFieldProblemsOfValidSections(raw: Record<string, unknown>): string
   return crossFieldProblems(sections as Scenario);
 }
 
+/**
+ * A run holds several copies of the model at once (global model, update, aggregate, optimizer
+ * state): a model too large for the budget would fail mid-run, or hang allocating.
+ */
+const MODEL_COPIES_HELD = 4;
+
+function modelMemoryProblems(s: Scenario, shape: DataShape): string[] {
+  const count = parameterCountOf(s.model, shape);
+  if (count === undefined) return [];
+  const mebibytes = (count * 4 * MODEL_COPIES_HELD) / 2 ** 20;
+  if (mebibytes <= s.system.aggregationMemoryMB) return [];
+  return [
+    `model: too large for the memory budget (got ${count.toExponential(3)} parameters, ${MODEL_COPIES_HELD} float32 copies = ${mebibytes.toFixed(0)} MiB, expected at most system.aggregationMemoryMB = ${s.system.aggregationMemoryMB} MiB: fewer or smaller layers, or a larger budget)`,
+  ];
+}
+
+/** Every client needs a sample; the partitioner would say so only after the data is loaded. */
+function clientSampleProblems(s: Scenario): string[] {
+  const samples = trainSamplesOf(s.dataset);
+  if (samples === undefined || s.partition.clients <= samples) return [];
+  const limit = s.dataset.name === 'mnist' && s.dataset.trainLimit !== undefined ? ' (dataset.trainLimit)' : '';
+  return [
+    `partition.clients: more clients than training samples (got ${s.partition.clients}, expected at most ${samples}, the training samples of ${s.dataset.name}${limit})`,
+  ];
+}
+
 function crossFieldProblems(s: Scenario): string[] {
   const problems: string[] = [];
   if (s.clientsPerRound !== undefined && s.clientFraction !== undefined) {
@@ -189,7 +262,9 @@ function crossFieldProblems(s: Scenario): string[] {
   if (s.clientsPerRound !== undefined && s.clientsPerRound > s.partition.clients) {
     problems.push(`clientsPerRound: more than there are clients (got ${s.clientsPerRound}, expected at most partition.clients = ${s.partition.clients})`);
   }
+  problems.push(...clientSampleProblems(s));
   const shape = dataShapeOf(s.dataset);
+  problems.push(...modelMemoryProblems(s, shape));
   if (shape.task === 'regression') {
     if (s.evaluation.targetAccuracy !== undefined) {
       problems.push(
@@ -366,6 +441,9 @@ function formatIssue(issue: z.core.$ZodIssue, raw: unknown): string[] {
         `${path}: too small (got ${describe(got)}, expected ${issue.inclusive === false ? '>' : '≥'} ${String(issue.minimum)}${issue.origin === 'array' ? ' items' : ''})`,
       ];
     case 'too_big':
+      if (issue.origin === 'string' && typeof got === 'string') {
+        return [`${path}: too long (got ${got.length} characters, expected ≤ ${String(issue.maximum)})`];
+      }
       return [`${path}: too large (got ${describe(got)}, expected ${issue.inclusive === false ? '<' : '≤'} ${String(issue.maximum)})`];
     case 'invalid_format':
       return [`${path}: ${issue.message} (got ${describe(got)})`];
@@ -383,10 +461,20 @@ function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
   return node;
 }
 
+/** Long values are cut: an error message must not echo a megabyte of the file back. */
+const SHOWN_CHARACTERS = 60;
+const SHOWN_ITEMS = 8;
+
 function describe(value: unknown): string {
   if (value === undefined) return 'nothing';
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(describe).join(', ')}]`;
+  if (typeof value === 'string') {
+    if (value.length <= SHOWN_CHARACTERS) return JSON.stringify(value);
+    return `${JSON.stringify(value.slice(0, SHOWN_CHARACTERS))}… (${value.length} characters)`;
+  }
+  if (Array.isArray(value)) {
+    if (value.length <= SHOWN_ITEMS) return `[${value.map(describe).join(', ')}]`;
+    return `[${value.slice(0, SHOWN_ITEMS).map(describe).join(', ')}, … (${value.length} items)]`;
+  }
   if (value !== null && typeof value === 'object') return 'a mapping';
   if (value === null || typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
   // A function or a symbol: YAML and JSON give neither, but name the kind rather than print it.

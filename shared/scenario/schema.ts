@@ -10,7 +10,7 @@ import { DATASET_FRAGMENTS } from '../data/registry.js';
 import { DEVICES_SPEC } from '../devices/device-profiles.js';
 import { MODEL_FRAGMENTS } from '../models/registry.js';
 import { PARTITION_FRAGMENTS } from '../partition/registry.js';
-import { positiveInt } from './spec-fields.js';
+import { positiveInt, timerSeconds } from './spec-fields.js';
 import { STRATEGY_SPEC } from '../../coordinator/strategies/registry.js';
 import { ADVERSARIES_SPEC } from '../../client/attacks/registry.js';
 
@@ -36,9 +36,16 @@ export const EVALUATION_SPEC = z.strictObject({
   targetMse: z.number().gt(0).optional(),
 });
 
+/** Each worker process holds the data and a model: more than this on one coordinator is a typo, not a plan. */
+export const MAX_WORKER_PROCESSES = 1024;
+
 export const SYSTEM_SPEC = z.strictObject({
   /** Worker processes that `fedsim run` starts itself; "auto" = one per core. 0 = only workers started by hand. */
-  workers: z.union([z.literal('auto'), z.number().int().min(0)], { error: 'expected "auto" or a whole number ≥ 0' }).default('auto'),
+  workers: z
+    .union([z.literal('auto'), z.number().int().min(0).max(MAX_WORKER_PROCESSES)], {
+      error: `expected "auto" or a whole number from 0 to ${MAX_WORKER_PROCESSES}`,
+    })
+    .default('auto'),
   backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'),
   transport: z.enum(['auto', 'nats', 'in-process']).default('auto'),
   /** A NATS server to use; NATS_URL in the environment wins over it. */
@@ -47,7 +54,7 @@ export const SYSTEM_SPEC = z.strictObject({
     .regex(/^(nats|tls|ws|wss):\/\/.+/, 'expected a URL such as nats://host:4222')
     .optional(),
   /** Clients that have not reported this long after the round started count as dropped. */
-  roundTimeoutSeconds: z.number().gt(0).default(600),
+  roundTimeoutSeconds: timerSeconds.default(600),
   /**
    * A task a worker took and neither finished nor reported progress on for this long goes to
    * another worker: the first one is presumed dead. Working workers extend it every third of it.
@@ -117,7 +124,7 @@ export const SECURE_AGGREGATION_SPEC = z.strictObject({
   /** η: SecAgg+ picks k so that dropouts within dropoutRate abort a round with probability ≤ 2^−η (default 20; the security bound stays 2^−40). */
   failureProbabilityLog2: z.number().gt(0).max(128).optional(),
   /** How long each protocol step after training waits for slow or dead clients before counting them as dropped. */
-  stepTimeoutSeconds: z.number().gt(0).default(30),
+  stepTimeoutSeconds: timerSeconds.default(30),
 });
 
 /**
@@ -144,9 +151,12 @@ export const PRIVACY_SPEC = z.strictObject({
   updateAttacks: UPDATE_ATTACKS_SPEC.optional(),
 });
 
+export const MAX_DESCRIPTION_LENGTH = 10_000;
+
 export const SCENARIO_SPEC = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, 'expected letters, digits, "-" or "_" (it names NATS subjects and the run folder)'),
-  description: z.string().optional(),
+  /** Travels to every worker in the join reply, so it is bounded well below any max_payload. */
+  description: z.string().max(MAX_DESCRIPTION_LENGTH).optional(),
   seed: z
     .number()
     .int()

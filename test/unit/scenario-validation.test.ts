@@ -1,4 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadSweepFile } from '../../app/compare/sweep-file.js';
 import { AGGREGATORS } from '../../coordinator/aggregation/registry.js';
 import { describe, expect, it } from 'vitest';
@@ -254,5 +256,104 @@ describe('scenario validation of the robust aggregators', () => {
       'strategy.aggregator.m: multi-krum selects at most n − f updates (got m 5 with clientsPerRound 5 and f 1, expected m at most 4)',
     );
     expect(problemsOf({ ...base, strategy: { aggregator: { name: 'trimmed-mean', beta: 0.5 } } }).join('\n')).toMatch(/strategy\.aggregator\.beta/);
+  });
+});
+
+describe('limits the runtime has are validation limits', () => {
+  it('refuses a timeout longer than a Node timer holds (it would fire after 1 ms and drop every client)', () => {
+    expect(problemsOf({ ...base, system: { roundTimeoutSeconds: 2_147_484 } })).toEqual([
+      'system.roundTimeoutSeconds: too large (got 2147484, expected ≤ 2147483)',
+    ]);
+    expect(validateScenario({ ...base, system: { roundTimeoutSeconds: 2_147_483 } }).system.roundTimeoutSeconds).toBe(2_147_483);
+    expect(problemsOf({ ...base, privacy: { secureAggregation: { stepTimeoutSeconds: 1e7 } } })).toEqual([
+      'privacy.secureAggregation.stepTimeoutSeconds: too large (got 10000000, expected ≤ 2147483)',
+    ]);
+  });
+
+  it('refuses absurd worker counts', () => {
+    expect(problemsOf({ ...base, system: { workers: 100_000_000 } })).toEqual(['system.workers: too large (got 100000000, expected ≤ 1024)']);
+  });
+
+  it('refuses more clients than training samples before any data is read', () => {
+    expect(problemsOf({ ...base, dataset: { name: 'mnist', trainLimit: 5 } })).toEqual([
+      'partition.clients: more clients than training samples (got 10, expected at most 5, the training samples of mnist (dataset.trainLimit))',
+    ]);
+    expect(problemsOf({ ...base, partition: { kind: 'iid', clients: 1e9 }, clientsPerRound: 5 })).toEqual([
+      'partition.clients: more clients than training samples (got 1000000000, expected at most 60000, the training samples of mnist)',
+    ]);
+    // 506 rows, 20% (101) held out: 405 train.
+    const boston = { ...base, dataset: { name: 'boston-housing' }, model: { name: 'linear-regression' } };
+    expect(validateScenario({ ...boston, partition: { kind: 'iid', clients: 405 } }).partition.clients).toBe(405);
+    expect(problemsOf({ ...boston, partition: { kind: 'iid', clients: 406 } })).toEqual([
+      'partition.clients: more clients than training samples (got 406, expected at most 405, the training samples of boston-housing)',
+    ]);
+  });
+
+  it('refuses a model whose copies exceed the memory budget, from its parameter count alone', () => {
+    expect(problemsOf({ ...base, model: { name: 'mlp', hidden: [100_000_000] } })).toEqual([
+      'model: too large for the memory budget (got 7.950e+10 parameters, 4 float32 copies = 1213074 MiB, expected at most system.aggregationMemoryMB = 2048 MiB: fewer or smaller layers, or a larger budget)',
+    ]);
+    // 785·h + (h+1)·10 parameters: h = 10,000 is 7.95 M (121 MiB for 4 copies), inside a 128 MiB budget, not a 64 MiB one.
+    const wide = { ...base, model: { name: 'mlp', hidden: [10_000] } };
+    expect(validateScenario({ ...wide, system: { aggregationMemoryMB: 128 } }).model).toMatchObject({ hidden: [10_000] });
+    expect(problemsOf({ ...wide, system: { aggregationMemoryMB: 64 } })[0]).toMatch(/^model: too large for the memory budget \(got 7\.950e\+6 parameters/);
+  });
+
+  it('bounds description, which travels to every worker in the join reply', () => {
+    expect(problemsOf({ ...base, description: 'x'.repeat(10_001) })).toEqual(['description: too long (got 10001 characters, expected ≤ 10000)']);
+  });
+});
+
+describe('scenario files that are not YAML text', () => {
+  const scratch = mkdtempSync(join(tmpdir(), 'fedsim-validation-'));
+  const fileWith = (name: string, bytes: Buffer | string) => {
+    const path = join(scratch, name);
+    writeFileSync(path, bytes);
+    return path;
+  };
+  const problemsOfFile = async (path: string) => {
+    const error = await loadScenarioFile(path).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ScenarioError);
+    return (error as ScenarioError).problems;
+  };
+
+  it('refuses a binary file without echoing its bytes', async () => {
+    const bytes = Buffer.alloc(4096, 0x41);
+    bytes[100] = 0;
+    const problems = await problemsOfFile(fileWith('binary.yaml', bytes));
+    expect(problems).toEqual(['not a text file (a NUL byte at offset 100; expected UTF-8 YAML)']);
+  });
+
+  it('refuses non-UTF-8 text, naming the first bad byte and its offset', async () => {
+    const problems = await problemsOfFile(fileWith('latin1.yaml', Buffer.from('name: x\ndescription: "caf\xe9"\n', 'latin1')));
+    expect(problems).toEqual(['not UTF-8 text (byte 0xe9 at offset 25; expected UTF-8 YAML)']);
+  });
+
+  it('refuses a YAML alias bomb as a scenario problem naming the file', async () => {
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x]'];
+    for (const [i, name] of [...'bcdefghi'].entries())
+      levels.push(
+        `${name}: &${name} [${Array(9)
+          .fill(`*${String.fromCharCode(97 + i)}`)
+          .join(', ')}]`,
+      );
+    const path = fileWith('bomb.yaml', `${levels.join('\n')}\nname: *i\n`);
+    const error = await loadScenarioFile(path).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ScenarioError);
+    expect((error as ScenarioError).message).toContain(`${path} is not a valid scenario`);
+    expect((error as ScenarioError).problems).toEqual([
+      'YAML aliases: Excessive alias count indicates a resource exhaustion attack (expected at most 100 alias expansions)',
+    ]);
+  });
+});
+
+describe('problems never echo a huge value', () => {
+  it('cuts long strings and long lists', () => {
+    const [problem] = problemsOf({ ...base, name: `bad name ${'y'.repeat(100_000)}` });
+    expect(problem!.length).toBeLessThan(300);
+    expect(problem).toContain('(100009 characters)');
+    const [list] = problemsOf({ ...base, training: { ...base.training, batchSize: Array(1000).fill(1) } });
+    expect(list!.length).toBeLessThan(300);
+    expect(list).toContain('(1000 items)');
   });
 });

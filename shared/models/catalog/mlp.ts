@@ -1,7 +1,7 @@
 /** Multilayer perceptron: dense hidden layers, softmax output; preset 2nn is the FedAvg paper's. */
 import { z } from 'zod';
 import { positiveInt } from '../../scenario/spec-fields.js';
-import { classifierProblems, sizeWords } from '../fit-checks.js';
+import { classifierProblems, denseChainParameters, featureCount, sizeWords } from '../fit-checks.js';
 import { flattenInput } from '../flatten-input.js';
 import type { ModelEntry } from '../model-entry.js';
 
@@ -43,6 +43,7 @@ export const MLP = {
     }
     return problems;
   },
+  parameterCount: (spec, shape) => denseChainParameters([featureCount(shape), ...hiddenLayers(spec), shape.numClasses]),
   describe: (spec, shape) => {
     const { inputs, classes } = sizeWords(shape);
     const name = spec.preset === '2nn' ? 'MLP 2NN (McMahan et al. 2017)' : 'MLP';
