@@ -3,7 +3,7 @@
  * and exit status. `fedsim privacy` has its own file (privacy-cli.test.ts).
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -107,6 +107,54 @@ describe('fedsim validate', () => {
     expect(syntax.stderr).toBe(
       `${broken} is not a valid scenario:\n  - YAML syntax at the end of the file, after line 2: Flow sequence in block collection must be sufficiently indented and end with a ]\n      2 | rounds: [3\n`,
     );
+  });
+});
+
+describe('fedsim validate and run refuse what the runtime cannot run', () => {
+  const quickstart = readFileSync('scenarios/quickstart.yaml', 'utf8');
+  /** quickstart.yaml with one change, writing any run under its own scratch folder. */
+  function variant(name: string, change: (text: string) => string): { file: string; runs: string } {
+    const runs = join(scratch, `runs-${name}`);
+    const text = change(quickstart).replace(/^output:\n(?: {2}.*\n)*/m, `output:\n  dir: ${runs}\n`);
+    return { file: scratchFile(`${name}.yaml`, text), runs };
+  }
+  const billionLaughs = [
+    'a: &a [x, x, x, x, x, x, x, x, x]',
+    ...'bcdefg'.split('').map((k, i) => `${k}: &${k} [${Array(9).fill(`*${'abcdefg'[i]}`).join(', ')}]`),
+  ].join('\n');
+  const cases: [string, () => { file: string; runs: string }, string][] = [
+    [
+      'a timeout past Node timers',
+      () => variant('timer', (t) => t.replace('roundTimeoutSeconds: 120', 'roundTimeoutSeconds: 2147484')),
+      'system.roundTimeoutSeconds: too large (got 2147484',
+    ],
+    ['an absurd worker count', () => variant('workers', (t) => t.replace('workers: auto', 'workers: 100000000')), 'system.workers: too large (got 100000000'],
+    ['a model over the memory budget', () => variant('model', (t) => t.replace('preset: 2nn', 'hidden: [100000000]')), 'too large for the memory budget'],
+    [
+      'more clients than samples',
+      () => variant('clients', (t) => t.replace('clients: 100', 'clients: 100000000')),
+      'partition.clients: more clients than training samples (got 100000000',
+    ],
+    [
+      'a 10 MB description',
+      () => variant('description', (t) => t.replace(/^description: .*$/m, `description: ${'x'.repeat(10_000_000)}`)),
+      'description: too long (got 10000000 characters, expected ≤ 10000)',
+    ],
+    ['a binary file', () => ({ file: scratchFile('binary.yaml', 'name: x\n\u0000\u0001'), runs: join(scratch, 'runs-binary') }), 'NUL byte at offset 8'],
+    ['a YAML alias bomb', () => ({ file: scratchFile('bomb.yaml', billionLaughs), runs: join(scratch, 'runs-bomb') }), 'YAML aliases'],
+  ];
+
+  it.each(cases)('%s: exit 2 naming the file and the problem, and no run folder', { timeout: 120_000 }, async (_what, make, problem) => {
+    const { file, runs } = make();
+    for (const command of ['validate', 'run']) {
+      const outcome = await fedsim([command, file]);
+      expect(outcome.code, `${command}: ${outcome.stderr.slice(0, 500)}`).toBe(2);
+      expect(outcome.stderr.startsWith(`${file} is not a valid scenario:\n  - `)).toBe(true);
+      expect(outcome.stderr).toContain(problem);
+      // The offending text is never echoed whole.
+      expect(outcome.stderr.length).toBeLessThan(2_000);
+    }
+    expect(existsSync(runs)).toBe(false);
   });
 });
 
