@@ -236,9 +236,17 @@ function modelMemoryProblems(s: Scenario, shape: DataShape): string[] {
   if (count === undefined) return [];
   const mebibytes = (count * 4 * MODEL_COPIES_HELD) / 2 ** 20;
   if (mebibytes <= s.system.aggregationMemoryMB) return [];
+  const sizeField = sizeFieldOf(s);
   return [
-    `model: too large for the memory budget (got ${count.toExponential(3)} parameters, ${MODEL_COPIES_HELD} float32 copies = ${mebibytes.toFixed(0)} MiB, expected at most system.aggregationMemoryMB = ${s.system.aggregationMemoryMB} MiB: fewer or smaller layers, or a larger budget)`,
+    `${sizeField.path}: too large for the memory budget (got ${sizeField.value}${count.toExponential(3)} parameters, ${MODEL_COPIES_HELD} float32 copies = ${mebibytes.toFixed(0)} MiB, expected at most system.aggregationMemoryMB = ${s.system.aggregationMemoryMB} MiB: fewer or smaller layers, or a larger budget)`,
   ];
+}
+
+/** The field that made the model this big: the hidden layers where given, else the data's features. */
+function sizeFieldOf(s: Scenario): { path: string; value: string } {
+  if (s.model.name === 'mlp' && s.model.hidden !== undefined) return { path: 'model.hidden', value: `[${s.model.hidden.join(', ')}], i.e. ` };
+  if (s.dataset.name === 'synthetic') return { path: 'dataset.featureSize', value: `${s.dataset.featureSize} for model ${s.model.name}, i.e. ` };
+  return { path: 'model', value: '' };
 }
 
 /** Every client needs a sample; the partitioner would say so only after the data is loaded. */

@@ -291,12 +291,28 @@ describe('limits the runtime has are validation limits', () => {
 
   it('refuses a model whose copies exceed the memory budget, from its parameter count alone', () => {
     expect(problemsOf({ ...base, model: { name: 'mlp', hidden: [100_000_000] } })).toEqual([
-      'model: too large for the memory budget (got 7.950e+10 parameters, 4 float32 copies = 1213074 MiB, expected at most system.aggregationMemoryMB = 2048 MiB: fewer or smaller layers, or a larger budget)',
+      'model.hidden: too large for the memory budget (got [100000000], i.e. 7.950e+10 parameters, 4 float32 copies = 1213074 MiB, expected at most system.aggregationMemoryMB = 2048 MiB: fewer or smaller layers, or a larger budget)',
     ]);
     // 785·h + (h+1)·10 parameters: h = 10,000 is 7.95 M (121 MiB for 4 copies), inside a 128 MiB budget, not a 64 MiB one.
     const wide = { ...base, model: { name: 'mlp', hidden: [10_000] } };
     expect(validateScenario({ ...wide, system: { aggregationMemoryMB: 128 } }).model).toMatchObject({ hidden: [10_000] });
-    expect(problemsOf({ ...wide, system: { aggregationMemoryMB: 64 } })[0]).toMatch(/^model: too large for the memory budget \(got 7\.950e\+6 parameters/);
+    expect(problemsOf({ ...wide, system: { aggregationMemoryMB: 64 } })[0]).toMatch(
+      /^model\.hidden: too large for the memory budget \(got \[10000\], i\.e\. 7\.950e\+6 parameters/,
+    );
+  });
+
+  it('holds logistic regression on synthetic data against the budget too, naming dataset.featureSize', () => {
+    const synthetic = {
+      ...base,
+      dataset: { name: 'synthetic', featureSize: 100_000_000 },
+      partition: { kind: 'natural', clients: 10 },
+      model: { name: 'logistic-regression' },
+    };
+    // (10^8 + 1) · 10 parameters.
+    expect(problemsOf(synthetic)).toEqual([
+      'dataset.featureSize: too large for the memory budget (got 100000000 for model logistic-regression, i.e. 1.000e+9 parameters, 4 float32 copies = 15259 MiB, expected at most system.aggregationMemoryMB = 2048 MiB: fewer or smaller layers, or a larger budget)',
+    ]);
+    expect(validateScenario({ ...synthetic, dataset: { name: 'synthetic', featureSize: 60 } }).model.name).toBe('logistic-regression');
   });
 
   it('bounds description, which travels to every worker in the join reply', () => {

@@ -1,7 +1,7 @@
 /** Linear regression (house prices): one dense unit on the flattened features, MSE. */
 import { z } from 'zod';
 import { flattenInput } from '../flatten-input.js';
-import { regressionProblems, sizeWords } from '../fit-checks.js';
+import { denseChainParameters, featureCount, regressionProblems, sizeWords } from '../fit-checks.js';
 import type { ModelEntry } from '../model-entry.js';
 
 const SPEC = z.strictObject({ name: z.literal('linear-regression') });
@@ -13,6 +13,7 @@ export const LINEAR_REGRESSION = {
   schema: SPEC,
   suits: 'boston-housing',
   build: (tf, spec, shape) => tf.sequential({ name: spec.name, layers: [flattenInput(tf, shape), tf.layers.dense({ units: 1, name: 'linear' })] }),
+  parameterCount: (_spec, shape) => denseChainParameters([featureCount(shape), 1]),
   problems: (spec, shape, datasetName) => regressionProblems(spec.name, shape, datasetName),
   describe: (_spec, shape) => `linear regression (dense ${sizeWords(shape).inputs}→1, MSE)`,
 } satisfies ModelEntry<LinearRegressionSpec>;

@@ -1,6 +1,6 @@
 /** Logistic regression: one dense softmax layer on the flattened features, cross-entropy. */
 import { z } from 'zod';
-import { classifierProblems, sizeWords } from '../fit-checks.js';
+import { classifierProblems, denseChainParameters, featureCount, sizeWords } from '../fit-checks.js';
 import { flattenInput } from '../flatten-input.js';
 import type { ModelEntry } from '../model-entry.js';
 
@@ -14,6 +14,8 @@ export const LOGISTIC_REGRESSION = {
   suits: 'mnist',
   build: (tf, spec, shape) =>
     tf.sequential({ name: spec.name, layers: [flattenInput(tf, shape), tf.layers.dense({ units: shape.numClasses, activation: 'softmax', name: 'softmax' })] }),
+  // The features (dataset.featureSize of synthetic data) set its size.
+  parameterCount: (_spec, shape) => denseChainParameters([featureCount(shape), shape.numClasses]),
   problems: (spec, shape, datasetName) => classifierProblems(spec.name, shape, datasetName),
   describe: (_spec, shape) => {
     const { inputs, classes } = sizeWords(shape);
