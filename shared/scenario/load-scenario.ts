@@ -249,8 +249,14 @@ function sizeFieldOf(s: Scenario): { path: string; value: string } {
   return { path: 'model', value: '' };
 }
 
+/** Data generated per client (synthetic) has no sample count to check against; this bounds it. */
+const MAX_CLIENTS = 10_000_000;
+
 /** Every client needs a sample; the partitioner would say so only after the data is loaded. */
 function clientSampleProblems(s: Scenario): string[] {
+  if (s.partition.clients > MAX_CLIENTS) {
+    return [`partition.clients: too large (got ${s.partition.clients}, expected ≤ ${MAX_CLIENTS}: the coordinator keeps a record per client)`];
+  }
   const samples = trainSamplesOf(s.dataset);
   if (samples === undefined || s.partition.clients <= samples) return [];
   const limit = s.dataset.name === 'mnist' && s.dataset.trainLimit !== undefined ? ' (dataset.trainLimit)' : '';

@@ -373,3 +373,11 @@ describe('problems never echo a huge value', () => {
     expect(list).toContain('(1000 items)');
   });
 });
+
+describe('client counts without a sample count to check against', () => {
+  it('caps partition.clients for data generated per client', () => {
+    const synthetic = { ...base, dataset: { name: 'synthetic' }, partition: { kind: 'natural', clients: 1e9 }, model: { name: 'logistic-regression' } };
+    expect(problemsOf(synthetic)).toEqual(['partition.clients: too large (got 1000000000, expected ≤ 10000000: the coordinator keeps a record per client)']);
+    expect(validateScenario({ ...synthetic, partition: { kind: 'natural', clients: 1000 } }).partition.clients).toBe(1000);
+  });
+});
