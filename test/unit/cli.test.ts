@@ -132,8 +132,8 @@ describe('fedsim validate and run refuse what the runtime cannot run', () => {
     ['a model over the memory budget', () => variant('model', (t) => t.replace('preset: 2nn', 'hidden: [100000000]')), 'too large for the memory budget'],
     [
       'more clients than samples',
-      () => variant('clients', (t) => t.replace('clients: 100', 'clients: 100000000')),
-      'partition.clients: more clients than training samples (got 100000000',
+      () => variant('clients', (t) => t.replace('clients: 100', 'clients: 1000000')),
+      'partition.clients: more clients than training samples (got 1000000',
     ],
     [
       'a 10 MB description',

@@ -278,8 +278,11 @@ describe('limits the runtime has are validation limits', () => {
     expect(problemsOf({ ...base, dataset: { name: 'mnist', trainLimit: 5 } })).toEqual([
       'partition.clients: more clients than training samples (got 10, expected at most 5, the training samples of mnist (dataset.trainLimit))',
     ]);
+    expect(problemsOf({ ...base, partition: { kind: 'iid', clients: 60_001 }, clientsPerRound: 5 })).toEqual([
+      'partition.clients: more clients than training samples (got 60001, expected at most 60000, the training samples of mnist)',
+    ]);
     expect(problemsOf({ ...base, partition: { kind: 'iid', clients: 1e9 }, clientsPerRound: 5 })).toEqual([
-      'partition.clients: more clients than training samples (got 1000000000, expected at most 60000, the training samples of mnist)',
+      'partition.clients: too large (got 1000000000, expected ≤ 10000000: the coordinator keeps a record per client)',
     ]);
     // 506 rows, 20% (101) held out: 405 train.
     const boston = { ...base, dataset: { name: 'boston-housing' }, model: { name: 'linear-regression' } };
