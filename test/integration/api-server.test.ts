@@ -64,6 +64,17 @@ describe('HTTP API', () => {
     expect((await api('/api/runs', { method: 'POST', body: { scenarioName: 'nope' } })).status).toBe(404);
     expect((await api('/api/runs', { method: 'POST', body: {} })).status).toBe(400);
     expect((await api<{ problems: string[] }>('/api/runs', { method: 'POST', body: { yaml: 'name: [' } })).body.problems[0]).toMatch(/^YAML syntax/);
+    // Billion laughs: refused as a bad scenario (400 with the reason), not a server error.
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x]'];
+    for (const [i, name] of [...'bcdefghi'].entries())
+      levels.push(
+        `${name}: &${name} [${Array(9)
+          .fill(`*${String.fromCharCode(97 + i)}`)
+          .join(', ')}]`,
+      );
+    const bomb = await api<{ problems: string[] }>('/api/runs', { method: 'POST', body: { yaml: `${levels.join('\n')}\nname: *i\n` } });
+    expect(bomb.status).toBe(400);
+    expect(bomb.body.problems).toEqual(['YAML aliases: Excessive alias count indicates a resource exhaustion attack (expected at most 100 alias expansions)']);
   });
 
   it('starts a run, streams it over socket.io, and serves its state and report when done', async () => {
