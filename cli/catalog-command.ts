@@ -33,6 +33,8 @@ export interface CatalogRow {
   options: CatalogOption[];
   /** Models: parameters when built with their default options on the dataset they suit. */
   parameters?: { dataset: string; count: number };
+  /** Models: the same count for each preset. */
+  presetParameters?: { preset: string; count: number }[];
 }
 
 /** Every entry of one registry, listed by `fedsim <command>`. */
@@ -140,6 +142,7 @@ function formatCatalog(kind: string, rows: readonly CatalogRow[]): string {
     lines.push(`  ${row.name}: ${row.description}`);
     lines.push(`    options: ${row.options.length > 0 ? row.options.map(optionText).join(', ') : 'none'}`);
     if (row.parameters) lines.push(`    parameters: ${row.parameters.count.toLocaleString('en-US')} on ${row.parameters.dataset}`);
+    for (const { preset, count } of row.presetParameters ?? []) lines.push(`      preset ${preset}: ${count.toLocaleString('en-US')}`);
   }
   return `${lines.join('\n')}\n`;
 }
@@ -155,10 +158,16 @@ async function withParameterCounts(rows: CatalogRow[]): Promise<CatalogRow[]> {
   const { selectBackend } = await import('../client/backend/select-backend.js');
   const { buildOnSuitedData } = await import('../shared/models/build-model.js');
   await selectBackend('cpu');
+  const { MODELS } = await import('../shared/models/registry.js');
+  const countOf = (name: string, preset?: string) => {
+    const built = buildOnSuitedData(name, preset);
+    const count = built.model.countParams();
+    built.model.dispose();
+    return { dataset: built.dataset, count };
+  };
   return rows.map((row) => {
-    const { dataset, model } = buildOnSuitedData(row.name);
-    const count = model.countParams();
-    model.dispose();
-    return { ...row, parameters: { dataset, count } };
+    const presets = MODELS.get(row.name).presets ?? [];
+    const presetParameters = presets.map((preset) => ({ preset, count: countOf(row.name, preset).count }));
+    return { ...row, parameters: countOf(row.name), ...(presetParameters.length > 0 ? { presetParameters } : {}) };
   });
 }

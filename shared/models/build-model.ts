@@ -13,10 +13,10 @@ export function buildModel(spec: ModelSpec, shape: DataShape): tf.LayersModel {
 }
 
 /** A model with its default options on the dataset it suits: what `fedsim models` counts. */
-export function buildOnSuitedData(name: string): { dataset: string; model: tf.LayersModel } {
+export function buildOnSuitedData(name: string, preset?: string): { dataset: string; model: tf.LayersModel } {
   const entry = MODELS.get(name);
   // Each entry's own fragment parses its default spec, so the spec fits that entry.
-  const spec = entry.schema.parse({ name }) as ModelSpec;
+  const spec = entry.schema.parse(preset ? { name, preset } : { name }) as ModelSpec;
   const dataset = DATASETS.get(entry.suits);
   const shape = dataShapeOf(dataset.schema.parse({ name: dataset.name }) as DatasetSpec);
   return { dataset: dataset.name, model: buildModel(spec, shape) };

@@ -14,6 +14,8 @@ export type Tf = typeof tfjs;
 
 export interface ModelEntry<Spec extends { name: string } = { name: string }> extends RegistryEntry {
   readonly schema: z.ZodObject;
+  /** Named fixed architectures (`model.preset`); `fedsim models` counts each one's parameters too. */
+  readonly presets?: readonly string[];
   /** The dataset this model is meant for by default; `fedsim models` counts its parameters on it. */
   readonly suits: string;
   /**

@@ -28,6 +28,33 @@ describe('models', () => {
     expect(buildModel({ name: 'cnn-small' }, mnist).countParams()).toBe(693_962);
   });
 
+  it("builds the documents' presets: the Keras tutorial CNN (93,322) and the 784-128-10 MLP (101,770)", () => {
+    // conv1 3·3·1·32+32 = 320 (26×26, pool 13×13); conv2 3·3·32·64+64 = 18,496 (11×11, pool 5×5);
+    // conv3 3·3·64·64+64 = 36,928 (3×3·64 = 576); dense 576·64+64 = 36,928; softmax 64·10+10 = 650.
+    expect(buildModel({ name: 'cnn', preset: 'keras' }, mnist).countParams()).toBe(93_322);
+    // 784·128+128 = 100,480; 128·10+10 = 1,290.
+    expect(buildModel({ name: 'mlp', preset: 'mnist-128' }, mnist).countParams()).toBe(101_770);
+    expect(describeModel({ name: 'cnn', preset: 'keras' }, mnist)).toMatch(/^CNN \(Keras tutorial\): conv 3×3×32 valid/);
+    expect(checkModelFitsData({ name: 'cnn', preset: 'keras' }, { ...mnist, featureShape: [17, 17, 1] })).toEqual([
+      "model.preset: keras's three valid 3×3 convs and two pools need images of at least 18×18 (got 17×17 in this dataset, expected a larger image dataset or no preset)",
+    ]);
+    expect(checkModelFitsData({ name: 'mlp', preset: 'mnist-128', hidden: [5] }, mnist)).toEqual([
+      'model.hidden: the mnist-128 preset fixes the hidden layers at [128] (got [5], expected no hidden with preset: mnist-128)',
+    ]);
+  });
+
+  it('trains the Keras tutorial CNN one batch on the cpu backend to a finite, lower loss', async () => {
+    const tf = await import('../../shared/tf.js');
+    const model = buildModel({ name: 'cnn', preset: 'keras' }, mnist);
+    model.compile({ optimizer: tf.train.sgd(0.1), loss: 'categoricalCrossentropy' });
+    const x = tf.randomUniform([4, 28, 28, 1], 0, 1, 'float32', 1);
+    const y = tf.oneHot(tf.tensor1d([0, 1, 2, 3], 'int32'), 10);
+    const losses: number[] = [];
+    for (let step = 0; step < 3; step++) losses.push((await model.trainOnBatch(x, y)) as number);
+    expect(losses.every(Number.isFinite)).toBe(true);
+    expect(losses[2]!).toBeLessThan(losses[0]!);
+  });
+
   it('builds linear and logistic regression', () => {
     expect(buildModel({ name: 'linear-regression' }, boston).countParams()).toBe(14);
     expect(buildModel({ name: 'logistic-regression' }, mnist).countParams()).toBe(7850);

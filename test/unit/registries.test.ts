@@ -120,11 +120,19 @@ describe('fedsim models | datasets | partitioners --json', () => {
     const rows = await fedsimJson('models');
     expect(Object.fromEntries(rows.map((r) => [r.name, r.parameters]))).toEqual(PARAMETERS);
     expect(rows.find((r) => r.name === 'mlp')!.options).toEqual([
-      { name: 'preset', type: '"2nn"', required: false },
+      { name: 'preset', type: '2nn | mnist-128', required: false },
       { name: 'hidden', type: 'list of integer', required: false },
       { name: 'activation', type: 'relu | tanh | sigmoid', required: false },
     ]);
     expect(rows.map((r) => r.description)).toEqual(MODELS.entries().map((e) => e.description));
+    // The documents' presets, counted by hand in models.test.ts.
+    expect(Object.fromEntries(rows.filter((r) => r.presetParameters).map((r) => [r.name, r.presetParameters]))).toEqual({
+      mlp: [
+        { preset: '2nn', count: 199_210 },
+        { preset: 'mnist-128', count: 101_770 },
+      ],
+      cnn: [{ preset: 'keras', count: 93_322 }],
+    });
   });
 
   it('lists the strategies and aggregators with their options', async () => {

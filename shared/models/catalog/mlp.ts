@@ -1,4 +1,7 @@
-/** Multilayer perceptron: dense hidden layers, softmax output; preset 2nn is the FedAvg paper's. */
+/**
+ * Multilayer perceptron: dense hidden layers, softmax output. Presets: 2nn is the FedAvg paper's
+ * (784-200-200-10), mnist-128 the documents' 784-128-10.
+ */
 import { z } from 'zod';
 import { positiveInt } from '../../scenario/spec-fields.js';
 import { classifierProblems, denseChainParameters, featureCount, sizeWords } from '../fit-checks.js';
@@ -7,7 +10,7 @@ import type { ModelEntry } from '../model-entry.js';
 
 const SPEC = z.strictObject({
   name: z.literal('mlp'),
-  preset: z.literal('2nn').optional(),
+  preset: z.enum(['2nn', 'mnist-128']).optional(),
   hidden: z.array(positiveInt).min(1).optional(),
   activation: z.enum(['relu', 'tanh', 'sigmoid']).optional(),
 });
@@ -16,14 +19,18 @@ export type MlpSpec = z.output<typeof SPEC>;
 /** McMahan et al. 2017's 2NN: two hidden layers of 200 ReLU units; also the default. */
 const TWO_NN = [200, 200];
 
+const PRESET_LAYERS: Record<NonNullable<MlpSpec['preset']>, number[]> = { '2nn': TWO_NN, 'mnist-128': [128] };
+
 function hiddenLayers(spec: MlpSpec): number[] {
-  return spec.preset === '2nn' ? TWO_NN : (spec.hidden ?? TWO_NN);
+  return spec.preset ? PRESET_LAYERS[spec.preset] : (spec.hidden ?? TWO_NN);
 }
 
 export const MLP = {
   name: 'mlp',
-  description: "multilayer perceptron: dense hidden layers (default 200-200 ReLU; preset 2nn is McMahan et al. 2017's 2NN), softmax output",
+  description:
+    "multilayer perceptron: dense hidden layers (default 200-200 ReLU; preset 2nn is McMahan et al. 2017's 2NN, mnist-128 the documents' 784-128-10), softmax output",
   schema: SPEC,
+  presets: SPEC.shape.preset.unwrap().options,
   suits: 'mnist',
   build: (tf, spec, shape) =>
     tf.sequential({
@@ -36,9 +43,9 @@ export const MLP = {
     }),
   problems: (spec, shape, datasetName) => {
     const problems = classifierProblems(spec.name, shape, datasetName);
-    if (spec.preset === '2nn' && spec.hidden !== undefined) {
+    if (spec.preset && spec.hidden !== undefined) {
       problems.push(
-        `model.hidden: the 2nn preset fixes the hidden layers at [200, 200] (got [${spec.hidden.join(', ')}], expected no hidden with preset: 2nn)`,
+        `model.hidden: the ${spec.preset} preset fixes the hidden layers at [${PRESET_LAYERS[spec.preset].join(', ')}] (got [${spec.hidden.join(', ')}], expected no hidden with preset: ${spec.preset})`,
       );
     }
     return problems;
