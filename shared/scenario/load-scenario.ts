@@ -55,23 +55,21 @@ function notTextProblem(bytes: Buffer): string | null {
   }
 }
 
-/** The first byte where decoding fails: the shortest prefix that no longer decodes, less its last byte. */
+/**
+ * Where the first bad sequence starts: a latin-1 "é" (0xe9) followed by ASCII is reported at the
+ * 0xe9, not at the byte after it that proved it incomplete. Only runs on the error path.
+ */
 function firstInvalidUtf8Offset(bytes: Buffer): number {
   const decoder = new TextDecoder('utf-8', { fatal: true });
-  let low = 0;
-  let high = bytes.length;
-  // Prefixes that decode with { stream: true } are valid so far; find the longest one by bisection.
-  while (low < high) {
-    const middle = Math.ceil((low + high) / 2);
+  let sequenceStart = 0;
+  for (let i = 0; i < bytes.length; i++) {
     try {
-      decoder.decode(bytes.subarray(0, middle), { stream: true });
-      decoder.decode(); // reset
-      low = middle;
+      if (decoder.decode(bytes.subarray(i, i + 1), { stream: true }) !== '') sequenceStart = i + 1;
     } catch {
-      high = middle - 1;
+      return sequenceStart;
     }
   }
-  return Math.min(low, bytes.length - 1);
+  return sequenceStart; // a sequence cut off by the end of the file
 }
 
 export function parseScenarioText(text: string, source = 'scenario'): Scenario {

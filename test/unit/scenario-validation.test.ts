@@ -346,6 +346,9 @@ describe('scenario files that are not YAML text', () => {
   it('refuses non-UTF-8 text, naming the first bad byte and its offset', async () => {
     const problems = await problemsOfFile(fileWith('latin1.yaml', Buffer.from('name: x\ndescription: "caf\xe9"\n', 'latin1')));
     expect(problems).toEqual(['not UTF-8 text (byte 0xe9 at offset 25; expected UTF-8 YAML)']);
+    // Valid multi-byte characters before the bad byte do not move the offset.
+    const mixed = Buffer.concat([Buffer.from('name: x\ndescription: "é ü"\nother: caf'), Buffer.from([0xe9, 0x0a])]);
+    expect(await problemsOfFile(fileWith('mixed.yaml', mixed))).toEqual(['not UTF-8 text (byte 0xe9 at offset 39; expected UTF-8 YAML)']);
   });
 
   it('refuses a YAML alias bomb as a scenario problem naming the file', async () => {
