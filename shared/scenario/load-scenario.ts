@@ -38,20 +38,18 @@ export async function readScenarioText(path: string, kind: 'scenario' | 'sweep' 
   } catch (error) {
     throw new ScenarioError(path, [`cannot read the file: ${(error as Error).message}`], kind);
   }
-  const problem = notTextProblem(bytes);
-  if (problem) throw new ScenarioError(path, [problem], kind);
-  return bytes.toString('utf8');
+  return decodeText(bytes, path, kind);
 }
 
-function notTextProblem(bytes: Buffer): string | null {
+/** One strict decode: the text when it is UTF-8, else a problem naming the first bad byte. */
+function decodeText(bytes: Buffer, path: string, kind: 'scenario' | 'sweep'): string {
   const nul = bytes.indexOf(0);
-  if (nul >= 0) return `not a text file (a NUL byte at offset ${nul}; expected UTF-8 YAML)`;
+  if (nul >= 0) throw new ScenarioError(path, [`not a text file (a NUL byte at offset ${nul}; expected UTF-8 YAML)`], kind);
   try {
-    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-    return null;
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
     const offset = firstInvalidUtf8Offset(bytes);
-    return `not UTF-8 text (byte 0x${bytes[offset]!.toString(16).padStart(2, '0')} at offset ${offset}; expected UTF-8 YAML)`;
+    throw new ScenarioError(path, [`not UTF-8 text (byte 0x${bytes[offset]!.toString(16).padStart(2, '0')} at offset ${offset}; expected UTF-8 YAML)`], kind);
   }
 }
 
