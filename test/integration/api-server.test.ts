@@ -10,6 +10,7 @@ import { io as connect, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiServer, type ApiServer } from '../../app/api/api-server.js';
 import type { ClientEventView, ComparisonListItem, RunListItem, RunState } from '../../app/api/api-types.js';
+import { yamlAliasBomb } from '../support/hostile-yaml.js';
 
 let server: ApiServer;
 const runsDir = mkdtempSync(join(tmpdir(), 'fedsim-api-runs-'));
@@ -65,14 +66,7 @@ describe('HTTP API', () => {
     expect((await api('/api/runs', { method: 'POST', body: {} })).status).toBe(400);
     expect((await api<{ problems: string[] }>('/api/runs', { method: 'POST', body: { yaml: 'name: [' } })).body.problems[0]).toMatch(/^YAML syntax/);
     // Billion laughs: refused as a bad scenario (400 with the reason), not a server error.
-    const levels = ['a: &a [x, x, x, x, x, x, x, x, x]'];
-    for (const [i, name] of [...'bcdefghi'].entries())
-      levels.push(
-        `${name}: &${name} [${Array(9)
-          .fill(`*${String.fromCharCode(97 + i)}`)
-          .join(', ')}]`,
-      );
-    const bomb = await api<{ problems: string[] }>('/api/runs', { method: 'POST', body: { yaml: `${levels.join('\n')}\nname: *i\n` } });
+    const bomb = await api<{ problems: string[] }>('/api/runs', { method: 'POST', body: { yaml: yamlAliasBomb() } });
     expect(bomb.status).toBe(400);
     expect(bomb.body.problems).toEqual(['YAML aliases: Excessive alias count indicates a resource exhaustion attack (expected at most 100 alias expansions)']);
   });

@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadSweepFile, parseSweep } from '../../app/compare/sweep-file.js';
 import { loadScenarioFile, validateScenario } from '../../shared/scenario/load-scenario.js';
+import { yamlAliasBomb } from '../support/hostile-yaml.js';
 
 const fedsimBin = fileURLToPath(new URL('../../bin/fedsim.js', import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), 'fedsim-cli-'));
@@ -118,10 +119,6 @@ describe('fedsim validate and run refuse what the runtime cannot run', () => {
     const text = change(quickstart).replace(/^output:\n(?: {2}.*\n)*/m, `output:\n  dir: ${runs}\n`);
     return { file: scratchFile(`${name}.yaml`, text), runs };
   }
-  const billionLaughs = [
-    'a: &a [x, x, x, x, x, x, x, x, x]',
-    ...'bcdefg'.split('').map((k, i) => `${k}: &${k} [${Array(9).fill(`*${'abcdefg'[i]}`).join(', ')}]`),
-  ].join('\n');
   const cases: [string, () => { file: string; runs: string }, string][] = [
     [
       'a timeout past Node timers',
@@ -141,7 +138,7 @@ describe('fedsim validate and run refuse what the runtime cannot run', () => {
       'description: too long (got 10000000 characters, expected ≤ 10000)',
     ],
     ['a binary file', () => ({ file: scratchFile('binary.yaml', 'name: x\n\u0000\u0001'), runs: join(scratch, 'runs-binary') }), 'NUL byte at offset 8'],
-    ['a YAML alias bomb', () => ({ file: scratchFile('bomb.yaml', billionLaughs), runs: join(scratch, 'runs-bomb') }), 'YAML aliases'],
+    ['a YAML alias bomb', () => ({ file: scratchFile('bomb.yaml', yamlAliasBomb()), runs: join(scratch, 'runs-bomb') }), 'YAML aliases'],
   ];
 
   it.each(cases)('%s: exit 2 naming the file and the problem, and no run folder', { timeout: 120_000 }, async (_what, make, problem) => {

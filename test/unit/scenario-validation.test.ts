@@ -5,6 +5,7 @@ import { loadSweepFile } from '../../app/compare/sweep-file.js';
 import { AGGREGATORS } from '../../coordinator/aggregation/registry.js';
 import { describe, expect, it } from 'vitest';
 import { clientsPerRound, loadScenarioFile, parseScenarioText, ScenarioError, validateScenario } from '../../shared/scenario/load-scenario.js';
+import { yamlAliasBomb } from '../support/hostile-yaml.js';
 
 const base = {
   name: 'unit',
@@ -352,14 +353,7 @@ describe('scenario files that are not YAML text', () => {
   });
 
   it('refuses a YAML alias bomb as a scenario problem naming the file', async () => {
-    const levels = ['a: &a [x, x, x, x, x, x, x, x, x]'];
-    for (const [i, name] of [...'bcdefghi'].entries())
-      levels.push(
-        `${name}: &${name} [${Array(9)
-          .fill(`*${String.fromCharCode(97 + i)}`)
-          .join(', ')}]`,
-      );
-    const path = fileWith('bomb.yaml', `${levels.join('\n')}\nname: *i\n`);
+    const path = fileWith('bomb.yaml', yamlAliasBomb());
     const error = await loadScenarioFile(path).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ScenarioError);
     expect((error as ScenarioError).message).toContain(`${path} is not a valid scenario`);
