@@ -27,6 +27,8 @@ import { checkLoadPlan, durationSeconds, type LoadPlan } from '../test/load/load
 import { report } from './report.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
+/** A server with a token (FEDSIM_API_TOKEN, or the one `fedsim serve` printed) is loaded with it. */
+const API_HEADERS: Record<string, string> = process.env.FEDSIM_API_TOKEN ? { authorization: `Bearer ${process.env.FEDSIM_API_TOKEN}` } : {};
 const { values: args } = parseArgs({
   options: {
     url: { type: 'string' },
@@ -116,7 +118,7 @@ async function hammer(url: string, connections: number, seconds: number, expect:
   const latencies: number[] = [];
   let failed = 0;
   const result = await new Promise<autocannon.Result>((done, fail) => {
-    const instance = autocannon({ url, connections, duration: seconds, pipelining: 1 }, (error: unknown, finished) =>
+    const instance = autocannon({ url, connections, duration: seconds, pipelining: 1, headers: API_HEADERS }, (error: unknown, finished) =>
       error ? fail(error instanceof Error ? error : new Error(`autocannon: ${inspect(error)}`)) : done(finished),
     );
     // autocannon's own histogram has no 95th percentile (k6's threshold): keep every sample.
@@ -141,7 +143,7 @@ function percentileOf(sorted: number[], percentile: number): number {
 }
 
 async function newestRun(baseUrl: string): Promise<string> {
-  const response = await fetch(`${baseUrl}/api/runs`);
+  const response = await fetch(`${baseUrl}/api/runs`, { headers: API_HEADERS });
   if (!response.ok) throw new Error(`GET ${baseUrl}/api/runs answered ${response.status}: is fedsim serve running there?`);
   const { runs } = (await response.json()) as { runs: { id: string }[] };
   if (runs.length === 0) throw new Error(`no runs at ${baseUrl}: pass --run-id, or leave out --url to serve seeded runs`);
@@ -233,7 +235,7 @@ async function churn(): Promise<void> {
     for (let i = 0; i < workerCount; i += 1) startWorker();
     const runId = await waitFor(
       async () => {
-        const response = await fetch(`${baseUrl}/api/runs`).catch(() => null);
+        const response = await fetch(`${baseUrl}/api/runs`, { headers: API_HEADERS }).catch(() => null);
         const runs = response?.ok ? ((await response.json()) as { runs: { id: string; live: boolean }[] }).runs : [];
         return runs.find((r) => r.live)?.id ?? null;
       },
@@ -319,7 +321,7 @@ interface RunStateView {
 
 async function readState(baseUrl: string, runId: string): Promise<{ state: RunStateView | null; ms: number }> {
   const start = performance.now();
-  const response = await fetch(`${baseUrl}/api/runs/${encodeURIComponent(runId)}`).catch(() => null);
+  const response = await fetch(`${baseUrl}/api/runs/${encodeURIComponent(runId)}`, { headers: API_HEADERS }).catch(() => null);
   const state = response?.ok ? ((await response.json()) as RunStateView) : null;
   return { state, ms: performance.now() - start };
 }

@@ -1,7 +1,19 @@
 /** `fedsim serve`: the HTTP API, socket.io feed and dashboard; runs start from the API. */
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { LOG_LEVELS, type LogLevel } from '../shared/logging/logger.js';
 import { defaultLogLevel, parseCount, parsePort } from './argument-parsers.js';
+
+interface ServeOptions {
+  port: number;
+  host: string;
+  runsDir: string;
+  scenarios: string;
+  workers?: number;
+  maxWorkers?: number;
+  maxRuns?: number;
+  allowOrigin?: string[];
+  logLevel: LogLevel;
+}
 
 export function serveCommand(): Command {
   return new Command('serve')
@@ -11,12 +23,16 @@ export function serveCommand(): Command {
     .option('--runs-dir <dir>', 'where runs are written and finished runs are listed from', 'runs')
     .option('--scenarios <dir>', 'scenarios that POST /api/runs {"scenarioName": …} may start', 'scenarios')
     .option('--workers <n>', "worker processes each run starts (default: the scenario's system.workers)", parseCount)
+    .option('--max-workers <n>', 'most worker processes a run started from the API may start (default: the cores of this machine)', parsePositive)
+    .option('--max-runs <n>', 'most runs live at once; more are answered 429 (default 4)', parsePositive)
+    .option('--allow-origin <origin...>', "origins besides the server's own whose pages may call the API (e.g. https://proxy.example)")
     .addOption(
       new Option('--log-level <level>', 'terminal log level of runs (default: FEDSIM_LOG_LEVEL or warn)').choices(LOG_LEVELS).default(defaultLogLevel('warn')),
     )
-    .action(async (opts: { port: number; host: string; runsDir: string; scenarios: string; workers?: number; logLevel: LogLevel }) => {
-      const server = await startServer({ ...opts });
+    .action(async (opts: ServeOptions) => {
+      const server = await startServer(opts);
       process.stderr.write(`fedsim serve: dashboard and API on ${server.url}  (Ctrl-C to stop)\n`);
+      announceAccess(server);
       const shutdown = async () => {
         process.stderr.write('stopping: live runs finish their current round\n');
         await server.registry.stopAll();
@@ -28,16 +44,23 @@ export function serveCommand(): Command {
     });
 }
 
+function parsePositive(value: string): number {
+  const n = parseCount(value);
+  if (n === 0) throw new InvalidArgumentError(`expected a whole number ≥ 1 (got "${value}")`);
+  return n;
+}
+
+/** Where to point the browser, and with which token: printed once, on standard error. */
+function announceAccess(server: { url: string; dashboardUrl: string; access: { token: string | null; generated: boolean } }): void {
+  if (server.access.token === null) return;
+  const origin = server.access.generated ? 'generated for this process; set FEDSIM_API_TOKEN to choose one' : 'FEDSIM_API_TOKEN';
+  process.stderr.write(
+    `API token (${origin}): ${server.access.token}\n  open ${server.dashboardUrl}\n  or: curl -H "Authorization: Bearer ${server.access.token}" ${server.url}/api/runs\n`,
+  );
+}
+
 /** Builds the dashboard if needed (a failed build leaves the API up, with a note at /). */
-export async function startServer(options: {
-  port: number;
-  host: string;
-  runsDir: string;
-  scenarios: string;
-  workers?: number;
-  logLevel: LogLevel;
-  registry?: import('../app/api/run-registry.js').RunRegistry;
-}) {
+export async function startServer(options: ServeOptions & { registry?: import('../app/api/run-registry.js').RunRegistry }) {
   const { startApiServer } = await import('../app/api/api-server.js');
   let dashboardDir: string | null = null;
   try {
@@ -55,6 +78,12 @@ export async function startServer(options: {
     logLevel: options.logLevel,
     dashboardDir,
     registry: options.registry,
+    token: process.env.FEDSIM_API_TOKEN || undefined,
+    allowedOrigins: options.allowOrigin,
+    limits: {
+      ...(options.maxWorkers !== undefined && { maxWorkersPerRun: options.maxWorkers }),
+      ...(options.maxRuns !== undefined && { maxLiveRuns: options.maxRuns }),
+    },
   });
 }
 
@@ -75,6 +104,7 @@ export async function runWithDashboard(
   });
   const run = registry.start(scenario);
   process.stderr.write(`watch it live: ${server.url}/#/runs/${run.id}\n`);
+  announceAccess(server);
   let interrupts = 0;
   const onSigint = () => {
     interrupts += 1;

@@ -4,15 +4,18 @@
  * one run through it. The routes and events are listed in api-types.ts.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import type { IncomingHttpHeaders } from 'node:http';
 import { resolve } from 'node:path';
 import fastifyStatic from '@fastify/static';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { Server as SocketServer } from 'socket.io';
 import type { LogLevel } from '../../shared/logging/logger.js';
 import { createCoordinatorMetrics, recordRound } from '../../shared/observability/prometheus-metrics.js';
 import { parseScenarioText, ScenarioError, validateScenario } from '../../shared/scenario/load-scenario.js';
 import type { Scenario } from '../../shared/scenario/schema.js';
+import { apiAccessPolicy, TOKEN_COOKIE, type ApiAccessPolicy, type RequestHeaders } from './api-access.js';
 import type { RunState } from './api-types.js';
+import { admissionProblems, DEFAULT_ADMISSION_LIMITS, liveRunLimitProblem, type AdmissionLimits } from './run-admission.js';
 import { RunConflictError, RunRegistry } from './run-registry.js';
 
 export interface ApiServerOptions {
@@ -28,10 +31,21 @@ export interface ApiServerOptions {
   dashboardDir?: string | null;
   /** Use this registry instead of creating one (`fedsim run --serve` shares its run). */
   registry?: RunRegistry;
+  /** The API token (FEDSIM_API_TOKEN); without one, a server beyond loopback makes one up. */
+  token?: string;
+  /** Origins besides the server's own whose pages may call the API (e.g. a reverse proxy's). */
+  allowedOrigins?: string[];
+  /** What a scenario POSTed to /api/runs may start. */
+  limits?: Partial<AdmissionLimits>;
+  /** Largest request body accepted (default 1 MiB; scenarios are a few KB). */
+  bodyLimitBytes?: number;
 }
 
 export interface ApiServer {
   url: string;
+  /** The dashboard's address with the token in its fragment (never sent to the server), for the user to open. */
+  dashboardUrl: string;
+  access: Pick<ApiAccessPolicy, 'token' | 'generated'>;
   registry: RunRegistry;
   app: FastifyInstance;
   io: SocketServer;
@@ -79,8 +93,29 @@ const START_BODY_SCHEMA = {
 
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const registry = options.registry ?? new RunRegistry({ runsDir: options.runsDir, logLevel: options.logLevel, workers: options.workers });
-  const app = Fastify({ logger: false });
+  const bodyLimit = options.bodyLimitBytes ?? 1024 * 1024;
+  const app = Fastify({ logger: false, bodyLimit });
   const scenariosDir = resolve(options.scenariosDir);
+  const host = options.host ?? '127.0.0.1';
+  const access = apiAccessPolicy({ host, token: options.token, allowedOrigins: options.allowedOrigins });
+  const limits: AdmissionLimits = { ...DEFAULT_ADMISSION_LIMITS, ...options.limits };
+
+  app.addHook('onRequest', async (request, reply) => {
+    if (!request.url.startsWith('/api/')) return;
+    const refusal = access.check(headersOf(request.headers));
+    if (refusal) {
+      if (refusal.status === 401) void reply.header('www-authenticate', 'Bearer realm="fedsim"');
+      return reply.code(refusal.status).send({ error: refusal.error });
+    }
+  });
+  app.setErrorHandler((error: FastifyError, request, reply) => replyToError(error, request, reply, bodyLimit));
+  app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: `no route ${request.method} ${request.url.split('?')[0]}` }));
+
+  // The dashboard trades the token for a cookie, so report links and socket.io carry it too.
+  app.post('/api/session', async (_request, reply) => {
+    if (access.token !== null) void reply.header('set-cookie', `${TOKEN_COOKIE}=${encodeURIComponent(access.token)}; HttpOnly; SameSite=Strict; Path=/`);
+    return reply.code(204).send();
+  });
 
   const metrics = createCoordinatorMetrics();
   registry.on('round', (runId, round) => recordRound(metrics, runId, round as unknown as Parameters<typeof recordRound>[2]));
@@ -104,7 +139,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
 
   app.post<{ Body: { scenario?: Record<string, unknown>; scenarioName?: string; yaml?: string } }>(
     '/api/runs',
-    { schema: { body: START_BODY_SCHEMA, response: { 201: LIST_ITEM_SCHEMA, 400: ERROR_SCHEMA, 404: ERROR_SCHEMA, 409: ERROR_SCHEMA } } },
+    { schema: { body: START_BODY_SCHEMA, response: { 201: LIST_ITEM_SCHEMA, 400: ERROR_SCHEMA, 404: ERROR_SCHEMA, 409: ERROR_SCHEMA, 429: ERROR_SCHEMA } } },
     async (request, reply) => {
       let scenario: Scenario;
       try {
@@ -114,6 +149,10 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         if (error instanceof ScenarioNotFound) return reply.code(404).send({ error: error.message });
         throw error;
       }
+      const problems = admissionProblems(scenario, limits, options.workers);
+      if (problems.length > 0) return reply.code(400).send({ error: 'this server does not start that scenario', problems });
+      const busy = liveRunLimitProblem(registry.liveCount(), limits);
+      if (busy) return reply.code(429).send({ error: busy });
       try {
         return reply.code(201).send(registry.start(scenario));
       } catch (error) {
@@ -171,7 +210,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     );
   }
 
-  const io = new SocketServer(app.server, { serveClient: false });
+  const io = new SocketServer(app.server, { serveClient: false, maxHttpBufferSize: 64 * 1024 });
+  io.use((socket, next) => {
+    const refusal = access.check(headersOf(socket.handshake.headers), (socket.handshake.auth as { token?: unknown }).token);
+    next(refusal ? Object.assign(new Error(refusal.error), { data: { status: refusal.status } }) : undefined);
+  });
   io.on('connection', (socket) => {
     socket.emit('runs', registry.list());
     socket.on('subscribe', (runId: unknown, ack?: (state: RunState | { error: string }) => void) => {
@@ -198,9 +241,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     io.to(room(runId)).emit('run:status', { runId, status, summary: jsonSafe(summary), error, hasReport }),
   );
 
-  const address = await app.listen({ port: options.port, host: options.host ?? '127.0.0.1' });
+  const address = await app.listen({ port: options.port, host });
   return {
     url: address,
+    dashboardUrl: access.token === null ? `${address}/` : `${address}/#token=${encodeURIComponent(access.token)}`,
+    access: { token: access.token, generated: access.generated },
     registry,
     app,
     io,
@@ -213,6 +258,37 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
 }
 
 class ScenarioNotFound extends Error {}
+
+function headersOf(headers: IncomingHttpHeaders): RequestHeaders {
+  const one = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
+  return {
+    host: one(headers.host),
+    origin: one(headers.origin),
+    'sec-fetch-site': one(headers['sec-fetch-site']),
+    authorization: one(headers.authorization),
+    cookie: one(headers.cookie),
+  };
+}
+
+/** Every 4xx says why in `error`; a server error says where to look instead of what broke. */
+function replyToError(error: FastifyError, request: FastifyRequest, reply: FastifyReply, bodyLimit: number): FastifyReply {
+  if (error.validation) {
+    const where = error.validationContext ?? 'request';
+    return reply
+      .code(400)
+      .send({ error: `invalid ${where}: ${error.message}`, problems: error.validation.map((v) => `${where}${v.instancePath} ${v.message ?? ''}`.trim()) });
+  }
+  if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return reply.code(413).send({ error: `the request body is larger than this server accepts (${bodyLimit} bytes); a scenario is a few KB` });
+  }
+  if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    return reply.code(415).send({ error: `content-type ${JSON.stringify(request.headers['content-type'] ?? '')} is not accepted; send application/json` });
+  }
+  const status = error.statusCode ?? 500;
+  if (status >= 400 && status < 500) return reply.code(status).send({ error: error.message });
+  process.stderr.write(`fedsim api: ${error.stack ?? error.message}\n`);
+  return reply.code(500).send({ error: 'internal server error; the server wrote the details to its standard error' });
+}
 
 function scenarioOfBody(body: { scenario?: Record<string, unknown>; scenarioName?: string; yaml?: string }, scenariosDir: string): Scenario {
   if (body.scenario) return validateScenario(body.scenario, 'request body scenario');

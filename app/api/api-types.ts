@@ -9,15 +9,22 @@
  *   GET  /api/runs/:id                   RunState (404 { error } if unknown)
  *   POST /api/runs                       body { scenario: {...} } | { scenarioName: "quickstart" } | { yaml: "..." }
  *                                        → 201 RunListItem; 400 { error, problems[] } (same field-level problems as the CLI);
- *                                          409 { error } when a run of that name is live (they would share NATS subjects)
+ *                                          400 also when it asks for more workers than --max-workers, or sets system.natsUrl;
+ *                                          409 { error } when a run of that name is live (they would share NATS subjects);
+ *                                          429 { error } when --max-runs runs are live
  *   POST /api/runs/:id/stop              → 202 { id, status: 'stopping' }; 404; 409 when it is not running
  *   GET  /api/runs/:id/report            the run's report.html (404 until written)
  *   GET  /api/scenarios                  { scenarios: string[] } names in scenarios/
  *   GET  /api/comparisons                { comparisons: ComparisonListItem[] }, newest first: the `fedsim compare` folders in the runs folder
  *   GET  /api/comparisons/:id/report     the comparison's report.html (404 until written)
  *   GET  /api/comparisons/:id/variants/:variant/report   one variant's run report
+ *   POST /api/session                    → 204, with the token as an HttpOnly SameSite=Strict cookie (the dashboard's sign-in)
  *
- * socket.io (default namespace):
+ * Every /api/ route and socket.io connection passes api-access.ts first: 401 without the token
+ * where one is in force, 403 for another site's Origin or a non-loopback Host on loopback. Every
+ * 4xx body is { error, problems? } with the reason; bodies over 1 MiB are 413.
+ *
+ * socket.io (default namespace; the token as auth.token, the cookie or an Authorization header):
  *   server → all:   'runs'        RunListItem[]                 whenever a run starts, changes status or ends
  *   client → server: 'subscribe'  runId, ack?: (RunState | { error }) => void
  *                    → joins the run's room and gets the full state once: as the ack's argument, or as a

@@ -133,6 +133,11 @@ export class RunRegistry extends EventEmitter<RegistryEvents> {
     await Promise.all([...this.live.values()].map((r) => r.finished.catch(() => null)));
   }
 
+  /** Runs of this process that have not ended. */
+  liveCount(): number {
+    return [...this.live.values()].filter((r) => isActive(r.status)).length;
+  }
+
   list(): RunListItem[] {
     const items = new Map<string, RunListItem>();
     for (const run of this.finishedOnDisk()) items.set(run.id, run);

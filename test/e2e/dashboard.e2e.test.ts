@@ -342,3 +342,39 @@ describe('the dashboard', () => {
     await page.close();
   }, 60_000);
 });
+
+describe('the dashboard of a server with a token', () => {
+  it('signs in from the printed link or the typed token, then lists runs live and opens reports by cookie', async () => {
+    const { startApiServer } = await import('../../app/api/api-server.js');
+    const token = 'e2e-token-0123456789abcdef';
+    const locked = await startApiServer({ port: 0, runsDir, scenariosDir: 'scenarios', logLevel: 'silent', dashboardDir: await ensureDashboardBuilt(), token });
+    try {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
+      const page = await context.newPage();
+      await page.goto(`${locked.url}/`);
+      await page.getByTestId('sign-in').waitFor();
+      await page.getByTestId('token-input').fill('not-the-token');
+      await page.getByTestId('sign-in').locator('button').click();
+      await expect.poll(() => page.getByTestId('token-error').textContent()).toMatch(/not this server’s token/);
+      await page.getByTestId('token-input').fill(token);
+      await page.getByTestId('sign-in').locator('button').click();
+      await page.getByTestId('run-list').waitFor();
+      await expect.poll(() => page.getByTestId('connection').getAttribute('data-connected')).toBe('true');
+      await screenshot(page, 'signed-in');
+      // A link opened in a new tab carries the cookie, not the token.
+      const comparisons = await page.request.get(`${locked.url}/api/comparisons`);
+      expect(comparisons.status()).toBe(200);
+      await context.close();
+
+      // The printed link signs in at once and leaves no token in the address bar.
+      const fresh = await browser.newPage();
+      await fresh.goto(locked.dashboardUrl);
+      await fresh.getByTestId('run-list').waitFor();
+      expect(fresh.url()).toBe(`${locked.url}/#/`);
+      await expect.poll(() => fresh.getByTestId('connection').getAttribute('data-connected')).toBe('true');
+      await fresh.close();
+    } finally {
+      await locked.close();
+    }
+  }, 60_000);
+});

@@ -15,6 +15,8 @@ import type { LoadEndpoint, LoadPlan } from './load-plan.js';
 
 const plan = JSON.parse(open('./load-plan.json')) as LoadPlan;
 const BASE_URL = (__ENV.BASE_URL ?? 'http://127.0.0.1:8080').replace(/\/+$/, '');
+/** The API's token (FEDSIM_API_TOKEN: in the cluster, from the Secret fedsim-api-token). */
+const API_HEADERS: Record<string, string> = __ENV.FEDSIM_API_TOKEN ? { Authorization: `Bearer ${__ENV.FEDSIM_API_TOKEN}` } : {};
 const VUS = __ENV.VUS ? Number(__ENV.VUS) : plan.api.vus;
 const DURATION = __ENV.DURATION ?? plan.api.duration;
 const seconds = parseDuration(DURATION);
@@ -51,7 +53,7 @@ interface SetupData {
 /** A run the server knows, for /api/runs/{runId}: RUN_ID, else the newest listed. */
 export function setup(): SetupData {
   if (__ENV.RUN_ID) return { runId: __ENV.RUN_ID };
-  const response = http.get(`${BASE_URL}/api/runs`);
+  const response = http.get(`${BASE_URL}/api/runs`, { headers: API_HEADERS });
   if (response.status !== 200) fail(`GET ${BASE_URL}/api/runs answered ${response.status}: is the coordinator up?`);
   const runs = (response.json() as { runs?: { id: string }[] }).runs ?? [];
   if (runs.length === 0) fail(`no runs at ${BASE_URL}: start one (the coordinator Job) or pass -e RUN_ID=<id>`);
@@ -65,6 +67,7 @@ export function hit(data: SetupData): void {
   if (!endpoint) fail(`unknown endpoint ${__ENV.ENDPOINT}`);
   const path = endpoint.path.replace('{runId}', encodeURIComponent(data.runId));
   const response = http.get(`${BASE_URL}${path}`, {
+    headers: API_HEADERS,
     // Expected statuses are not failures in http_req_failed (a 404 can be the expected answer).
     responseCallback: http.expectedStatuses(...endpoint.expect),
     tags: { name: endpoint.path },

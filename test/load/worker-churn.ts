@@ -21,6 +21,8 @@ import type { LoadPlan } from './load-plan.js';
 
 const plan = JSON.parse(open('./load-plan.json')) as LoadPlan;
 const BASE_URL = (__ENV.BASE_URL ?? 'http://fedsim-coordinator:8080').replace(/\/+$/, '');
+/** The API's token (FEDSIM_API_TOKEN: in the cluster, from the Secret fedsim-api-token). */
+const API_HEADERS: Record<string, string> = __ENV.FEDSIM_API_TOKEN ? { Authorization: `Bearer ${__ENV.FEDSIM_API_TOKEN}` } : {};
 const CHURN = (__ENV.CHURN ?? '1') !== '0';
 const WORKER_SELECTOR = __ENV.WORKER_SELECTOR ?? 'app.kubernetes.io/name=fedsim-worker';
 const KUBE_API = __ENV.KUBE_API ?? 'https://kubernetes.default.svc';
@@ -81,7 +83,7 @@ interface SetupData {
 
 export function setup(): SetupData {
   if (__ENV.RUN_ID) return { runId: __ENV.RUN_ID };
-  const response = http.get(`${BASE_URL}/api/runs`);
+  const response = http.get(`${BASE_URL}/api/runs`, { headers: API_HEADERS });
   if (response.status !== 200) fail(`GET ${BASE_URL}/api/runs answered ${response.status}`);
   const runs = (response.json() as { runs?: { id: string; live: boolean }[] }).runs ?? [];
   const live = runs.find((r) => r.live);
@@ -98,7 +100,7 @@ interface RunStateView {
 let lastRoundCounted = -1;
 
 export function observe(data: SetupData): void {
-  const response = http.get(`${BASE_URL}/api/runs/${encodeURIComponent(data.runId)}`, { tags: { name: '/api/runs/{runId}' } });
+  const response = http.get(`${BASE_URL}/api/runs/${encodeURIComponent(data.runId)}`, { headers: API_HEADERS, tags: { name: '/api/runs/{runId}' } });
   if (response.status !== 200) {
     check(response, { 'run state read': () => false });
     return;

@@ -132,7 +132,7 @@ describe('passwords', () => {
 });
 
 describe('fedsim deploy creds', () => {
-  it('writes the authorization block and one valid Secret per role, readable by the owner only', async () => {
+  it('writes the authorization block, one valid Secret per role and the API token, readable by the owner only', async () => {
     const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     try {
       await deployCommand().parseAsync(['creds', '--run', 'exp-1', '--out', dir, '--namespace', 'fl-lab'], { from: 'user' });
@@ -156,6 +156,11 @@ describe('fedsim deploy creds', () => {
       expect(secret.stringData.NATS_PASSWORD).toMatch(/^[A-Za-z][A-Za-z0-9]{39}$/);
     }
     expect(coordinator.stringData.NATS_PASSWORD).not.toBe(worker.stringData.NATS_PASSWORD);
+    const apiToken = readSecret('api-token-secret.yaml');
+    expect(validateManifest(apiToken)).toEqual([]);
+    expect(apiToken.metadata).toMatchObject({ name: 'fedsim-api-token', namespace: 'fl-lab' });
+    expect(Object.keys(apiToken.stringData)).toEqual(['FEDSIM_API_TOKEN']);
+    expect(apiToken.stringData.FEDSIM_API_TOKEN).toMatch(/^[A-Za-z][A-Za-z0-9]{39}$/);
     for (const file of readdirSync(dir)) expect(statSync(join(dir, file)).mode & 0o777, file).toBe(0o600);
   });
 

@@ -32,7 +32,9 @@ const ROOT = resolve(import.meta.dirname, '../..');
 const K8S = join(ROOT, 'deploy/k8s');
 
 /** What the code reads from its environment (shared/bus/nats-bus.ts, the logger). */
-const FEDSIM_ENV = new Set(['NATS_URL', 'NATS_USER', 'NATS_PASSWORD', 'NATS_CREDS', 'NATS_TLS_CA', 'FEDSIM_LOG_LEVEL']);
+const FEDSIM_ENV = new Set(['NATS_URL', 'NATS_USER', 'NATS_PASSWORD', 'NATS_CREDS', 'NATS_TLS_CA', 'FEDSIM_LOG_LEVEL', 'FEDSIM_API_TOKEN']);
+/** The pods that serve the HTTP API on 0.0.0.0, and so need its token. */
+const API_SERVERS = new Set(['fedsim-coordinator', 'fedsim-results']);
 /** The image's user (deploy/Dockerfile, USER). */
 const IMAGE_UID = 10001;
 /** Flags the code side promised for this issue; checked against --help once they exist there. */
@@ -42,7 +44,7 @@ const CONTRACT_FLAGS: Record<string, string[]> = {
   serve: ['--host', '--port', '--runs-dir'],
 };
 /** Objects the manifests use but that are created outside kustomize (README, `fedsim deploy creds`). */
-const EXTERNAL_SECRETS = new Set(['fedsim-nats-coordinator', 'fedsim-nats-worker', 'fedsim-nats-tls']);
+const EXTERNAL_SECRETS = new Set(['fedsim-nats-coordinator', 'fedsim-nats-worker', 'fedsim-nats-tls', 'fedsim-api-token']);
 const EXTERNAL_CONFIGMAPS = new Set(['fedsim-k6-scripts']);
 
 const KUSTOMIZATIONS = findKustomizations(K8S);
@@ -350,7 +352,11 @@ describe.each(APP_DIRS)('%s agrees with the code', (dir) => {
         name,
       ).toEqual([]);
       const role: NatsRole | null = name === 'fedsim-coordinator' ? 'coordinator' : name === 'fedsim-worker' ? 'worker' : null;
-      const secrets = [...env.values()].flatMap((e) => (e.valueFrom?.secretKeyRef ? [e.valueFrom.secretKeyRef] : []));
+      // Whoever listens beyond loopback gets the API token (else it would make one up per pod start).
+      expect(env.get('FEDSIM_API_TOKEN')?.valueFrom?.secretKeyRef, name).toEqual(
+        API_SERVERS.has(name) ? { name: 'fedsim-api-token', key: 'FEDSIM_API_TOKEN' } : undefined,
+      );
+      const secrets = [...env.entries()].flatMap(([k, e]) => (k !== 'FEDSIM_API_TOKEN' && e.valueFrom?.secretKeyRef ? [e.valueFrom.secretKeyRef] : []));
       if (role === null) {
         expect(secrets, `${name} needs no NATS login`).toEqual([]);
         continue;
@@ -500,6 +506,32 @@ describe.each(APP_DIRS)('%s agrees with the code', (dir) => {
     }
   });
 
+  it("keeps the API's port to fedsim's pods and labelled Prometheus namespaces", () => {
+    const objects = rendered(dir);
+    const policy = find(objects, 'NetworkPolicy', 'fedsim-api').spec as {
+      podSelector: { matchExpressions: { key: string; operator: string; values: string[] }[] };
+      ingress: {
+        from: { podSelector?: { matchLabels: Record<string, string> }; namespaceSelector?: { matchLabels: Record<string, string> } }[];
+        ports: { port: number }[];
+      }[];
+    };
+    const [selector] = policy.podSelector.matchExpressions;
+    // Exactly the pods that serve the API (they read its token) are behind the policy.
+    const servers = fedsimContainers(objects).filter(({ container }) => envOf(container).has('FEDSIM_API_TOKEN'));
+    expect(selector).toMatchObject({ key: 'app.kubernetes.io/name', operator: 'In' });
+    expect([...selector!.values].sort()).toEqual(servers.map(({ workload: w }) => w.labels['app.kubernetes.io/name']).sort());
+    for (const { container } of servers) expect(policy.ingress.flatMap((r) => r.ports.map((p) => p.port))).toEqual([portNumber(container, 'http')]);
+    expect(policy.ingress[0]!.from).toEqual([
+      { podSelector: { matchLabels: { 'app.kubernetes.io/part-of': 'fedsim' } } },
+      { namespaceSelector: { matchLabels: { 'fedsim.dev/scrape': 'true' } } },
+    ]);
+    // The load Jobs call the API: their pods carry the admitted label and the token.
+    for (const job of workloads(rendered('load')).filter((w) => w.object.kind === 'Job')) {
+      expect(job.labels['app.kubernetes.io/part-of'], job.object.metadata.name).toBe('fedsim');
+      expect(envOf(job.pod.containers[0]!).get('FEDSIM_API_TOKEN')?.valueFrom?.secretKeyRef).toEqual({ name: 'fedsim-api-token', key: 'FEDSIM_API_TOKEN' });
+    }
+  });
+
   it('scales the workers on the run task consumer when KEDA is in, and documents kubectl scale otherwise', () => {
     const objects = rendered(dir);
     const scenario = scenarioOf(objects);
@@ -636,7 +668,13 @@ describe('overlay specifics', () => {
     for (const name of ['fedsim-coordinator', 'fedsim-worker']) {
       const kind = name === 'fedsim-coordinator' ? 'Job' : 'Deployment';
       const env = envOf(workload(objects, kind, name).pod.containers[0]!);
-      expect([...env.keys()].sort()).toEqual(['FEDSIM_LOG_LEVEL', 'NATS_PASSWORD', 'NATS_TLS_CA', 'NATS_URL', 'NATS_USER']);
+      expect([...env.keys()].filter((k) => k !== 'FEDSIM_API_TOKEN').sort()).toEqual([
+        'FEDSIM_LOG_LEVEL',
+        'NATS_PASSWORD',
+        'NATS_TLS_CA',
+        'NATS_URL',
+        'NATS_USER',
+      ]);
     }
   });
 
