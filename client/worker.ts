@@ -33,6 +33,7 @@ import { selectBackend, type ActiveBackend, type BackendPreference } from './bac
 import { privatizeUpdate } from './privacy/privatize-update.js';
 import { SecureAggregationHost } from './secure-aggregation/secure-aggregation-host.js';
 import { trainLocal } from './training/local-training.js';
+import { normalizedUpdate } from './training/update-normalization.js';
 
 export interface WorkerOptions {
   bus: Bus;
@@ -340,6 +341,7 @@ export class Worker {
       samples: result.samples,
       steps: result.steps,
       loss: result.meanLoss,
+      ...(result.startLoss !== undefined ? { startLoss: result.startLoss } : {}),
       trainMs: result.trainMs,
       backend: federation.backend.name,
       // Under secure aggregation the clip bit is summed inside the masked vector, not sent in clear.
@@ -380,7 +382,7 @@ export class Worker {
       maxSteps: task.maxSteps,
       round: { global, config: task.config ?? {}, vectors },
     });
-    return { result, delta: subtract(getFlatWeights(model), global) };
+    return { result, delta: normalizedUpdate(subtract(getFlatWeights(model), global), result.steps, task.config) };
   }
 
   /**

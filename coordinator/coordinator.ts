@@ -29,6 +29,7 @@ import { PoissonSample } from './selection/poisson-sample.js';
 import { UniformSample } from './selection/uniform-sample.js';
 import { FederationClock } from './simulation/federation-clock.js';
 import { STRATEGIES } from './strategies/registry.js';
+import { strategyContextOf } from './strategies/strategy-entry.js';
 import type { ClientPool } from './strategies/strategy.js';
 import { ModelServer } from './transport/model-server.js';
 import { TaskDispatcher } from './transport/task-dispatcher.js';
@@ -114,7 +115,7 @@ export class Coordinator {
     this.engine = {
       scenario,
       clientsPerRound: clientsPerRound(scenario),
-      strategy: STRATEGIES.get(scenario.strategy.name).create(scenario.strategy, { seed: scenario.seed, population: scenario.partition.clients }),
+      strategy: STRATEGIES.get(scenario.strategy.name).create(scenario.strategy, strategyContextOf(scenario)),
       pool: clientPool(scenario, this.dpPlan, ledger, clock),
       aggregation: buildAggregation(aggregationSettings(scenario, this.dpPlan, { trainOnRootData: options.trainOnRootData })),
       collection,

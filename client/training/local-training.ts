@@ -7,6 +7,7 @@
  */
 import type { DataSplit } from '../../shared/data/dataset.js';
 import { checkedFeatureSize, makeBatch } from '../../shared/models/batches.js';
+import { evaluateModel } from '../../shared/models/evaluate-model.js';
 import type { DataShape } from '../../shared/data/data-shape.js';
 import { Rng } from '../../shared/random.js';
 import * as tf from '../../shared/tf.js';
@@ -34,6 +35,8 @@ export interface LocalTrainingResult {
   /** Sample-weighted mean loss over the last epoch's batches. */
   meanLoss: number;
   firstEpochLoss: number;
+  /** The data loss of the round's global model on all the client's samples, before any step (when config.reportStartLoss). */
+  startLoss?: number;
   trainMs: number;
 }
 
@@ -51,6 +54,8 @@ export async function trainLocal(model: tf.LayersModel, data: DataSplit, shape: 
   const order = Array.from({ length: data.count }, (_, i) => i);
   // A client can train for minutes: the worker's ack-wait extensions and NATS pings must still run.
   const yieldTurn = eventLoopTurns(config.turnMs);
+  // q-FedAvg weighs a client by its loss under the global model, F_k(w_t): one pass before training.
+  const startLoss = config.round?.config.reportStartLoss === true ? (await evaluateModel(model, data, shape)).loss : undefined;
   let steps = 0;
   let firstEpochLoss = NaN;
   let lastEpochLoss = NaN;
@@ -92,7 +97,14 @@ export async function trainLocal(model: tf.LayersModel, data: DataSplit, shape: 
     objective?.dispose();
     disposeOptimizer(optimizer);
   }
-  return { samples: data.count, steps, meanLoss: lastEpochLoss, firstEpochLoss, trainMs: performance.now() - started };
+  return {
+    samples: data.count,
+    steps,
+    meanLoss: lastEpochLoss,
+    firstEpochLoss,
+    ...(startLoss !== undefined ? { startLoss } : {}),
+    trainMs: performance.now() - started,
+  };
 }
 
 /** A batch size of 0 would loop forever and a negative rate would climb the loss: refuse them. */

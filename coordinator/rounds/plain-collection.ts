@@ -1,11 +1,19 @@
 /**
  * Plain collection: every update arrives on its own, is checked by the update receiver (length,
- * finite values, norm bound) and goes straight into the aggregator, weighted by its samples.
+ * finite values, norm bound) and goes straight into the aggregator, weighted as the strategy says
+ * (by its samples, scaled for partial work, by default).
  * A curious coordinator (privacy.updateAttacks) also keeps copies of some for its attacks.
  */
 import type { UpdateCapture } from '../privacy/update-capture.js';
 import type { UpdateReceiver } from '../transport/update-receiver.js';
 import type { CollectionRound, OpenCollection, Settlement, UpdateCollection } from './update-collection.js';
+
+/** In float64, in index order: the same value wherever the update is summed. */
+function squaredNorm(delta: Float32Array): number {
+  let sum = 0;
+  for (let i = 0; i < delta.length; i++) sum += delta[i]! * delta[i]!;
+  return sum;
+}
 
 export class PlainCollection implements UpdateCollection {
   constructor(
@@ -17,7 +25,7 @@ export class PlainCollection implements UpdateCollection {
   stop(): void {}
 
   open(round: CollectionRound): OpenCollection {
-    const { state, aggregator, plannedSteps } = round;
+    const { state, aggregator, plannedSteps, weighUpdate } = round;
     const observe = this.capture?.openRound(round.round, round.cohort, round.global);
     this.receiver.open({
       round: round.round,
@@ -28,10 +36,21 @@ export class PlainCollection implements UpdateCollection {
       onAccepted: ({ clientId, workerId, report, delta }) => {
         // Before the aggregator, which may clip the vector in place.
         observe?.({ clientId, samples: report.samples, steps: report.steps, delta });
-        // Partial work: an update from fewer steps counts for less (FedProx-style weighting).
-        const weight = report.samples * Math.min(1, report.steps / Math.max(plannedSteps(clientId), 1));
+        const startLoss = report.startLoss !== undefined ? { startLoss: report.startLoss } : {};
+        const planned = plannedSteps(clientId);
+        const weight = weighUpdate({ clientId, samples: report.samples, steps: report.steps, plannedSteps: planned, loss: report.loss, ...startLoss });
+        const normSquared = squaredNorm(delta);
         aggregator.accept({ clientId, delta, weight, ...(report.unclipped !== undefined ? { unclipped: report.unclipped } : {}) });
-        state.results.push({ clientId, samples: report.samples, weight, steps: report.steps, loss: report.loss });
+        state.results.push({
+          clientId,
+          samples: report.samples,
+          weight,
+          steps: report.steps,
+          plannedSteps: planned,
+          loss: report.loss,
+          normSquared,
+          ...startLoss,
+        });
         state.workers.add(workerId);
         state.reportTrained(clientId, workerId, report);
       },

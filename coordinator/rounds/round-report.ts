@@ -45,6 +45,8 @@ export interface RoundMetrics extends RoundCompute {
   aggregation?: { fallback: string; reason: string };
   /** Runs with adversaries: the malicious clients among the selected (recorded by the run, never read by the rounds). */
   maliciousClients?: number[];
+  /** The strategy's own figures for the round (FedNova's tauEffective, q-FedAvg's stepScale and start losses). */
+  strategy?: Record<string, number>;
 }
 
 /** One client's progress through a round, for live views. */

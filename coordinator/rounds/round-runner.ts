@@ -11,7 +11,7 @@ import type { Scenario } from '../../shared/scenario/schema.js';
 import type { AggregateOutput, AggregatorFactory, RoundRules } from '../aggregation/aggregator.js';
 import type { PrivacyLedger, RoundPrivacy } from '../privacy/privacy-ledger.js';
 import type { FederationClock } from '../simulation/federation-clock.js';
-import type { ClientPool, Strategy, TrainInstructions } from '../strategies/strategy.js';
+import { partialWorkWeight, type ClientPool, type Strategy, type TrainInstructions } from '../strategies/strategy.js';
 import type { ModelServer } from '../transport/model-server.js';
 import type { TaskDispatcher, TaskFields } from '../transport/task-dispatcher.js';
 import type { FrameRefusals } from '../transport/frame-refusals.js';
@@ -85,6 +85,7 @@ export class RoundRunner {
       aggregator,
       samplesOf: (id) => this.engine.clientSizes[id],
       plannedSteps: (id) => this.engine.clock.plannedSteps(id),
+      weighUpdate: instructions.weighUpdate ?? partialWorkWeight,
     });
     state.expect(collection.abortBeforeStart === null ? plan.cohort : []);
     await this.dispatchAndCollect(plan, state, collection, interruption);

@@ -67,7 +67,15 @@ export class SecureCollection implements UpdateCollection {
       });
       for (const clientId of secured.survivors) {
         const report = round.state.reports.get(clientId)!;
-        round.state.results.push({ clientId, samples: report.samples, weight: report.samples, steps: report.steps, loss: report.loss });
+        round.state.results.push({
+          clientId,
+          samples: report.samples,
+          weight: report.samples,
+          steps: report.steps,
+          plannedSteps: round.plannedSteps(clientId),
+          loss: report.loss,
+          ...(report.startLoss !== undefined ? { startLoss: report.startLoss } : {}),
+        });
       }
     }
     return { ok: secured.ok, ...counts, extraBytesDown: secured.metrics.bytesDown, extraBytesUp: protocol.batchBytesUp, secureAggregation: secured.metrics };

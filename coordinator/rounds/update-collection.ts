@@ -4,6 +4,7 @@
  * runner sees one interface and no `if (secure)`.
  */
 import type { SecAggRoundMetrics } from '../secure-aggregation/secure-aggregation.js';
+import type { UpdateFacts } from '../strategies/strategy.js';
 import type { RoundAggregator, RoundRules } from '../aggregation/aggregator.js';
 import type { TaskFields } from '../transport/task-dispatcher.js';
 import type { RoundState } from './round-state.js';
@@ -22,6 +23,8 @@ export interface CollectionRound {
   samplesOf: (clientId: number) => number | undefined;
   /** Planned local steps per client (partial work weighs an update by the share it did). */
   plannedSteps: (clientId: number) => number;
+  /** The weight of an accepted update in the aggregate (the strategy's, or partial-work weighting). */
+  weighUpdate: (facts: UpdateFacts) => number;
 }
 
 export interface Settlement {

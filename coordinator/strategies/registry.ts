@@ -6,11 +6,13 @@ import { FEDADAGRAD } from './fedadagrad.js';
 import { FEDADAM } from './fedadam.js';
 import { FEDAVG } from './fedavg.js';
 import { FEDAVGM } from './fedavgm.js';
+import { FEDNOVA } from './fednova.js';
 import { FEDPROX } from './fedprox.js';
 import { FEDYOGI } from './fedyogi.js';
+import { QFEDAVG } from './qfedavg.js';
 import type { StrategyEntry } from './strategy-entry.js';
 
-const ENTRIES = [FEDAVG, FEDPROX, FEDAVGM, FEDADAM, FEDYOGI, FEDADAGRAD] as const;
+const ENTRIES = [FEDAVG, FEDPROX, FEDAVGM, FEDADAM, FEDYOGI, FEDADAGRAD, FEDNOVA, QFEDAVG] as const;
 
 export const STRATEGIES = new Registry<StrategyEntry>('strategy.name', ENTRIES);
 

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import type { RegistryEntry, ValidatedOptions } from '../../shared/registry/registry.js';
 import { AGGREGATOR_SPEC } from '../aggregation/registry.js';
+import type { Scenario } from '../../shared/scenario/schema.js';
 import type { Strategy } from './strategy.js';
 
 const COMMON_OPTIONS = {
@@ -25,10 +26,46 @@ export function strategyOptions<N extends string, S extends z.ZodRawShape>(name:
 export interface StrategyContext {
   seed: number;
   population: number;
+  /**
+   * How the round's aggregate weighs the updates: 'weighted' (strategy.weighUpdate, under the
+   * weighted-mean aggregator without DP or secure aggregation) or 'uniform' (DP, secure
+   * aggregation, and the robust aggregators, which ignore weights).
+   */
+  aggregateWeighting: 'weighted' | 'uniform';
+  /** The clients' heavy-ball momentum ρ (0 for plain SGD), which decides how far their steps carry. */
+  localMomentum: number;
+  /** The clients' learning rate η (q-FedAvg's Lipschitz estimate is 1/η). */
+  localLearningRate: number;
 }
 
 export interface StrategyEntry extends RegistryEntry {
   readonly schema: z.ZodObject;
   /** `spec`: the scenario's `strategy` block, already validated against this entry's `schema`. */
   create(spec: ValidatedOptions, context: StrategyContext): Strategy;
+  /** Why the strategy cannot run with the rest of this scenario (privacy, aggregator), each naming the field. */
+  combinationProblems?(scenario: ScenarioSettings): string[];
+}
+
+/**
+ * The parts of a scenario a strategy's combination check reads. Spelled out rather than
+ * `Scenario`, whose type is built from this registry's schemas.
+ */
+export interface ScenarioSettings {
+  training: { optimizer: string };
+  privacy: { dp?: unknown; secureAggregation?: unknown };
+  strategy: { aggregator: { name: string } };
+}
+
+/** What a strategy may know of the scenario besides its own block. */
+export function strategyContextOf(scenario: Scenario): StrategyContext {
+  const { dp, secureAggregation } = scenario.privacy;
+  const { optimizer, momentum, learningRate } = scenario.training;
+  return {
+    seed: scenario.seed,
+    population: scenario.partition.clients,
+    aggregateWeighting: !dp && !secureAggregation && scenario.strategy.aggregator.name === 'weighted-mean' ? 'weighted' : 'uniform',
+    // tfjs' momentum optimizer, as local training builds it (client/training/local-training.ts).
+    localMomentum: optimizer === 'momentum' ? (momentum ?? 0.9) : 0,
+    localLearningRate: learningRate,
+  };
 }

@@ -30,6 +30,29 @@ export interface TrainInstructions {
   configFor?: (clientId: number) => ConfigRecord;
   /** Round-wide vectors the clients fetch by name beside the global model (e.g. a server control variate). */
   vectors?: Readonly<Record<string, Float32Array>>;
+  /**
+   * The weight an individual update carries in a weighted aggregate (default: partialWorkWeight).
+   * Secure aggregation and DP average uniformly and never call it.
+   */
+  weighUpdate?: (facts: UpdateFacts) => number;
+}
+
+/** What the server knows of one accepted update when it weighs it. */
+export interface UpdateFacts {
+  clientId: number;
+  samples: number;
+  steps: number;
+  /** The local steps the round planned for the client (E · ⌈n/B⌉, or a straggler's cap). */
+  plannedSteps: number;
+  /** Its reported training loss (last epoch). */
+  loss: number;
+  /** The client's loss under the global model before training, when the config asked for it. */
+  startLoss?: number;
+}
+
+/** FedAvg's weight: the client's samples, scaled down by the share of its planned steps it did (partial work). */
+export function partialWorkWeight(facts: UpdateFacts): number {
+  return facts.samples * Math.min(1, facts.steps / Math.max(facts.plannedSteps, 1));
 }
 
 /** A client whose update is in the round's aggregate. */
@@ -39,9 +62,16 @@ export interface TrainResult {
   samples: number;
   /** The weight its update and loss carried (samples, scaled down for partial work). */
   weight: number;
+  /** Local steps, as the client reported them. */
   steps: number;
+  /** The steps the round planned for it (a reported count above it is not to be believed). */
+  plannedSteps: number;
   /** Mean local training loss over its last epoch. */
   loss: number;
+  /** Its loss under the global model before training (when the config asked for it: q-FedAvg). */
+  startLoss?: number;
+  /** ‖Δ‖² of the update as it arrived, before any clipping; absent under secure aggregation, which hides it. */
+  normSquared?: number;
 }
 
 export interface TrainFailure {

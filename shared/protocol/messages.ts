@@ -34,7 +34,7 @@ import { CONFIG_RECORD, VECTOR_NAME } from './config-record.js';
  *    (and secure-aggregation messages) carry the grant: only the worker granted a client's claim
  *    can report for it.
  */
-export const PROTOCOL_VERSION = 5;
+export const PROTOCOL_VERSION = 6;
 
 const id = z.string().min(1).max(200);
 /**
@@ -52,6 +52,8 @@ const UPDATE_REPORT = z.strictObject({
   samples: count,
   steps: count,
   loss: z.number(),
+  /** q-FedAvg (config.reportStartLoss): the global model's data loss on the client's samples before training. */
+  startLoss: z.number().min(0).optional(),
   trainMs: z.number().min(0),
   backend: z.string(),
   /** DP runs: whether the update was inside the clip norm before clipping (adaptive clipping's count). */

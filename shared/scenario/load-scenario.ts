@@ -298,6 +298,8 @@ function crossFieldProblems(s: Scenario): string[] {
   problems.push(...secureAggregationProblems(s));
   problems.push(...updateAttackProblems(s));
   problems.push(...aggregationProblems(s, fixedClientsPerRound(s)));
+  // Only once the strategy block itself is valid (its aggregator defaulted): a broken one is reported elsewhere.
+  if (s.strategy?.aggregator && STRATEGIES.has(s.strategy.name)) problems.push(...(STRATEGIES.get(s.strategy.name).combinationProblems?.(s) ?? []));
   problems.push(...adversaryProblems({ adversaries: s.adversaries, seed: s.seed, population: s.partition.clients, shape, dataset: s.dataset.name }));
   return problems;
 }

@@ -18,7 +18,7 @@ interface TestUpdate {
 function fedAvgRound(global: Float32Array, updates: readonly TestUpdate[]) {
   const aggregator = weightedMean().create(1, global.length);
   for (const u of updates) aggregator.accept({ clientId: u.clientId, delta: u.delta, weight: u.samples });
-  const results = updates.map((u) => ({ clientId: u.clientId, samples: u.samples, weight: u.samples, steps: u.steps, loss: u.loss }));
+  const results = updates.map((u) => ({ clientId: u.clientId, samples: u.samples, weight: u.samples, steps: u.steps, plannedSteps: u.steps, loss: u.loss }));
   const outcome = new FedAvg().aggregateTrain(1, global, aggregator.finish(), results, []);
   return { ...outcome, clients: results.length, samples: results.reduce((s, r) => s + r.samples, 0) };
 }

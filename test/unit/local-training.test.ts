@@ -101,6 +101,20 @@ describe('local training', () => {
     expect(evaluation.mse).toBeLessThan(0.01);
   });
 
+  it("reports the global model's loss on the client's data before training when the config asks (q-FedAvg's F_k)", async () => {
+    const data = blobs(40, 8);
+    const model = buildModel({ name: 'mlp', hidden: [8] }, blobShape);
+    setFlatWeights(model, initialWeights(model, 4));
+    const before = (await evaluateModel(model, data, blobShape)).loss;
+    const asked = await trainLocal(model, data, blobShape, {
+      ...config,
+      round: { global: getFlatWeights(model), config: { reportStartLoss: true }, vectors: {} },
+    });
+    expect(asked.startLoss).toBe(before);
+    expect(asked.meanLoss).toBeLessThan(before);
+    expect((await trainLocal(model, data, blobShape, config)).startLoss).toBeUndefined();
+  });
+
   it('leaks no tensors', async () => {
     const model = buildModel({ name: 'mlp', hidden: [8] }, blobShape);
     setFlatWeights(model, initialWeights(model, 1));

@@ -137,7 +137,7 @@ describe('fedsim models | datasets | partitioners --json', () => {
 
   it('lists the strategies and aggregators with their options', async () => {
     const [strategies, aggregators] = await Promise.all([fedsimJson('strategies'), fedsimJson('aggregators')]);
-    expect(strategies.map((r) => r.name)).toEqual(['fedavg', 'fedprox', 'fedavgm', 'fedadam', 'fedyogi', 'fedadagrad']);
+    expect(strategies.map((r) => r.name)).toEqual(['fedavg', 'fedprox', 'fedavgm', 'fedadam', 'fedyogi', 'fedadagrad', 'fednova', 'qfedavg']);
     expect(strategies.find((r) => r.name === 'fedprox')!.options.find((o) => o.name === 'mu')).toEqual({ name: 'mu', type: 'number', required: true });
     expect(strategies.find((r) => r.name === 'fedavg')!.options.find((o) => o.name === 'aggregator')).toMatchObject({ default: { name: 'weighted-mean' } });
     expect(aggregators.map((r) => r.name)).toEqual([

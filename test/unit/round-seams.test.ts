@@ -87,17 +87,21 @@ describe('the config record reaches local training', () => {
 
   it('FedProx sends μ to every client it selects; FedAvg sends nothing', () => {
     const pool = new UniformSample(1, 20, 5);
-    const prox = STRATEGIES.get('fedprox').create({ name: 'fedprox', mu: 0.1 }, { seed: 1, population: 20 }).configureTrain(1, pool);
-    const avg = STRATEGIES.get('fedavg').create({ name: 'fedavg' }, { seed: 1, population: 20 }).configureTrain(1, pool);
+    const prox = STRATEGIES.get('fedprox')
+      .create({ name: 'fedprox', mu: 0.1 }, { seed: 1, population: 20, aggregateWeighting: 'weighted', localMomentum: 0, localLearningRate: 0.1 })
+      .configureTrain(1, pool);
+    const avg = STRATEGIES.get('fedavg')
+      .create({ name: 'fedavg' }, { seed: 1, population: 20, aggregateWeighting: 'weighted', localMomentum: 0, localLearningRate: 0.1 })
+      .configureTrain(1, pool);
     expect(prox.clients).toEqual(avg.clients);
     expect(prox.config).toEqual({ proximalMu: 0.1 });
     expect(avg.config).toEqual({});
   });
 
   it('the registry lists its strategies and names the field for an unknown one', () => {
-    expect(STRATEGIES.names()).toEqual(['fedavg', 'fedprox', 'fedavgm', 'fedadam', 'fedyogi', 'fedadagrad']);
+    expect(STRATEGIES.names()).toEqual(['fedavg', 'fedprox', 'fedavgm', 'fedadam', 'fedyogi', 'fedadagrad', 'fednova', 'qfedavg']);
     expect(() => STRATEGIES.get('fedsgd')).toThrow(
-      'strategy.name: unknown (got "fedsgd", expected one of fedavg, fedprox, fedavgm, fedadam, fedyogi, fedadagrad)',
+      'strategy.name: unknown (got "fedsgd", expected one of fedavg, fedprox, fedavgm, fedadam, fedyogi, fedadagrad, fednova, qfedavg)',
     );
   });
 });

@@ -87,7 +87,7 @@ describe('scenario validation', () => {
 
   it('lists unknown strategy and aggregator names with the registered ones; a strategy block without a name is FedAvg', () => {
     expect(problemsOf({ ...base, strategy: { name: 'fedsgd' } })).toContain(
-      'strategy.name: unknown strategy (got "fedsgd", expected one of fedavg, fedprox, fedavgm, fedadam, fedyogi, fedadagrad)',
+      'strategy.name: unknown strategy (got "fedsgd", expected one of fedavg, fedprox, fedavgm, fedadam, fedyogi, fedadagrad, fednova, qfedavg)',
     );
     expect(problemsOf({ ...base, strategy: { aggregator: { name: 'geometric-median' } } })).toContain(
       'strategy.aggregator.name: unknown aggregator (got "geometric-median", expected one of weighted-mean, uniform-mean, median, trimmed-mean, krum, multi-krum, bulyan, centered-clipping, fltrust)',

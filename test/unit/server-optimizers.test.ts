@@ -9,7 +9,7 @@ import { STRATEGIES } from '../../coordinator/strategies/registry.js';
 import type { Strategy, StrategyState } from '../../coordinator/strategies/strategy.js';
 import { validateScenario } from '../../shared/scenario/load-scenario.js';
 
-const CONTEXT = { seed: 1, population: 10 };
+const CONTEXT = { seed: 1, population: 10, aggregateWeighting: 'weighted' as const, localMomentum: 0, localLearningRate: 0.1 };
 
 function strategy(spec: Record<string, unknown>): Strategy {
   const entry = STRATEGIES.get(String(spec.name));
