@@ -14,9 +14,10 @@ import { subset, type DataSplit } from '../shared/data/dataset.js';
 import { loadFederatedData, type FederatedData } from '../shared/data/federated-data.js';
 import type { DataShape } from '../shared/data/data-shape.js';
 import { buildModel } from '../shared/models/build-model.js';
+import { evaluateModel } from '../shared/models/evaluate-model.js';
 import { getFlatWeights, setFlatWeights } from '../shared/models/parameters.js';
 import { decodeFrame, decodeFrameOf, encodeFrame, type Frame } from '../shared/protocol/frame.js';
-import { subjects, type MessageHeader } from '../shared/protocol/messages.js';
+import { EVALUATED_MODEL_VECTOR, subjects, type MessageHeader } from '../shared/protocol/messages.js';
 import { fetchModel, sendUpdate, type EncodedVector } from '../shared/protocol/transfers.js';
 import type { VectorCodec } from '../shared/compression/codec.js';
 import { ErrorFeedback } from '../shared/compression/error-feedback.js';
@@ -78,6 +79,8 @@ const JOIN_RETRY_MS = 500;
 const PULL_WAIT_MS = 2_000;
 const PULL_RETRY_MS = 1_000;
 const CLAIM_TIMEOUT_MS = 10_000;
+/** An evaluation report is one small frame; the coordinator answers at once. */
+const REPORT_TIMEOUT_MS = 30_000;
 const WATCHDOG_TICK_MS = 1000;
 
 export class Worker {
@@ -187,8 +190,8 @@ export class Worker {
   private async federatedData(scenario: Scenario): Promise<FederatedData> {
     const cache = this.options.dataCache;
     if (!cache) return loadFederatedData(scenario);
-    // The partition depends on these three and nothing else.
-    const key = JSON.stringify([scenario.dataset, scenario.partition, scenario.seed]);
+    // The partition depends on these and nothing else.
+    const key = JSON.stringify([scenario.dataset, scenario.partition, scenario.seed, scenario.evaluation.federated?.heldOutFraction]);
     let data = cache.get(key);
     if (!data) {
       data = await loadFederatedData(scenario);
@@ -273,6 +276,7 @@ export class Worker {
         clientId: header.clientId,
         delivery: task.delivery,
         claimToken: header.claimToken,
+        ...(header.evaluate ? { evaluate: true as const } : {}),
       });
       claim = decodeFrameOf(await bus.request(this.subjects.claim, request, CLAIM_TIMEOUT_MS), 'ack').header;
     } catch (error) {
@@ -289,7 +293,7 @@ export class Worker {
       return;
     }
     try {
-      await task.holdWhile(this.trainClient(header, claim.grant));
+      await task.holdWhile(header.evaluate ? this.evaluateClient(header, claim.grant) : this.trainClient(header, claim.grant));
     } catch (error) {
       if (this.heldTask === task)
         log.error({ err: (error as Error).message, clientId: header.clientId }, 'client training failed; the client will count as dropped');
@@ -359,6 +363,30 @@ export class Worker {
       );
     }
     log.debug({ round: task.round, clientId: task.clientId, samples: result.samples, loss: result.meanLoss, ms: Math.round(result.trainMs) }, 'client trained');
+  }
+
+  /** Federated evaluation: the model after the round, scored on the client's held-out samples. */
+  private async evaluateClient(task: Frame<'task'>['header'], grant: string): Promise<void> {
+    const { model, shape, data } = this.federation!;
+    const heldOut = data.heldOut[task.clientId];
+    if (!heldOut?.length) throw new Error(`client ${task.clientId} holds no samples out (${data.clients.length} clients)`);
+    const vectors = await this.vectorsOf(task.round, task.vectors ?? []);
+    const weights = vectors[EVALUATED_MODEL_VECTOR];
+    if (!weights) throw new Error(`evaluation task of round ${task.round} names no "${EVALUATED_MODEL_VECTOR}" vector`);
+    setFlatWeights(model, weights);
+    const scored = await evaluateModel(model, subset(data.dataset.train, data.dataset.featureSize, heldOut), shape);
+    const report = encodeFrame('evaluation-report', {
+      workerId: this.workerId,
+      round: task.round,
+      clientId: task.clientId,
+      grant,
+      samples: scored.samples,
+      loss: scored.loss,
+      ...(scored.accuracy !== undefined ? { accuracy: scored.accuracy } : {}),
+      ...(scored.mse !== undefined ? { mse: scored.mse } : {}),
+    });
+    const answer = decodeFrameOf(await this.options.bus.request(this.subjects.results, report, REPORT_TIMEOUT_MS), 'ack').header;
+    if (!answer.ok) this.options.log.warn({ round: task.round, clientId: task.clientId, reason: answer.error }, 'evaluation report refused');
   }
 
   /** One client's local training from the round's global model: its update and what it reports. */

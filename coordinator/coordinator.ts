@@ -20,6 +20,7 @@ import { PrivacyLedger, type RoundPrivacy } from './privacy/privacy-ledger.js';
 import { UpdateCapture } from './privacy/update-capture.js';
 import { PlainCollection } from './rounds/plain-collection.js';
 import type { ClientEvent, RoundMetrics } from './rounds/round-report.js';
+import { evaluateFederated, type FederatedEvaluation } from './rounds/federated-evaluation.js';
 import { RoundRunner, type RoundEngine } from './rounds/round-runner.js';
 import { SecureCollection } from './rounds/secure-collection.js';
 import type { UpdateCollection } from './rounds/update-collection.js';
@@ -47,6 +48,8 @@ export interface CoordinatorOptions {
   scenario: Scenario;
   /** Training samples per client id (simulated time and FLOPs). */
   clientSizes: readonly number[];
+  /** Held-out samples per client id (evaluation.federated; absent or 0: the client cannot evaluate). */
+  heldOutSizes?: readonly number[];
   /** Forward + backward FLOPs of one training sample of this model; null when FLOP counting does not know one of its layers. */
   flopsPerSample: number | null;
   bus: Bus;
@@ -57,6 +60,8 @@ export interface CoordinatorOptions {
   /** FLTrust: the server's training on its root dataset (the run provides it; the coordinator has no trainer of its own). */
   trainOnRootData?: AggregatorContext['trainOnRootData'];
   onRound?: (metrics: RoundMetrics) => void;
+  /** Each answering client's federated evaluation (clients.jsonl), before the round's onRound. */
+  onClientEvaluations?: (clients: FederatedEvaluation['clients']) => void;
   onWorkerReady?: (worker: WorkerInfo) => void;
   onClientEvent?: (event: ClientEvent) => void;
 }
@@ -215,9 +220,11 @@ export class Coordinator {
       result.privacy = metrics.privacy ?? null;
       const evaluation = await this.evaluate(round, outcome.weights, metrics);
       result.finalEvaluation = evaluation ?? result.finalEvaluation;
+      const reachedTarget = evaluation !== null && meetsTarget(scenario, evaluation);
+      await this.evaluateFederated(round, outcome.weights, metrics, reachedTarget);
       metrics.wallMs = performance.now() - started;
       this.options.onRound?.(metrics);
-      if (evaluation && meetsTarget(scenario, evaluation)) {
+      if (reachedTarget) {
         result.roundsToTarget = round;
         result.stopReason = 'target reached';
         log.info({ round, accuracy: evaluation.accuracy, mse: evaluation.mse }, 'target reached; run stops here');
@@ -229,6 +236,21 @@ export class Coordinator {
       }
     }
     return result;
+  }
+
+  /** evaluation.federated: every k rounds and after the last, sampled clients score the new model on their held-out data. */
+  private async evaluateFederated(round: number, weights: Float32Array, metrics: RoundMetrics, lastRound: boolean): Promise<void> {
+    const { scenario, heldOutSizes, log } = this.options;
+    const federated = scenario.evaluation.federated;
+    const isLast = lastRound || round === scenario.rounds || this.stopRequested;
+    if (!federated || !heldOutSizes || (round % federated.every !== 0 && !isLast)) return;
+    const started = performance.now();
+    const engine = { ...this.engine, heldOutSizes, log };
+    const evaluated = await evaluateFederated(engine, round, weights, this.interruption.signal);
+    if (!evaluated) return;
+    metrics.federatedEvalMs = performance.now() - started;
+    metrics.federatedEvaluation = evaluated.summary;
+    this.options.onClientEvaluations?.(evaluated.clients);
   }
 
   /** Workers that stop hearing it presume the coordinator dead and leave (see heartbeatIntervalMs). */

@@ -36,8 +36,12 @@ export class RunDirectory {
   }
 
   appendMetrics(record: object): void {
-    // One write call per line: a crash leaves whole lines behind.
-    appendFileSync(this.file('metrics.jsonl'), `${JSON.stringify(record)}\n`);
+    this.appendLines('metrics.jsonl', [record]);
+  }
+
+  appendLines(name: string, records: readonly object[]): void {
+    // One write call: a crash leaves whole lines behind.
+    if (records.length > 0) appendFileSync(this.file(name), records.map((r) => `${JSON.stringify(r)}\n`).join(''));
   }
 
   writeAtomically(name: string, content: string | Uint8Array): void {

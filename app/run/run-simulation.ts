@@ -212,6 +212,7 @@ async function connectCoordinator(run: Run): Promise<void> {
   const coordinator = new Coordinator({
     scenario,
     clientSizes: data.clients.map((indices) => indices.length),
+    heldOutSizes: data.heldOut.map((indices) => indices.length),
     flopsPerSample: trainingFlopsPerSample(evaluator.model, log),
     bus: run.transport.bus,
     runId: runDir.runId,
@@ -227,6 +228,7 @@ async function connectCoordinator(run: Run): Promise<void> {
       log.debug(metrics, `round ${metrics.round} done`);
       options.onRound?.(metrics);
     },
+    onClientEvaluations: (clients) => runDir.appendLines('clients.jsonl', clients),
     onClientEvent: (event) => {
       run.progress.client(event);
       options.onClientEvent?.(event);

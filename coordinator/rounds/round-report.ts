@@ -47,6 +47,12 @@ export interface RoundMetrics extends RoundCompute {
   maliciousClients?: number[];
   /** The strategy's own figures for the round (FedNova's tauEffective, q-FedAvg's stepScale and start losses). */
   strategy?: Record<string, number>;
+  /**
+   * evaluation.federated rounds: the clients' scores of the model after the round on their
+   * held-out samples (weighted and unweighted mean, std, p10 and worst; see evaluation-summary.ts).
+   */
+  federatedEvaluation?: Record<string, number>;
+  federatedEvalMs?: number;
 }
 
 /** One client's progress through a round, for live views. */

@@ -10,5 +10,5 @@ export const FEDADAGRAD = {
   name: 'fedadagrad',
   description: 'FedAdagrad (Reddi et al. 2021): Adagrad on the server over the aggregate (serverLearningRate η, beta1, tau)',
   schema: adaptiveOptions('fedadagrad', { learningRate: 0.1, beta1: 0, beta2: 0, tau: 1e-9 }, false),
-  create: (spec) => adaptiveStrategy(spec, SECOND_MOMENT_RULES.adagrad),
+  create: (spec, context) => adaptiveStrategy(spec, SECOND_MOMENT_RULES.adagrad, context),
 } satisfies StrategyEntry;

@@ -10,5 +10,5 @@ export const FEDADAM = {
   name: 'fedadam',
   description: 'FedAdam (Reddi et al. 2021): Adam on the server over the aggregate (serverLearningRate η, beta1, beta2, tau)',
   schema: adaptiveOptions('fedadam', { learningRate: 0.1, beta1: 0.9, beta2: 0.99, tau: 1e-9 }, true),
-  create: (spec) => adaptiveStrategy(spec, SECOND_MOMENT_RULES.adam),
+  create: (spec, context) => adaptiveStrategy(spec, SECOND_MOMENT_RULES.adam, context),
 } satisfies StrategyEntry;

@@ -11,6 +11,7 @@ import {
   meanTrainLoss,
   type ClientPool,
   type EvaluateInstructions,
+  type EvaluateResult,
   type Strategy,
   type StrategyRoundOutcome,
   type StrategyState,
@@ -18,10 +19,15 @@ import {
   type TrainInstructions,
   type TrainResult,
 } from './strategy.js';
-import { strategyOptions, type StrategyEntry } from './strategy-entry.js';
+import { Rng } from '../../shared/random.js';
+import { summarizeEvaluations } from './evaluation-summary.js';
+import { strategyOptions, type StrategyContext, type StrategyEntry } from './strategy-entry.js';
 
 export class FedAvg implements Strategy {
   readonly name: string = 'fedavg';
+
+  /** `context`: the seed and what federated evaluation asks (subclasses that pass none evaluate nobody). */
+  constructor(private readonly evaluation: Pick<StrategyContext, 'seed' | 'federatedEvaluationClients'> = { seed: 0 }) {}
 
   configureTrain(round: number, eligible: ClientPool): TrainInstructions {
     return { clients: eligible.sample(round), config: {} };
@@ -43,12 +49,17 @@ export class FedAvg implements Strategy {
     return applyDelta(global, delta);
   }
 
-  configureEvaluate(): EvaluateInstructions | null {
-    return null;
+  /** A seeded uniform sample of the population, a fresh one each evaluated round. */
+  configureEvaluate(round: number, eligible: ClientPool): EvaluateInstructions | null {
+    const count = this.evaluation.federatedEvaluationClients;
+    if (count === undefined) return null;
+    const rng = new Rng(this.evaluation.seed).fork(`evaluation:${round}`);
+    const clients = rng.sampleWithoutReplacement(eligible.population, Math.min(count, eligible.population)).sort((a, b) => a - b);
+    return { clients, config: {} };
   }
 
-  aggregateEvaluate(): Record<string, number> | null {
-    return null;
+  aggregateEvaluate(_round: number, results: readonly EvaluateResult[]): Record<string, number> | null {
+    return summarizeEvaluations(results);
   }
 
   exportState(): StrategyState {
@@ -62,7 +73,7 @@ export const FEDAVG = {
   name: 'fedavg',
   description: "FedAvg (McMahan et al. 2017): w ← w + mean of the clients' updates; DP-FedAvg over a DP chain",
   schema: strategyOptions('fedavg', {}),
-  create: () => new FedAvg(),
+  create: (_spec, context) => new FedAvg(context),
 } satisfies StrategyEntry;
 
 export type FedAvgSpec = z.output<typeof FEDAVG.schema>;

@@ -18,8 +18,8 @@ export const FEDAVGM = {
   name: 'fedavgm',
   description: 'FedAvgM (Hsu et al. 2019): server momentum v ← βv + Δ, w ← w + ηv (serverMomentum β, serverLearningRate η)',
   schema,
-  create: (spec) => {
+  create: (spec, context) => {
     const { name, serverMomentum, serverLearningRate } = spec as z.output<typeof schema>;
-    return new ServerOptimizerStrategy(name, new MomentumOptimizer(serverLearningRate, serverMomentum));
+    return new ServerOptimizerStrategy(name, new MomentumOptimizer(serverLearningRate, serverMomentum), context);
   },
 } satisfies StrategyEntry;

@@ -20,8 +20,8 @@ import { strategyOptions, type StrategyContext, type StrategyEntry } from './str
 export class FedNova extends FedAvg {
   override readonly name: string = 'fednova';
 
-  constructor(private readonly context: Pick<StrategyContext, 'aggregateWeighting' | 'localMomentum'>) {
-    super();
+  constructor(private readonly context: StrategyContext) {
+    super(context);
   }
 
   override configureTrain(round: number, eligible: ClientPool): TrainInstructions {

@@ -9,13 +9,16 @@
 import { z } from 'zod';
 import { FedAvg } from './fedavg.js';
 import type { ClientPool, TrainInstructions } from './strategy.js';
-import { strategyOptions, type StrategyEntry } from './strategy-entry.js';
+import { strategyOptions, type StrategyContext, type StrategyEntry } from './strategy-entry.js';
 
 export class FedProx extends FedAvg {
   override readonly name: string = 'fedprox';
 
-  constructor(private readonly mu: number) {
-    super();
+  constructor(
+    private readonly mu: number,
+    context?: StrategyContext,
+  ) {
+    super(context);
   }
 
   override configureTrain(round: number, eligible: ClientPool): TrainInstructions {
@@ -32,5 +35,5 @@ export const FEDPROX = {
   name: 'fedprox',
   description: 'FedProx (Li et al. 2020): FedAvg with the proximal term μ/2‖w − w_t‖² in local training',
   schema,
-  create: (spec) => new FedProx((spec as z.output<typeof schema>).mu),
+  create: (spec, context) => new FedProx((spec as z.output<typeof schema>).mu, context),
 } satisfies StrategyEntry;

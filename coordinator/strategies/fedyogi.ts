@@ -11,5 +11,5 @@ export const FEDYOGI = {
   name: 'fedyogi',
   description: 'FedYogi (Reddi et al. 2021): Yogi on the server over the aggregate (serverLearningRate η, beta1, beta2, tau)',
   schema: adaptiveOptions('fedyogi', { learningRate: 0.01, beta1: 0.9, beta2: 0.99, tau: 1e-3 }, true),
-  create: (spec) => adaptiveStrategy(spec, SECOND_MOMENT_RULES.yogi),
+  create: (spec, context) => adaptiveStrategy(spec, SECOND_MOMENT_RULES.yogi, context),
 } satisfies StrategyEntry;

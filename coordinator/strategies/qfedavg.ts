@@ -24,7 +24,7 @@ import {
   type TrainResult,
   type UpdateFacts,
 } from './strategy.js';
-import { strategyOptions, type ScenarioSettings, type StrategyEntry } from './strategy-entry.js';
+import { strategyOptions, type ScenarioSettings, type StrategyContext, type StrategyEntry } from './strategy-entry.js';
 
 /** A loss of 0 would make F^(q−1) infinite for q < 1, and its weight 0. */
 const SMALLEST_LOSS = 1e-10;
@@ -35,10 +35,10 @@ export class QFedAvg extends FedAvg {
 
   constructor(
     private readonly q: number,
-    localLearningRate: number,
+    context: StrategyContext,
   ) {
-    super();
-    this.lipschitz = 1 / localLearningRate;
+    super(context);
+    this.lipschitz = 1 / context.localLearningRate;
   }
 
   override configureTrain(round: number, eligible: ClientPool): TrainInstructions {
@@ -116,6 +116,6 @@ export const QFEDAVG = {
   name: 'qfedavg',
   description: 'q-FedAvg (Li et al. 2020, q-FFL): clients weighed by F_k^q, their loss under the global model; fairness parameter q',
   schema,
-  create: (spec, context) => new QFedAvg((spec as z.output<typeof schema>).q, context.localLearningRate),
+  create: (spec, context) => new QFedAvg((spec as z.output<typeof schema>).q, context),
   combinationProblems,
 } satisfies StrategyEntry;

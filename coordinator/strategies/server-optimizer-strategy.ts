@@ -8,15 +8,16 @@ import { z } from 'zod';
 import type { ValidatedOptions } from '../../shared/registry/registry.js';
 import { FedAvg } from './fedavg.js';
 import { AdaptiveOptimizer, type AdaptiveSettings, type SecondMomentRule, type ServerOptimizer } from './server-optimizers.js';
-import { strategyOptions } from './strategy-entry.js';
+import { strategyOptions, type StrategyContext } from './strategy-entry.js';
 import type { StrategyState } from './strategy.js';
 
 export class ServerOptimizerStrategy extends FedAvg {
   constructor(
     override readonly name: string,
     private readonly optimizer: ServerOptimizer,
+    context?: StrategyContext,
   ) {
-    super();
+    super(context);
   }
 
   protected override serverStep(global: Float32Array, delta: Float32Array | Float64Array): Float32Array {
@@ -49,8 +50,8 @@ export function adaptiveOptions<N extends string>(name: N, defaults: AdaptiveSet
 }
 
 /** The strategy an adaptive entry builds from its validated options. */
-export function adaptiveStrategy(spec: ValidatedOptions, rule: SecondMomentRule): ServerOptimizerStrategy {
+export function adaptiveStrategy(spec: ValidatedOptions, rule: SecondMomentRule, context?: StrategyContext): ServerOptimizerStrategy {
   const options = spec as ValidatedOptions & { serverLearningRate: number; beta1: number; beta2?: number; tau: number };
   const settings: AdaptiveSettings = { learningRate: options.serverLearningRate, beta1: options.beta1, beta2: options.beta2 ?? 0, tau: options.tau };
-  return new ServerOptimizerStrategy(spec.name, new AdaptiveOptimizer(settings, rule));
+  return new ServerOptimizerStrategy(spec.name, new AdaptiveOptimizer(settings, rule), context);
 }

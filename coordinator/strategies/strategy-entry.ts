@@ -36,6 +36,8 @@ export interface StrategyContext {
   localMomentum: number;
   /** The clients' learning rate η (q-FedAvg's Lipschitz estimate is 1/η). */
   localLearningRate: number;
+  /** evaluation.federated: how many of the population score the model when a round evaluates (absent: none). */
+  federatedEvaluationClients?: number;
 }
 
 export interface StrategyEntry extends RegistryEntry {
@@ -60,6 +62,7 @@ export interface ScenarioSettings {
 export function strategyContextOf(scenario: Scenario): StrategyContext {
   const { dp, secureAggregation } = scenario.privacy;
   const { optimizer, momentum, learningRate } = scenario.training;
+  const { federated } = scenario.evaluation;
   return {
     seed: scenario.seed,
     population: scenario.partition.clients,
@@ -67,5 +70,6 @@ export function strategyContextOf(scenario: Scenario): StrategyContext {
     // tfjs' momentum optimizer, as local training builds it (client/training/local-training.ts).
     localMomentum: optimizer === 'momentum' ? (momentum ?? 0.9) : 0,
     localLearningRate: learningRate,
+    ...(federated ? { federatedEvaluationClients: federated.clients ?? Math.max(1, Math.round((federated.fraction ?? 1) * scenario.partition.clients)) } : {}),
   };
 }

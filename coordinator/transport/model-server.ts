@@ -70,6 +70,11 @@ export class ModelServer {
     this.vectors = new Map(Object.entries(vectors).map(([name, vector]) => [name, float32Bytes(vector).slice()]));
   }
 
+  /** One more named vector for the round being served (federated evaluation's `evaluate`: the model after the round). */
+  addVector(name: string, vector: Float32Array): void {
+    this.vectors.set(name, float32Bytes(vector).slice());
+  }
+
   /** Bytes one worker downloads for this round's model (the simulated clock's download size). */
   get modelBytes(): number {
     return this.bytes.byteLength;

@@ -40,6 +40,8 @@ export interface RoundTasks {
   exclusive: boolean;
   /** Whether the client's update is still awaited (not yet in, not given up on). */
   wanted: (clientId: number) => boolean;
+  /** Federated evaluation tasks (after the round's training): their own task ids and claims. */
+  evaluate?: boolean;
   onAssigned: (assignment: Assignment) => void;
 }
 
@@ -106,7 +108,8 @@ export class TaskDispatcher {
     const encoded = tasks.clients.map((clientId) => {
       const claimToken = round.claimTokens.get(clientId)!;
       const task = encodeFrame('task', { round: tasks.round, clientId, deadline: tasks.deadline, claimToken, ...tasks.taskFor(clientId) });
-      return { data: task, id: `${this.runId}:${tasks.round}:${clientId}` };
+      // The queue drops a repeated id: an evaluation task must not share its client's training task's.
+      return { data: task, id: `${this.runId}:${tasks.round}:${tasks.evaluate ? 'evaluate:' : ''}${clientId}` };
     });
     await queue.enqueue(encoded);
     if (round.unclaimed.size === 0) round.settle();
@@ -141,7 +144,9 @@ export class TaskDispatcher {
   private answerClaim(claim: MessageHeader<'task-claim'>): { ok: boolean; error?: string; grant?: string } {
     const round = this.current;
     const { clientId, workerId } = claim;
-    if (!round || round.tasks.round !== claim.round) return { ok: false, error: `round ${claim.round} is over` };
+    if (!round || round.tasks.round !== claim.round || (round.tasks.evaluate ?? false) !== (claim.evaluate ?? false)) {
+      return { ok: false, error: `round ${claim.round}'s ${claim.evaluate ? 'evaluation' : 'training'} is over` };
+    }
     if (Date.now() > round.tasks.deadline) return { ok: false, error: `round ${claim.round} is past its deadline` };
     const token = round.claimTokens.get(clientId);
     if (token === undefined) return { ok: false, error: `client ${clientId} has no task in round ${claim.round}` };

@@ -7,7 +7,7 @@
  */
 import type { Logger } from 'pino';
 import type { Bus, BusSubscription } from '../../shared/bus/bus.js';
-import { bytesToFloat32, decodeFrameOf, encodeFrame, type Frame } from '../../shared/protocol/frame.js';
+import { bytesToFloat32, decodeFrame, decodeFrameOf, encodeFrame, type Frame } from '../../shared/protocol/frame.js';
 import type { MessageHeader } from '../../shared/protocol/messages.js';
 import type { UpdateReport } from '../../shared/protocol/transfers.js';
 import { decodeVector } from '../../shared/compression/pipeline.js';
@@ -50,6 +50,16 @@ export interface MaskedIntake {
   onMasked(clientId: number, workerId: string, message: Uint8Array): string | null;
 }
 
+/** A federated-evaluation round: the clients asked to score the model, and what each must state. */
+export interface EvaluationIntake {
+  round: number;
+  isAwaited(clientId: number): boolean;
+  grantOf(clientId: number): { workerId: string; grant: string } | undefined;
+  /** The client's held-out size, which its report must state. */
+  heldOutOf(clientId: number): number | undefined;
+  onReport(report: MessageHeader<'evaluation-report'>): void;
+}
+
 /** What a completed transfer carried, before any check (a test seam). */
 export interface ReceivedPayload {
   round: number;
@@ -79,6 +89,7 @@ type Verdict = { ok: true } | { ok: false; rejected: string } | { ok: false; ref
 export class UpdateReceiver {
   private subscription: BusSubscription | null = null;
   private intake: RoundIntake | null = null;
+  private evaluation: EvaluationIntake | null = null;
   /** Transfers in flight, by client: one per client, since only its granted worker may send. */
   private readonly transfers = new Map<number, Transfer>();
   private bytesReceived = 0;
@@ -110,6 +121,15 @@ export class UpdateReceiver {
     this.transfers.clear();
   }
 
+  /** Starts taking evaluation reports for a round (beside, not instead of, its updates' intake). */
+  openEvaluation(intake: EvaluationIntake): void {
+    this.evaluation = intake;
+  }
+
+  closeEvaluation(): void {
+    this.evaluation = null;
+  }
+
   takeBytesReceived(): number {
     const received = this.bytesReceived;
     this.bytesReceived = 0;
@@ -134,6 +154,8 @@ export class UpdateReceiver {
   private receive(data: Uint8Array): Verdict {
     let frame: Frame<'result-chunk'>;
     try {
+      const decoded = decodeFrame(data);
+      if (decoded.type === 'evaluation-report') return this.receiveEvaluation((decoded as Frame<'evaluation-report'>).header);
       frame = decodeFrameOf(data, 'result-chunk');
     } catch (error) {
       return { ok: false, refused: 'malformed', reason: (error as Error).message };
@@ -182,6 +204,28 @@ export class UpdateReceiver {
     if (transfer!.nextChunk < transfer!.chunks) return { ok: true };
     this.transfers.delete(header.clientId);
     return this.complete(intake, transfer!);
+  }
+
+  /** The same sender checks as an update's; a report stating another held-out size is refused as malformed. */
+  private receiveEvaluation(report: MessageHeader<'evaluation-report'>): Verdict {
+    const intake = this.evaluation;
+    const { round, clientId, workerId } = report;
+    if (!intake || round !== intake.round) return { ok: false, refused: 'round-closed', reason: `round ${round}'s evaluation is closed` };
+    if (!intake.isAwaited(clientId)) return { ok: false, refused: 'not-awaited', reason: `client ${clientId}'s evaluation is not awaited in round ${round}` };
+    const granted = intake.grantOf(clientId);
+    if (!granted || granted.workerId !== workerId || !sameSecret(granted.grant, report.grant)) {
+      return {
+        ok: false,
+        refused: 'not-granted',
+        reason: `worker ${workerId} does not hold the current grant for client ${clientId}'s evaluation in round ${round}`,
+      };
+    }
+    const heldOut = intake.heldOutOf(clientId);
+    if (report.samples !== heldOut) {
+      return { ok: false, refused: 'malformed', reason: `evaluation report states ${report.samples} samples, client ${clientId} holds out ${heldOut}` };
+    }
+    intake.onReport(report);
+    return { ok: true };
   }
 
   /** Why the granted worker's update cannot be taken, decided before buffering any of it. */

@@ -34,7 +34,10 @@ import { CONFIG_RECORD, VECTOR_NAME } from './config-record.js';
  *    (and secure-aggregation messages) carry the grant: only the worker granted a client's claim
  *    can report for it.
  */
-export const PROTOCOL_VERSION = 6;
+export const PROTOCOL_VERSION = 7;
+
+/** The round vector an evaluation task scores: the global model after the round. */
+export const EVALUATED_MODEL_VECTOR = 'evaluate';
 
 const id = z.string().min(1).max(200);
 /**
@@ -86,6 +89,11 @@ export const MESSAGE_SCHEMAS = {
     /** Round vectors to fetch beside the global model (model-request `vector`), e.g. a server control variate. */
     vectors: z.array(VECTOR_NAME).max(16).optional(),
     /**
+     * Federated evaluation instead of training: score the round's vector `evaluate` (the model
+     * after the round) on the client's held-out samples and send an evaluation-report.
+     */
+    evaluate: z.literal(true).optional(),
+    /**
      * Secure aggregation: the round's protocol parameters, this client's index in the cohort,
      * and the fixed-point encoding (clip range c, bits; the cohort size is config.clients).
      * `countUnclipped`: append the DP clip bit (as c or 0) so adaptive clipping can count it in the sum.
@@ -94,7 +102,15 @@ export const MESSAGE_SCHEMAS = {
       .strictObject({ config: RoundConfigSchema, index: count, clip: z.number().gt(0), bits: z.number().int().min(2).max(31), countUnclipped: z.boolean() })
       .optional(),
   }),
-  'task-claim': z.strictObject({ workerId: id, round: count, clientId: count, delivery: z.number().int().min(1), claimToken: SECRET }),
+  'task-claim': z.strictObject({
+    workerId: id,
+    round: count,
+    clientId: count,
+    delivery: z.number().int().min(1),
+    claimToken: SECRET,
+    /** The task was an evaluation (its claim must not match the round's training tasks, nor they it). */
+    evaluate: z.literal(true).optional(),
+  }),
   /** `vector`: one of the round's named vectors instead of the global model. */
   'model-request': z.strictObject({ round: count, chunk: count, vector: VECTOR_NAME.optional() }),
   'model-chunk': z.strictObject({ round: count, chunk: count, chunks: count, totalBytes: count, encoding: VECTOR_ENCODING }),
@@ -111,6 +127,17 @@ export const MESSAGE_SCHEMAS = {
     grant: SECRET,
     /** Training facts; carried by chunk 0 only (secure aggregation: with the advertised keys instead). */
     report: UPDATE_REPORT.optional(),
+  }),
+  /** A client's score of the global model on its held-out samples (federated evaluation), sent on the results subject. */
+  'evaluation-report': z.strictObject({
+    workerId: id,
+    round: count,
+    clientId: count,
+    grant: SECRET,
+    samples: count,
+    loss: z.number().min(0),
+    accuracy: z.number().min(0).max(1).optional(),
+    mse: z.number().min(0).optional(),
   }),
   /** `grant`: in the answer to an accepted claim, what the worker's reports for that client must carry. */
   ack: z.strictObject({ ok: z.boolean(), error: z.string().optional(), grant: SECRET.optional() }),
@@ -144,6 +171,7 @@ export const MESSAGE_CODES: Record<MessageType, number> = {
   'secagg-from-clients': 12,
   'task-claim': 13,
   heartbeat: 14,
+  'evaluation-report': 15,
 };
 
 export function subjects(runName: string) {

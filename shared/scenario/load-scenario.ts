@@ -273,6 +273,10 @@ function crossFieldProblems(s: Scenario): string[] {
     problems.push(`clientsPerRound: more than there are clients (got ${s.clientsPerRound}, expected at most partition.clients = ${s.partition.clients})`);
   }
   problems.push(...clientSampleProblems(s));
+  const evaluating = s.evaluation.federated?.clients;
+  if (evaluating !== undefined && evaluating > s.partition.clients) {
+    problems.push(`evaluation.federated.clients: more than there are clients (got ${evaluating}, expected at most partition.clients = ${s.partition.clients})`);
+  }
   const shape = dataShapeOf(s.dataset);
   problems.push(...modelMemoryProblems(s, shape));
   if (shape.task === 'regression') {

@@ -34,6 +34,21 @@ export const EVALUATION_SPEC = z.strictObject({
   targetAccuracy: z.number().gt(0).max(1).optional(),
   /** Stop as soon as test MSE falls to this (regression). */
   targetMse: z.number().gt(0).optional(),
+  /**
+   * Federated evaluation: every k rounds (and after the last) sampled clients score the global
+   * model on their own held-out samples, which they never train on. Absent: no client holds any out.
+   */
+  federated: z
+    .strictObject({
+      every: positiveInt.default(1),
+      /** How many clients evaluate (default: every client), or `fraction` of them. */
+      clients: positiveInt.optional(),
+      fraction: z.number().gt(0).max(1).optional(),
+      /** The share of each client's samples held out from its training (clients with one sample hold none). */
+      heldOutFraction: z.number().gt(0).max(0.9).default(0.2),
+    })
+    .refine((f) => f.clients === undefined || f.fraction === undefined, { error: 'expected clients or fraction, not both' })
+    .optional(),
 });
 
 /** Each worker process holds the data and a model: more than this on one coordinator is a typo, not a plan. */

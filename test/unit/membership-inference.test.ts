@@ -37,7 +37,7 @@ function federated(train: DataSplit, test: DataSplit, clients: number[][]): Fede
     test,
     description: 'test fixture',
   };
-  return { dataset, clients };
+  return { dataset, clients, heldOut: clients.map(() => []) };
 }
 
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);

@@ -13,6 +13,7 @@ import { normalizedUpdate } from '../../client/training/update-normalization.js'
 import { validateScenario } from '../../shared/scenario/load-scenario.js';
 import { localWorkNorm } from '../../shared/training/local-work.js';
 
+const CONTEXT = { seed: 1, population: 2, localLearningRate: 0.1 };
 const POOL: ClientPool = { population: 2, largestSample: 2, sample: () => [0, 1] };
 const GLOBAL = Float32Array.from([1, -2, 0.5]);
 
@@ -93,7 +94,7 @@ describe('FedNova', () => {
     }));
 
   it('takes τ_eff · Σ pᵢ Δᵢ/τᵢ with pᵢ ∝ nᵢ (Wang et al. 2020, eq. 6)', () => {
-    const next = round(new FedNova({ aggregateWeighting: 'weighted', localMomentum: 0 }), clients([10, 2], [10, 10]));
+    const next = round(new FedNova({ ...CONTEXT, aggregateWeighting: 'weighted', localMomentum: 0 }), clients([10, 2], [10, 10]));
     const p = [0.25, 0.75];
     const tauEff = p[0]! * 10 + p[1]! * 2;
     near(
@@ -103,7 +104,7 @@ describe('FedNova', () => {
   });
 
   it('is FedAvg when every client does the same work', () => {
-    const next = round(new FedNova({ aggregateWeighting: 'weighted', localMomentum: 0 }), clients([4, 4]));
+    const next = round(new FedNova({ ...CONTEXT, aggregateWeighting: 'weighted', localMomentum: 0 }), clients([4, 4]));
     near(
       next,
       [...GLOBAL].map((w, j) => w + 0.25 * raw[0]![j]! + 0.75 * raw[1]![j]!),
@@ -111,7 +112,7 @@ describe('FedNova', () => {
   });
 
   it('averages τ uniformly when the aggregate is uniform, and believes no more steps than planned', () => {
-    const next = round(new FedNova({ aggregateWeighting: 'uniform', localMomentum: 0 }), clients([10, 2], [4, 10]), true);
+    const next = round(new FedNova({ ...CONTEXT, aggregateWeighting: 'uniform', localMomentum: 0 }), clients([10, 2], [4, 10]), true);
     // The first client claims 10 steps of a planned 4: τ_eff counts 4 (its update was still divided by its claim).
     const tauEff = (4 + 2) / 2;
     near(
@@ -124,6 +125,7 @@ describe('FedNova', () => {
 describe('q-FedAvg', () => {
   const eta = 0.1;
   const L = 1 / eta;
+  const qContext = { ...CONTEXT, aggregateWeighting: 'weighted' as const, localMomentum: 0, localLearningRate: eta };
   const deltas = [Float32Array.from([0.2, -0.1, 0.05]), Float32Array.from([-0.3, 0.4, 0.1])];
   const F = [0.5, 2];
   const clients: Client[] = deltas.map((sent, i) => ({ clientId: i, samples: 50, steps: 5, plannedSteps: 5, loss: 0.1, startLoss: F[i]!, sent }));
@@ -138,11 +140,11 @@ describe('q-FedAvg', () => {
   }
 
   it('steps by −Σ F^q Δw / Σ h with L = 1/η', () => {
-    for (const q of [0.5, 1, 5]) near(round(new QFedAvg(q, eta), clients), paper(q));
+    for (const q of [0.5, 1, 5]) near(round(new QFedAvg(q, qContext), clients), paper(q));
   });
 
   it('is the uniform mean at q = 0, and asks clients for their loss before training', () => {
-    const s = new QFedAvg(0, eta);
+    const s = new QFedAvg(0, qContext);
     expect(s.configureTrain(1, POOL).config).toEqual({ reportStartLoss: true });
     near(
       round(s, clients),
@@ -151,7 +153,7 @@ describe('q-FedAvg', () => {
   });
 
   it('weighs a client that sent no start loss by its training loss, and says so', () => {
-    const s = new QFedAvg(2, eta);
+    const s = new QFedAvg(2, qContext);
     expect(s.weightOf({ loss: 3 })).toBe(9);
     expect(s.weightOf({ loss: 3, startLoss: 0 })).toBeCloseTo(1e-20, 30);
     const outcome = s.aggregateTrain(1, GLOBAL, { delta: Float64Array.from([0, 0, 0]), measurements: {} }, [

@@ -134,6 +134,13 @@ describe('scenario validation', () => {
       'clientsPerRound: more than there are clients (got 50, expected at most partition.clients = 10)',
     );
     expect(problemsOf({ ...base, clientFraction: 0.1 })[0]).toMatch(/either clientsPerRound or clientFraction, not both/);
+    expect(problemsOf({ ...base, evaluation: { federated: { clients: 11 } } })).toEqual([
+      'evaluation.federated.clients: more than there are clients (got 11, expected at most partition.clients = 10)',
+    ]);
+    expect(problemsOf({ ...base, evaluation: { federated: { clients: 2, fraction: 0.5 } } })).toEqual([
+      'evaluation.federated: expected clients or fraction, not both (got a mapping)',
+    ]);
+    expect(problemsOf({ ...base, evaluation: { federated: { heldOutFraction: 1 } } })[0]).toMatch(/^evaluation\.federated\.heldOutFraction: too large/);
     const { clientsPerRound: _k, ...noK } = base;
     expect(problemsOf(noK)[0]).toMatch(/clientsPerRound: missing/);
     const boston = problemsOf({
@@ -214,7 +221,7 @@ describe('scenario validation', () => {
     ]);
     // A word that is no slip gets the fields allowed at its place instead.
     expect(problemsOf({ ...base, evaluation: { every: 1, colour: 'red' } })).toEqual([
-      'evaluation.colour: unknown field (got "red", expected one of every, targetAccuracy, targetMse)',
+      'evaluation.colour: unknown field (got "red", expected one of every, targetAccuracy, targetMse, federated)',
     ]);
   });
 

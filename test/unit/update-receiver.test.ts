@@ -99,3 +99,45 @@ describe('update receiver', () => {
     expect(h.accepted).toEqual([]);
   });
 });
+
+describe('evaluation reports on the results subject', () => {
+  it("take only the granted worker's report stating the held-out size; forgeries are refused and counted", async () => {
+    const bus = new InProcessBus(16 * 1024);
+    const refusals = new FrameRefusals();
+    const receiver = new UpdateReceiver(bus, 'results', refusals, pino({ level: 'silent' }));
+    const grant = newSecret();
+    const reports: number[] = [];
+    const awaited = new Set([3]);
+    receiver.start();
+    receiver.openEvaluation({
+      round: 2,
+      isAwaited: (id) => awaited.has(id),
+      grantOf: (id) => (id === 3 ? { workerId: 'w1', grant } : undefined),
+      heldOutOf: () => 15,
+      onReport: (report) => {
+        awaited.delete(report.clientId);
+        reports.push(report.accuracy!);
+      },
+    });
+    const send = async (fields: Partial<{ workerId: string; grant: string; round: number; clientId: number; samples: number }>) =>
+      decodeFrameOf(
+        await bus.request(
+          'results',
+          encodeFrame('evaluation-report', { workerId: 'w1', grant, round: 2, clientId: 3, samples: 15, loss: 0.5, accuracy: 0.8, ...fields }),
+          1_000,
+        ),
+        'ack',
+      ).header;
+    expect((await send({ workerId: 'w2' })).ok).toBe(false);
+    expect((await send({ grant: newSecret() })).ok).toBe(false);
+    expect((await send({ samples: 1e9 })).error).toBe('evaluation report states 1000000000 samples, client 3 holds out 15');
+    expect((await send({ round: 1 })).ok).toBe(false);
+    expect(reports).toEqual([]);
+    expect(await send({})).toEqual({ ok: true });
+    expect((await send({})).ok).toBe(false);
+    expect(reports).toEqual([0.8]);
+    expect(refusals.take()).toEqual({ 'not-granted': 2, malformed: 1, 'round-closed': 1, 'not-awaited': 1 });
+    receiver.closeEvaluation();
+    expect((await send({})).error).toBe("round 2's evaluation is closed");
+  });
+});

@@ -1,0 +1,36 @@
+/**
+ * What a federated evaluation round says about the model across clients: the sample-weighted
+ * figure (what a pooled test set would say), and the view of the clients as equals that fairness
+ * work reads (q-FFL, LEAF's per-client statistics): unweighted mean, standard deviation, the 10th
+ * percentile and the worst client. Accuracy's bad tail is low; MSE's is high.
+ */
+import type { EvaluateResult } from './strategy.js';
+
+export function summarizeEvaluations(results: readonly EvaluateResult[]): Record<string, number> | null {
+  if (results.length === 0) return null;
+  const ordered = [...results].sort((a, b) => a.clientId - b.clientId);
+  const samples = ordered.reduce((s, r) => s + r.samples, 0);
+  const summary: Record<string, number> = {
+    clients: ordered.length,
+    samples,
+    loss: ordered.reduce((s, r) => s + r.loss * r.samples, 0) / samples,
+  };
+  for (const [metric, badTail] of [
+    ['accuracy', 'low'],
+    ['mse', 'high'],
+  ] as const) {
+    const values = ordered.map((r) => r.metrics[metric]);
+    if (values.some((v) => v === undefined)) continue;
+    const byClient = values as number[];
+    const mean = byClient.reduce((s, v) => s + v, 0) / byClient.length;
+    const ascending = [...byClient].sort((a, b) => a - b);
+    const tail = badTail === 'low' ? ascending : ascending.reverse();
+    summary[metric] = ordered.reduce((s, r, i) => s + byClient[i]! * r.samples, 0) / samples;
+    summary[`${metric}Mean`] = mean;
+    summary[`${metric}Std`] = Math.sqrt(byClient.reduce((s, v) => s + (v - mean) ** 2, 0) / byClient.length);
+    // Nearest rank: the value 10% of the clients are at or below (accuracy), at or above (MSE).
+    summary[`${metric}${badTail === 'low' ? 'P10' : 'P90'}`] = tail[Math.max(0, Math.ceil(0.1 * tail.length) - 1)]!;
+    summary[`${metric}Worst`] = tail[0]!;
+  }
+  return summary;
+}
