@@ -42,6 +42,8 @@ export interface ComparisonRow {
   /** Cost to reach the scenario's target (null when not reached or no target). */
   roundsToTarget: number | null;
   toTarget: { bytes: number; flops: number | null; simulatedSeconds: number | null; energyJoules: number | null } | null;
+  /** evaluation.federated: the last evaluation's accuracy across clients (weighted, mean, p10, worst). */
+  clientAccuracy?: { weighted: number; mean: number; p10: number; worst: number } | null;
 }
 
 export function rowOf(name: string, overrides: Record<string, unknown>, runDir: string, summary: RunSummary, cell?: ComparisonRow['cell']): ComparisonRow {
@@ -73,6 +75,7 @@ export function rowOf(name: string, overrides: Record<string, unknown>, runDir: 
     emissionsGrams: summary.compute.emissionsGrams,
     stragglers: summary.compute.stragglers,
     roundsToTarget: summary.roundsToTarget,
+    clientAccuracy: clientAccuracyOf(summary),
     toTarget: summary.costToTarget
       ? {
           bytes: summary.costToTarget.bytes,
@@ -82,6 +85,12 @@ export function rowOf(name: string, overrides: Record<string, unknown>, runDir: 
         }
       : null,
   };
+}
+
+function clientAccuracyOf(summary: RunSummary): ComparisonRow['clientAccuracy'] {
+  const f = summary.federatedEvaluation;
+  if (f?.accuracy === undefined) return null;
+  return { weighted: f.accuracy, mean: f.accuracyMean!, p10: f.accuracyP10!, worst: f.accuracyWorst! };
 }
 
 export function failedRow(
@@ -142,6 +151,7 @@ const CSV_COLUMNS: (keyof ComparisonRow)[] = [
   'stragglers',
   'roundsToTarget',
   'toTarget',
+  'clientAccuracy',
   'error',
 ];
 
@@ -155,6 +165,21 @@ function csvField(value: ComparisonRow[keyof ComparisonRow]): string {
   if (value === null || value === undefined) return '';
   const text = typeof value === 'object' ? JSON.stringify(value) : String(value);
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** evaluation.federated: how the final model does across clients, each client counted once. */
+function clientAccuracyTable(rows: readonly ComparisonRow[]): string[] {
+  if (!rows.some((r) => r.clientAccuracy)) return [];
+  const percent = (v: number | undefined) => (v === undefined ? '–' : `${(v * 100).toFixed(1)}%`);
+  return [
+    '',
+    '| variant | client accuracy (weighted) | mean client | 10th percentile | worst client |',
+    '|---|---:|---:|---:|---:|',
+    ...rows.map((r) => {
+      const c = r.clientAccuracy ?? undefined;
+      return `| ${r.name} | ${percent(c?.weighted)} | ${percent(c?.mean)} | ${percent(c?.p10)} | ${percent(c?.worst)} |`;
+    }),
+  ];
 }
 
 export function comparisonMarkdown(sweep: string, rows: readonly ComparisonRow[]): string {
@@ -182,6 +207,7 @@ export function comparisonMarkdown(sweep: string, rows: readonly ComparisonRow[]
       );
     }
   }
+  lines.push(...clientAccuracyTable(rows));
   lines.push(...updateAttacksCells(rows));
   lines.push(...crossTables(rows));
   const conversions = [...new Set(rows.map((r) => r.conversion).filter(Boolean))];

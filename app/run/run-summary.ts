@@ -54,6 +54,8 @@ export interface RunSummary {
   adversaries?: AdversariesSummary | null;
   /** Rounds where a robust aggregator fell back (to the median), with the reason of the first. */
   aggregationFallbacks?: { rounds: number; reason: string } | null;
+  /** evaluation.federated: the last evaluated round's summary across clients (null otherwise). */
+  federatedEvaluation?: ({ round: number } & Record<string, number>) | null;
 }
 
 export interface SecureAggregationTotals {
@@ -152,7 +154,13 @@ export function summarizeRun(run: RunFacts): RunSummary {
     secureAggregation: secureAggregationTotals(rounds),
     adversaries: adversariesSummary(scenario, rounds),
     aggregationFallbacks: aggregationFallbacks(rounds),
+    federatedEvaluation: lastFederatedEvaluation(rounds),
   };
+}
+
+function lastFederatedEvaluation(rounds: readonly RoundMetrics[]): RunSummary['federatedEvaluation'] {
+  const last = [...rounds].reverse().find((r) => r.federatedEvaluation !== undefined);
+  return last ? { round: last.round, ...last.federatedEvaluation! } : null;
 }
 
 function aggregationFallbacks(rounds: readonly RoundMetrics[]): RunSummary['aggregationFallbacks'] {
