@@ -10,6 +10,7 @@ import { bytes, decimal, duration, percent } from './report-format.js';
 import type { ComparisonRecords, ComparisonVariant, RoundRecord, RunRecords } from './run-records.js';
 import { runStatusText, summarySections, type SummarySection } from './summary-sections.js';
 import { updateAttacksComparisonSection, updateAttacksRunSection } from './update-attacks-section.js';
+import { clientEvaluationRecords, clientEvaluationSection } from './client-evaluation-section.js';
 
 /** The id of the `<script type="application/json">` element that holds a report's data. */
 export const REPORT_DATA_ID = 'fedsim-data';
@@ -78,6 +79,10 @@ export function renderRunReport(data: RunRecords): string {
     summary ? section('Summary', summaryGroups(summarySections(summary, scenario, rounds))) : '',
     attacks.length > 0 ? section('Membership inference', attacksTable(attacks)) : '',
     updateAttacksRunSection(summary?.updateAttacks, data.reconstructions),
+    clientEvaluationSection(
+      clientEvaluationRecords(data.clientEvaluations ?? []),
+      rounds.flatMap((r) => (r.federatedEvaluation ? [{ round: r.round, summary: r.federatedEvaluation }] : [])),
+    ),
     rounds.length > 0 ? `<details><summary>Rounds (${rounds.length})</summary>${roundsTable(rounds)}</details>` : '',
     data.scenario !== null ? `<details><summary>Scenario</summary><pre>${esc(toYaml(data.scenario))}</pre></details>` : '',
   ].join('\n');

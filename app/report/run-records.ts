@@ -38,6 +38,8 @@ export interface RoundRecord {
   testMse: number | null;
   /** Backdoor runs: attack success rate on triggered test images (evaluated rounds). */
   attackSuccessRate: number | null;
+  /** evaluation.federated rounds: the summary across clients (its numeric fields), else null. */
+  federatedEvaluation: Record<string, number> | null;
   wallMs: number | null;
   evalMs: number | null;
   clientTrainMs: number | null;
@@ -56,6 +58,8 @@ export interface RunRecords {
   rounds: RoundRecord[];
   /** reconstructions.json (the gradient-inversion grid), or null when the run has none. */
   reconstructions?: unknown;
+  /** clients.jsonl's lines (federated evaluation), or null when the run has none. */
+  clientEvaluations?: unknown[] | null;
 }
 
 /** One variant line of comparison.json, as written by `fedsim compare`. */
@@ -106,7 +110,20 @@ export async function readRunRecords(dir: string): Promise<RunRecords> {
   const summary = existsSync(summaryFile) ? asObject(await readJson(summaryFile), summaryFile) : null;
   const reconstructionsFile = join(dir, 'reconstructions.json');
   const reconstructions = existsSync(reconstructionsFile) ? await readJson(reconstructionsFile) : null;
-  return { scenario, summary, rounds: existsSync(metricsFile) ? await readMetrics(metricsFile) : [], reconstructions };
+  const clientsFile = join(dir, 'clients.jsonl');
+  const clientEvaluations = existsSync(clientsFile) ? await readJsonLines(clientsFile) : null;
+  return { scenario, summary, rounds: existsSync(metricsFile) ? await readMetrics(metricsFile) : [], reconstructions, clientEvaluations };
+}
+
+/** A JSON-lines file whose unreadable lines are skipped (a report shows what it can). */
+async function readJsonLines(file: string): Promise<unknown[]> {
+  return (await readFile(file, 'utf8')).split('\n').flatMap((line) => {
+    try {
+      return line.trim() === '' ? [] : [JSON.parse(line) as unknown];
+    } catch {
+      return [];
+    }
+  });
 }
 
 /** metrics.jsonl of a run; blank lines (a trailing newline, a hand edit) are skipped. */
@@ -143,6 +160,7 @@ export function toRoundRecord(value: unknown, where: string): RoundRecord {
     testAccuracy: num(value.testAccuracy),
     testMse: num(value.testMse),
     attackSuccessRate: num(value.attackSuccessRate),
+    federatedEvaluation: isObject(value.federatedEvaluation) ? numericFields(value.federatedEvaluation) : null,
     wallMs: num(value.wallMs),
     evalMs: num(value.evalMs),
     clientTrainMs: num(value.clientTrainMs),
@@ -160,6 +178,10 @@ export function toRoundRecord(value: unknown, where: string): RoundRecord {
       mode: str(privacy.mode),
     },
   };
+}
+
+function numericFields(record: Record<string, unknown>): Record<string, number> {
+  return Object.fromEntries(Object.entries(record).flatMap(([k, v]) => (num(v) === null ? [] : [[k, v as number]])));
 }
 
 /** comparison.json of a `fedsim compare` folder, and the rounds of each variant whose run folder is there. */

@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
@@ -329,6 +329,38 @@ describe('run report', () => {
       [1, 2].map((r) => roundLine(r, 0.5, { epsilon: r, clipNorm: 1 })),
     );
     expect(drawPage(renderRunReport(await readRunRecords(fixedClip))).charts.map((c) => c.opts.title)).not.toContain('Clip norm');
+  });
+});
+
+describe('run report: federated evaluation', () => {
+  it('draws the last evaluated round as a histogram of client accuracy and lists the spread per round', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'fedsim-report-clients-')), 'run');
+    const lines = [1, 2].map((r) => ({
+      ...roundLine(r, 0.5 + r / 10),
+      federatedEvaluation: { clients: 4, accuracy: 0.5, accuracyMean: 0.45, accuracyP10: 0.05 * r, accuracyWorst: 0.05 * r },
+    }));
+    writeRunFixture(dir, 'clients', lines);
+    const clients = [0.05, 0.3, 0.62, 0.95].flatMap((accuracy, clientId) => [1, 2].map((round) => ({ round, clientId, samples: 10, loss: 1, accuracy })));
+    writeFileSync(join(dir, 'clients.jsonl'), `${clients.map((c) => JSON.stringify(c)).join('\n')}\n{not json\n`);
+    const html = renderRunReport(await readRunRecords(dir));
+    const bins = [...html.matchAll(/<tr data-bin="(\d)"><td>([^<]*)<\/td><td><span[^>]*><\/span> (\d+)/g)].map((m) => [m[2], Number(m[3])]);
+    expect(bins).toEqual([
+      ['0–10%', 1],
+      ['10–20%', 0],
+      ['20–30%', 0],
+      ['30–40%', 1],
+      ['40–50%', 0],
+      ['50–60%', 0],
+      ['60–70%', 1],
+      ['70–80%', 0],
+      ['80–90%', 0],
+      ['90–100%', 1],
+    ]);
+    expect(html).toContain('Round 2, 4 clients');
+    expect(html).toContain('<tr><td>2</td><td>4</td><td>50.00%</td><td>45.00%</td><td>10.00%</td><td>10.00%</td></tr>');
+    // A run without federated evaluation has no such section.
+    const plain = writeRunFixture(join(dirname(dir), 'plain'), 'plain', [roundLine(1, 0.5)]);
+    expect(renderRunReport(await readRunRecords(plain))).not.toContain('federated evaluation');
   });
 });
 
