@@ -34,7 +34,7 @@ function tinyScenario(name: string, rounds = ROUNDS): Record<string, unknown> {
     clientsPerRound: 4,
     training: { epochs: 1, batchSize: 10, optimizer: 'sgd', learningRate: 0.1 },
     // Out of reach in these few rounds: the run goes on, and its charts draw the target line.
-    evaluation: { every: 1, targetAccuracy: 0.99 },
+    evaluation: { every: 1, targetAccuracy: 0.99, federated: { every: 2, clients: 5 } },
     system: { backend: 'cpu', transport: 'in-process', workers: 1, roundTimeoutSeconds: 60 },
     output: { saveModel: false },
     privacy: { membershipInference: false },
@@ -232,6 +232,10 @@ describe('the dashboard', () => {
       await page.getByTestId('report-link').waitFor({ state: 'visible' });
     }
     await screenshot(watcher, 'run-completed');
+    // Federated evaluation: the clients' view of the last evaluated round.
+    expect(await watcher.getByTestId('run-facts').textContent()).toMatch(
+      /Client accuracymean \d+\.\d+%, 10th percentile \d+\.\d+%, worst \d+\.\d+% \(round 4, 5 clients\)/,
+    );
 
     // The counter and the chart moved up round by round rather than appearing whole at the end.
     const progress = await progressOf(watcher);

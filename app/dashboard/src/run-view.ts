@@ -108,6 +108,8 @@ export function runView(root: HTMLElement, runId: string): View {
       ['Test loss', decimal(numberOrNull(last?.testLoss))],
     ];
     if (run.epsilon !== null) entries.push(['ε', decimal(run.epsilon)]);
+    const clients = lastFederatedEvaluation(run);
+    if (clients) entries.push(['Client accuracy', clients]);
     const simulated = numberOrNull(last?.simulatedSecondsTotal);
     if (simulated !== null) entries.push(['Simulated time', duration(simulated)]);
     const sum = (key: string) => run.rounds.reduce((s, r) => s + (numberOrNull(r[key]) ?? 0), 0);
@@ -191,6 +193,15 @@ export function runView(root: HTMLElement, runId: string): View {
 }
 
 /** pino JSON lines as "time level msg"; anything else as it is. */
+/** evaluation.federated: the last evaluated round's accuracy across clients, each counted once. */
+function lastFederatedEvaluation(run: RunState): string | null {
+  const evaluated = [...run.rounds].reverse().find((r) => r.federatedEvaluation !== null && typeof r.federatedEvaluation === 'object');
+  const f = evaluated?.federatedEvaluation as Record<string, unknown> | undefined;
+  const mean = numberOrNull(f?.accuracyMean);
+  if (!evaluated || mean === null) return null;
+  return `mean ${percent(mean)}, 10th percentile ${percent(numberOrNull(f?.accuracyP10))}, worst ${percent(numberOrNull(f?.accuracyWorst))} (round ${evaluated.round}, ${String(f?.clients)} clients)`;
+}
+
 function logLine(line: string): string {
   try {
     const entry = JSON.parse(line) as { time?: number | string; level?: number | string; msg?: string };
