@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { BusError, type Bus, type BusSubscription } from '../shared/bus/bus.js';
 import type { QueuedTask, TaskConsumer } from '../shared/bus/task-queue.js';
-import { subset, type DataSplit } from '../shared/data/dataset.js';
+import { shapeOfDataset, subset, type DataSplit } from '../shared/data/dataset.js';
 import { loadFederatedData, type FederatedData } from '../shared/data/federated-data.js';
 import type { DataShape } from '../shared/data/data-shape.js';
 import { buildModel } from '../shared/models/build-model.js';
@@ -120,7 +120,7 @@ export class Worker {
     const backend = await selectBackend(this.options.backend ?? scenario.system.backend);
     this.stats.backend = backend.name;
     const data = await this.federatedData(scenario);
-    const shape: DataShape = { task: data.dataset.task, featureShape: data.dataset.featureShape, numClasses: data.dataset.numClasses };
+    const shape: DataShape = shapeOfDataset(data.dataset);
     const model = buildModel(scenario.model, shape);
     this.federation = { scenario, data, shape, model, backend };
     this.adversary = adversaryOf(scenario, data, log);

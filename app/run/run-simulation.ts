@@ -15,6 +15,7 @@ import { runUpdateAttacks, updateAttacksNotApplicable, observedUpdates, type Upd
 import { openTransport, type Transport } from '../../shared/bus/open-transport.js';
 import { trainingFlopsPerSample } from '../../shared/compute/training-flops.js';
 import type { DataShape } from '../../shared/data/data-shape.js';
+import { shapeOfDataset } from '../../shared/data/dataset.js';
 import { loadFederatedData, type FederatedData } from '../../shared/data/federated-data.js';
 import { createLogger, type LogLevel } from '../../shared/logging/logger.js';
 import { triggeredTestSplit } from '../../shared/adversaries/backdoor-trigger.js';
@@ -300,7 +301,7 @@ async function writeOutputs(run: Run, summary: RunSummary): Promise<void> {
 }
 
 function shapeOf(data: FederatedData): DataShape {
-  return { task: data.dataset.task, featureShape: data.dataset.featureShape, numClasses: data.dataset.numClasses };
+  return shapeOfDataset(data.dataset);
 }
 
 function announceDpPlan(plan: DpPlan, log: Logger, progress: boolean): void {

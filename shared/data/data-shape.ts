@@ -8,4 +8,6 @@ export interface DataShape {
   featureShape: number[];
   /** 0 for regression. */
   numClasses: number;
+  /** Text: the features are token ids below this (a sequence model embeds them); absent otherwise. */
+  vocabulary?: number;
 }

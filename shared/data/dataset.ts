@@ -2,6 +2,7 @@
  * In-memory datasets. Samples are rows of one flat Float32Array per split, the layout tfjs
  * tensors are built from without copying element by element.
  */
+import type { DataShape } from './data-shape.js';
 
 export interface DataSplit {
   /** count × featureSize, row-major. */
@@ -24,8 +25,22 @@ export interface Dataset {
   test: DataSplit;
   /** Datasets that come already federated (synthetic: one generator per client): train indices per client. */
   naturalPartition?: number[][];
+  /** With naturalPartition: each client's name (Shakespeare's "hamlet/Ophelia"). */
+  clientNames?: string[];
+  /** Text: features are token ids below this. */
+  vocabulary?: number;
   /** One line for logs, naming the source package. */
   description: string;
+}
+
+/** What a model sees of the loaded data (the same as its entry's dataShape from the scenario). */
+export function shapeOfDataset(dataset: Dataset): DataShape {
+  return {
+    task: dataset.task,
+    featureShape: dataset.featureShape,
+    numClasses: dataset.numClasses,
+    ...(dataset.vocabulary !== undefined ? { vocabulary: dataset.vocabulary } : {}),
+  };
 }
 
 /** The rows at `indices`, copied, so a client's data stays valid whatever happens to the source. */

@@ -4,11 +4,12 @@ import { Registry } from '../registry/registry.js';
 import { fragmentsOf } from '../registry/schema-fragments.js';
 import { BOSTON_HOUSING } from './catalog/boston-housing.js';
 import { MNIST } from './catalog/mnist.js';
+import { SHAKESPEARE } from './catalog/shakespeare.js';
 import { SYNTHETIC } from './catalog/synthetic.js';
 import type { DataShape } from './data-shape.js';
 import type { DatasetEntry } from './dataset-entry.js';
 
-const ENTRIES = [MNIST, BOSTON_HOUSING, SYNTHETIC] as const;
+const ENTRIES = [MNIST, BOSTON_HOUSING, SYNTHETIC, SHAKESPEARE] as const;
 
 export const DATASETS = new Registry<DatasetEntry>('dataset.name', ENTRIES);
 /** Each dataset's `dataset:` options, for the scenario schema's union. */

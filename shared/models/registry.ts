@@ -5,12 +5,14 @@ import { Registry } from '../registry/registry.js';
 import { fragmentsOf } from '../registry/schema-fragments.js';
 import { CNN_SMALL } from './catalog/cnn-small.js';
 import { CNN } from './catalog/cnn.js';
+import { GRU } from './catalog/gru.js';
 import { LINEAR_REGRESSION } from './catalog/linear-regression.js';
 import { LOGISTIC_REGRESSION } from './catalog/logistic-regression.js';
+import { LSTM } from './catalog/lstm.js';
 import { MLP } from './catalog/mlp.js';
 import type { ModelEntry } from './model-entry.js';
 
-const ENTRIES = [LINEAR_REGRESSION, LOGISTIC_REGRESSION, MLP, CNN, CNN_SMALL] as const;
+const ENTRIES = [LINEAR_REGRESSION, LOGISTIC_REGRESSION, MLP, CNN, CNN_SMALL, LSTM, GRU] as const;
 
 export const MODELS = new Registry<ModelEntry>('model.name', ENTRIES);
 /** Each model's `model:` options, for the scenario schema's union. */

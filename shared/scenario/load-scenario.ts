@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import type { DataShape } from '../data/data-shape.js';
-import { dataShapeOf, trainSamplesOf } from '../data/registry.js';
+import { DATASETS, dataShapeOf, trainSamplesOf } from '../data/registry.js';
 import { checkModelFitsData, parameterCountOf } from '../models/registry.js';
 import { closestField, fieldsAt } from './field-suggestions.js';
 import { DATASET_NAMES, MODEL_NAMES, PARTITION_KINDS, SCENARIO_SPEC, type Scenario } from './schema.js';
@@ -293,8 +293,11 @@ function crossFieldProblems(s: Scenario): string[] {
       `evaluation.targetMse: ${s.dataset.name} is a classification dataset (got ${s.evaluation.targetMse}, expected evaluation.targetAccuracy instead)`,
     );
   }
-  if (s.partition.kind === 'natural' && s.dataset.name !== 'synthetic') {
-    problems.push(`partition.kind: 'natural' needs a dataset that comes federated (got ${s.dataset.name}, expected synthetic)`);
+  if (s.partition.kind === 'natural' && !DATASETS.get(s.dataset.name).comesFederated) {
+    const federated = DATASETS.entries()
+      .filter((d) => d.comesFederated)
+      .map((d) => d.name);
+    problems.push(`partition.kind: 'natural' needs a dataset that comes federated (got ${s.dataset.name}, expected ${federated.join(' or ')})`);
   }
   problems.push(...checkModelFitsData(s.model, shape, s.dataset.name));
   problems.push(...dpProblems(s));

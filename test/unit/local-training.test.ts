@@ -202,3 +202,29 @@ describe('the CNN trains on wasm like on cpu', () => {
     expect(maxDiff).toBeLessThan(1e-3);
   }, 60_000);
 });
+
+describe('the LSTM trains on wasm', () => {
+  it('takes SGD steps there (its embedding needs no gather gradient, which wasm lacks) close to cpu’s', async () => {
+    const shape: DataShape = { task: 'classification', featureShape: [12], numClasses: 6, vocabulary: 6 };
+    // A repeating sequence: each window's next token is predictable.
+    const data: DataSplit = {
+      features: Float32Array.from({ length: 8 * 12 }, (_, i) => (Math.floor(i / 12) + (i % 12)) % 6),
+      labels: Float32Array.from({ length: 8 }, (_, r) => (r + 12) % 6),
+      count: 8,
+    };
+    const trained = async (backend: 'cpu' | 'wasm') => {
+      await selectBackend(backend);
+      const model = buildModel({ name: 'lstm', embedding: 4, layers: [8] }, shape);
+      setFlatWeights(model, initialWeights(model, 3));
+      const result = await trainLocal(model, data, shape, { epochs: 20, batchSize: 4, optimizer: 'sgd', learningRate: 0.5, seed: 1 });
+      return { weights: getFlatWeights(model), result };
+    };
+    const cpu = await trained('cpu');
+    const wasm = await trained('wasm');
+    await selectBackend('cpu');
+    expect(wasm.result.meanLoss).toBeLessThan(wasm.result.firstEpochLoss);
+    let maxDiff = 0;
+    for (let i = 0; i < cpu.weights.length; i++) maxDiff = Math.max(maxDiff, Math.abs(cpu.weights[i]! - wasm.weights[i]!));
+    expect(maxDiff).toBeLessThan(1e-3);
+  }, 60_000);
+});

@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../client/backend/select-backend.js';
 import type { DataShape } from '../../shared/data/data-shape.js';
 import { buildModel, checkModelFitsData, describeModel } from '../../shared/models/build-model.js';
+import { parameterCountOf, type ModelSpec } from '../../shared/models/registry.js';
 import { getFlatWeights, initialWeights, layoutOf, layoutsEqual, setFlatWeights } from '../../shared/models/parameters.js';
 
 const mnist: DataShape = { task: 'classification', featureShape: [28, 28, 1], numClasses: 10 };
@@ -41,6 +42,26 @@ describe('models', () => {
     expect(checkModelFitsData({ name: 'mlp', preset: 'mnist-128', hidden: [5] }, mnist)).toEqual([
       'model.hidden: the mnist-128 preset fixes the hidden layers at [128] (got [5], expected no hidden with preset: mnist-128)',
     ]);
+  });
+
+  it('builds the FedAvg paper Shakespeare LSTM with LEAF’s 817,872 parameters (80-character vocabulary), and counts every recurrent preset', () => {
+    const text: DataShape = { task: 'classification', featureShape: [80], numClasses: 80, vocabulary: 80 };
+    // embedding 80·8 = 640; LSTM 4·(256·(8+256)+256) = 271,360 and 4·(256·512+256) = 525,312; softmax 256·80+80 = 20,560.
+    expect(buildModel({ name: 'lstm', preset: 'shakespeare' }, text).countParams()).toBe(640 + 271_360 + 525_312 + 20_560);
+    expect(parameterCountOf({ name: 'lstm', preset: 'shakespeare' }, text)).toBe(817_872);
+    for (const spec of [
+      { name: 'lstm', preset: 'small' },
+      { name: 'gru', preset: 'shakespeare' },
+      { name: 'gru', preset: 'small' },
+      { name: 'gru', embedding: 16, layers: [32, 24] },
+    ] satisfies ModelSpec[]) {
+      expect(parameterCountOf(spec, text), JSON.stringify(spec)).toBe(buildModel(spec, text).countParams());
+    }
+    expect(parameterCountOf({ name: 'lstm', preset: 'small' }, text)).toBe(24_528);
+    expect(checkModelFitsData({ name: 'lstm' }, mnist)).toEqual([
+      'model.name: lstm reads sequences of tokens (got this dataset with features [28, 28, 1], expected shakespeare)',
+    ]);
+    expect(checkModelFitsData({ name: 'gru', preset: 'small', layers: [8] }, text)[0]).toMatch(/^model\.preset: small fixes the embedding and layers/);
   });
 
   it('trains the Keras tutorial CNN one batch on the cpu backend to a finite, lower loss', async () => {

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { listCatalog, type CatalogRow } from '../../cli/catalog-command.js';
 import { selectBackend } from '../../client/backend/select-backend.js';
 import { loadDataset } from '../../shared/data/load-dataset.js';
+import { shapeOfDataset } from '../../shared/data/dataset.js';
 import { DATASETS, dataShapeOf } from '../../shared/data/registry.js';
 import { buildOnSuitedData } from '../../shared/models/build-model.js';
 import type { ModelEntry } from '../../shared/models/model-entry.js';
@@ -29,6 +30,8 @@ const PARAMETERS = {
   mlp: { dataset: 'mnist', count: 199_210 },
   cnn: { dataset: 'mnist', count: 1_663_370 },
   'cnn-small': { dataset: 'mnist', count: 693_962 },
+  lstm: { dataset: 'shakespeare', count: 817_872 },
+  gru: { dataset: 'shakespeare', count: 618_704 },
 };
 
 function fedsimJson(command: string): Promise<CatalogRow[]> {
@@ -66,14 +69,14 @@ describe('registries', () => {
     for (const name of DATASETS.names()) {
       const spec = DATASET_SPEC.parse({ name, ...limited[name] });
       const data = await loadDataset(spec, { clients: 3 }, 1);
-      expect({ task: data.task, featureShape: data.featureShape, numClasses: data.numClasses }, name).toEqual(dataShapeOf(spec));
+      expect(shapeOfDataset(data), name).toEqual(dataShapeOf(spec));
     }
   });
 
   it('refuse a name registered twice and name what exists for an unknown one', () => {
     expect(() => new Registry('model.name', [...MODELS.entries(), MODELS.get('cnn')])).toThrow('model.name: "cnn" is registered twice');
     expect(() => MODELS.get('resnet')).toThrow(
-      'model.name: unknown (got "resnet", expected one of linear-regression, logistic-regression, mlp, cnn, cnn-small)',
+      'model.name: unknown (got "resnet", expected one of linear-regression, logistic-regression, mlp, cnn, cnn-small, lstm, gru)',
     );
   });
 
@@ -132,6 +135,14 @@ describe('fedsim models | datasets | partitioners --json', () => {
         { preset: 'mnist-128', count: 101_770 },
       ],
       cnn: [{ preset: 'keras', count: 93_322 }],
+      lstm: [
+        { preset: 'shakespeare', count: 817_872 },
+        { preset: 'small', count: 24_528 },
+      ],
+      gru: [
+        { preset: 'shakespeare', count: 618_704 },
+        { preset: 'small', count: 19_856 },
+      ],
     });
   });
 
@@ -156,7 +167,7 @@ describe('fedsim models | datasets | partitioners --json', () => {
 
   it('lists the datasets and partitioners with their defaults', async () => {
     const [datasets, partitioners] = await Promise.all([fedsimJson('datasets'), fedsimJson('partitioners')]);
-    expect(datasets.map((r) => r.name)).toEqual(['mnist', 'boston-housing', 'synthetic']);
+    expect(datasets.map((r) => r.name)).toEqual(['mnist', 'boston-housing', 'synthetic', 'shakespeare']);
     expect(
       datasets
         .find((r) => r.name === 'synthetic')!

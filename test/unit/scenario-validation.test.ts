@@ -80,9 +80,11 @@ describe('scenario validation', () => {
 
   it('lists unknown dataset, partition and model names with the valid ones', () => {
     const problems = problemsOf({ ...base, dataset: { name: 'cifar10' }, partition: { kind: 'random', clients: 3 }, model: { name: 'resnet' } });
-    expect(problems).toContain('dataset.name: unknown dataset name (got "cifar10", expected one of mnist, boston-housing, synthetic)');
+    expect(problems).toContain('dataset.name: unknown dataset name (got "cifar10", expected one of mnist, boston-housing, synthetic, shakespeare)');
     expect(problems).toContain('partition.kind: unknown partition kind (got "random", expected one of iid, dirichlet, shards, quantity-skew, natural)');
-    expect(problems).toContain('model.name: unknown model name (got "resnet", expected one of linear-regression, logistic-regression, mlp, cnn, cnn-small)');
+    expect(problems).toContain(
+      'model.name: unknown model name (got "resnet", expected one of linear-regression, logistic-regression, mlp, cnn, cnn-small, lstm, gru)',
+    );
   });
 
   it('lists unknown strategy and aggregator names with the registered ones; a strategy block without a name is FedAvg', () => {

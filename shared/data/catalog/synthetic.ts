@@ -20,6 +20,7 @@ export const SYNTHETIC = {
   name: 'synthetic',
   description: 'FedProx Synthetic(α, β): per-client softmax-regression data, lognormal client sizes (generated, natural partition)',
   schema: SPEC,
+  comesFederated: true,
   dataShape: (spec) => ({ task: 'classification', featureShape: [spec.featureSize], numClasses: spec.numClasses }),
   load: (spec, context, rng) =>
     generateSynthetic(
