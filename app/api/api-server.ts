@@ -101,7 +101,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const limits: AdmissionLimits = { ...DEFAULT_ADMISSION_LIMITS, ...options.limits };
 
   app.addHook('onRequest', async (request, reply) => {
-    if (!request.url.startsWith('/api/')) return;
+    // By the route it matched, not the raw URL: the router decodes "/%61pi/runs" to /api/runs.
+    const route = request.routeOptions.url ?? decodedPath(request.url);
+    if (!route.startsWith('/api/')) return;
     const refusal = access.check(headersOf(request.headers));
     if (refusal) {
       if (refusal.status === 401) void reply.header('www-authenticate', 'Bearer realm="fedsim"');
@@ -258,6 +260,15 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
 }
 
 class ScenarioNotFound extends Error {}
+
+/** An unmatched request's path as the router would read it (it then meets the 404 handler). */
+function decodedPath(url: string): string {
+  try {
+    return decodeURIComponent(url.split('?')[0]!);
+  } catch {
+    return url;
+  }
+}
 
 function headersOf(headers: IncomingHttpHeaders): RequestHeaders {
   const one = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);

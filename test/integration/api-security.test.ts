@@ -93,6 +93,8 @@ describe('the API beyond loopback', () => {
     expect(refused.headers['www-authenticate']).toBe('Bearer realm="fedsim"');
     expect(refused.body.error).toMatch(/needs its access token/);
     expect((await send(open, '/api/runs', { headers: { authorization: 'Bearer not-the-token-at-all' } })).status).toBe(401);
+    // The router decodes percent-escapes: an escaped path is the same route, and as locked.
+    for (const path of ['/%61pi/runs', '/api/%72uns', '/api/runs/']) expect((await send(open, path)).status, path).toBe(401);
     expect((await send(open, '/api/runs', { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
     // A cross-origin bodiless POST (the attack of the issue) is refused before anything runs.
     expect((await send(open, '/api/runs/x/stop', { method: 'POST' })).status).toBe(401);
