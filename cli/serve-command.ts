@@ -50,12 +50,19 @@ function parsePositive(value: string): number {
   return n;
 }
 
-/** Where to point the browser, and with which token: printed once, on standard error. */
+/**
+ * Where to point the browser, and with which token: printed once, on standard error. A token the
+ * user chose (FEDSIM_API_TOKEN, a Kubernetes Secret) is never echoed: logs travel further than secrets.
+ */
 function announceAccess(server: { url: string; dashboardUrl: string; access: { token: string | null; generated: boolean } }): void {
   if (server.access.token === null) return;
-  const origin = server.access.generated ? 'generated for this process; set FEDSIM_API_TOKEN to choose one' : 'FEDSIM_API_TOKEN';
+  if (!server.access.generated) {
+    process.stderr.write(`API token required (FEDSIM_API_TOKEN): open ${server.url}/#token=<the token>, or send "Authorization: Bearer <the token>"\n`);
+    return;
+  }
+  const { token } = server.access;
   process.stderr.write(
-    `API token (${origin}): ${server.access.token}\n  open ${server.dashboardUrl}\n  or: curl -H "Authorization: Bearer ${server.access.token}" ${server.url}/api/runs\n`,
+    `API token (generated for this process; set FEDSIM_API_TOKEN to choose one): ${token}\n  open ${server.dashboardUrl}\n  or: curl -H "Authorization: Bearer ${token}" ${server.url}/api/runs\n`,
   );
 }
 
