@@ -43,6 +43,7 @@ function runRows(s: Fields): [string, string][] {
   rows.add('Final test accuracy', maybe(num(s.finalTestAccuracy), percent));
   rows.add('Final test MSE', maybe(num(s.finalTestMse), decimal));
   rows.add('Final test loss', maybe(num(s.finalTestLoss), decimal));
+  rows.add('Final test perplexity', maybe(num(s.finalTestPerplexity), decimal));
   rows.add('Wall time', maybe(num(s.totalWallMs), duration));
   rows.add('Mean round', maybe(num(s.meanRoundMs), duration));
   rows.add('Backend', str(s.backend));

@@ -10,6 +10,7 @@ import { clientsPerRound } from '../../shared/scenario/load-scenario.js';
 import type { Scenario } from '../../shared/scenario/schema.js';
 import type { WorkerInfo } from '../../coordinator/coordinator.js';
 import { adversariesSummary, type AdversariesSummary } from './adversaries-record.js';
+import { dataShapeOf } from '../../shared/data/registry.js';
 
 export interface RunSummary {
   name: string;
@@ -26,6 +27,8 @@ export interface RunSummary {
   finalTestAccuracy: number | null;
   finalTestLoss: number | null;
   finalTestMse: number | null;
+  /** Text datasets (next-token prediction): e^(test loss), the language-modelling figure; absent otherwise. */
+  finalTestPerplexity?: number | null;
   target: { accuracy?: number; mse?: number } | null;
   roundsToTarget: number | null;
   totalWallMs: number;
@@ -128,6 +131,7 @@ export function summarizeRun(run: RunFacts): RunSummary {
     finalTestAccuracy: last?.accuracy ?? null,
     finalTestLoss: last?.loss ?? null,
     finalTestMse: last?.mse ?? null,
+    ...(dataShapeOf(scenario.dataset).vocabulary !== undefined ? { finalTestPerplexity: last ? Math.exp(last.loss) : null } : {}),
     target: targetOf(scenario),
     roundsToTarget: result?.roundsToTarget ?? null,
     totalWallMs: performance.now() - run.startedAt,

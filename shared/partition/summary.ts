@@ -25,7 +25,8 @@ export interface PartitionSummary {
      */
     meanTotalVariation: number;
   };
-  perClient: { id: number; size: number; labelHistogram?: number[] }[];
+  /** `name`: a natural client's own (Shakespeare's "hamlet/Ophelia"). */
+  perClient: { id: number; name?: string; size: number; labelHistogram?: number[] }[];
 }
 
 export function summarizePartition(dataset: Dataset, parts: number[][], kind: string): PartitionSummary {
@@ -37,7 +38,7 @@ export function summarizePartition(dataset: Dataset, parts: number[][], kind: st
     totalSamples,
     unassigned: dataset.train.count - totalSamples,
     sizes: describeSizes(sizes),
-    perClient: parts.map((p, id) => ({ id, size: p.length })),
+    perClient: parts.map((p, id) => ({ id, ...(dataset.clientNames?.[id] !== undefined ? { name: dataset.clientNames[id] } : {}), size: p.length })),
   };
   if (dataset.task !== 'classification' || parts.length === 0) return summary;
 

@@ -39,6 +39,7 @@ async function run(system: ScenarioInput['system']) {
   const s = scenario(system);
   const summary = await runSimulation({ ...s, output: { ...s.output, saveModel: false } }, { logLevel: 'silent', progress: false });
   expect(summary.status, summary.error).toBe('completed');
+  expect(summary).not.toHaveProperty('finalTestPerplexity');
   const clients = readFileSync(join(summary.runDir, 'clients.jsonl'), 'utf8')
     .trim()
     .split('\n')

@@ -30,6 +30,8 @@ async function roundsOf(cell: 'lstm' | 'gru', system: ScenarioInput['system']) {
   });
   const summary = await runSimulation(scenario, { logLevel: 'silent', progress: false });
   expect(summary.status, summary.error).toBe('completed');
+  // The language-modelling figure: e^(test cross-entropy).
+  expect(summary.finalTestPerplexity).toBeCloseTo(Math.exp(summary.finalTestLoss!), 10);
   return readRoundMetrics(summary.runDir).map((m) => [m.round, m.selectedClients, m.completed, m.trainLoss, m.testLoss, m.testAccuracy]);
 }
 

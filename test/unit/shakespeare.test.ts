@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { characterIndex, SHAKESPEARE_VOCABULARY, shakespeareDataset } from '../../shared/data/catalog/shakespeare.js';
 import { parsePlay, PLAYS, playText, rolesOfPlays } from '../../shared/data/text/shakespeare-plays.js';
+import { summarizePartition } from '../../shared/partition/summary.js';
 import { validateScenario } from '../../shared/scenario/load-scenario.js';
 
 /** Speeches whose tag line starts with one of these tags, counted straight from the text. */
@@ -70,6 +71,8 @@ describe('Shakespeare dataset', () => {
     expect(decode(secondRow!)).toBe(text.slice(4, 84));
     expect(SHAKESPEARE_VOCABULARY.length).toBe(80);
     expect(characterIndex('é')).toBe(characterIndex(' '));
+    // partition.json names each client by its role.
+    expect(summarizePartition(data, data.naturalPartition!, 'natural').perClient[hamlet]).toMatchObject({ id: hamlet, name: 'hamlet/Hamlet' });
   });
 
   it('holds out each role’s last windows as test data, after all of its training windows', () => {
