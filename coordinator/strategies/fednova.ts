@@ -37,9 +37,7 @@ export class FedNova extends FedAvg {
     const trainLoss = meanTrainLoss(results);
     if (!aggregate.delta || results.length === 0) return { weights: global, trainLoss };
     const tauEffective = this.effectiveWork(results);
-    const delta = new Float64Array(aggregate.delta.length);
-    for (let i = 0; i < delta.length; i++) delta[i] = aggregate.delta[i]! * tauEffective;
-    return { weights: applyDelta(global, delta), trainLoss, metrics: { tauEffective } };
+    return { weights: applyDelta(global, aggregate.delta, tauEffective), trainLoss, metrics: { tauEffective } };
   }
 
   /** τ_eff = Σ pᵢ‖aᵢ‖₁, with the aggregate's own weights; a client's claimed steps count at most as planned. */

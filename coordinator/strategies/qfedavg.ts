@@ -54,12 +54,10 @@ export class QFedAvg extends FedAvg {
     const trainLoss = meanTrainLoss(results);
     if (!aggregate.delta || results.length === 0) return { weights: global, trainLoss };
     const stepScale = this.stepScale(results);
-    const delta = new Float64Array(aggregate.delta.length);
-    for (let i = 0; i < delta.length; i++) delta[i] = aggregate.delta[i]! * stepScale;
     // In client order: the mean must not depend on the order the updates arrived in.
     const startLosses = [...results].sort((a, b) => a.clientId - b.clientId).map((r) => this.startLossOf(r));
     return {
-      weights: applyDelta(global, delta),
+      weights: applyDelta(global, aggregate.delta, stepScale),
       trainLoss,
       metrics: {
         stepScale,

@@ -135,9 +135,9 @@ export function meanTrainLoss(results: readonly Pick<TrainResult, 'clientId' | '
   return ordered.reduce((s, r) => s + r.loss * r.weight, 0) / weight;
 }
 
-/** w + Δ in float32; Δ may be float64 (a DP mean), rounded once in the sum. */
-export function applyDelta(global: Float32Array, delta: Float32Array | Float64Array): Float32Array {
+/** w + s·Δ in float32; Δ may be float64 (a DP mean), the sum rounded once. `scale`: FedNova's τ_eff, q-FedAvg's step. */
+export function applyDelta(global: Float32Array, delta: Float32Array | Float64Array, scale = 1): Float32Array {
   const weights = new Float32Array(global.length);
-  for (let i = 0; i < global.length; i++) weights[i] = global[i]! + delta[i]!;
+  for (let i = 0; i < global.length; i++) weights[i] = global[i]! + scale * delta[i]!;
   return weights;
 }

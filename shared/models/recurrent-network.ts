@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import type { DataShape } from '../data/data-shape.js';
 import { positiveInt } from '../scenario/spec-fields.js';
-import type { Tf } from './model-entry.js';
+import type { ModelEntry, Tf } from './model-entry.js';
 import type * as tfjs from '../tf.js';
 import { tokenEmbedding } from './token-embedding.js';
 
@@ -85,4 +85,21 @@ export function describeRecurrent(cell: Cell, spec: RecurrentSpec, shape?: DataS
   const { embedding, layers } = recurrentLayers(spec);
   const preset = spec.preset === 'shakespeare' || (!spec.preset && !spec.layers && !spec.embedding) ? ' (FedAvg paper Shakespeare)' : '';
   return `${cell.toUpperCase()}${preset}: embedding ${shape?.vocabulary ?? 'V'}×${embedding}, ${layers.join('-')} ${cell.toUpperCase()}, softmax over ${shape?.numClasses ?? 'the vocabulary'}`;
+}
+
+/** The registry entry of one cell type: catalog/lstm.ts and catalog/gru.ts differ only in the cell. */
+export function recurrentModel<N extends Cell>(cell: N) {
+  const schema = recurrentSpec(cell);
+  const upper = cell.toUpperCase();
+  return {
+    name: cell,
+    description: `${upper} next-token model: embedding, stacked ${upper} layers, softmax (presets shakespeare: 8, 256-256, the FedAvg paper's; small: 8, 64)`,
+    schema,
+    presets: schema.shape.preset.unwrap().options,
+    suits: 'shakespeare',
+    build: (tf: Tf, spec: RecurrentSpec, shape: DataShape) => buildRecurrent(tf, cell, spec, shape),
+    problems: (spec: RecurrentSpec, shape: DataShape, datasetName: string) => recurrentProblems(spec, shape, datasetName),
+    parameterCount: (spec: RecurrentSpec, shape: DataShape) => recurrentParameters(cell, spec, shape),
+    describe: (spec: RecurrentSpec, shape?: DataShape) => describeRecurrent(cell, spec, shape),
+  } satisfies ModelEntry<RecurrentSpec>;
 }
