@@ -12,6 +12,7 @@ import type { ClientPool, ConfigRecord, EvaluateResult, Strategy } from '../stra
 import type { ModelServer } from '../transport/model-server.js';
 import type { TaskDispatcher } from '../transport/task-dispatcher.js';
 import type { UpdateReceiver } from '../transport/update-receiver.js';
+import { dispatchAndWait } from './dispatch-and-wait.js';
 
 export interface FederatedEvaluationEngine {
   scenario: Scenario;
@@ -81,26 +82,24 @@ async function collect(
       if (awaited.size === 0) allIn();
     },
   });
-  const deadline = Date.now() + scenario.system.roundTimeoutSeconds * 1000;
-  let timer: NodeJS.Timeout | undefined;
-  // Ending the dispatcher's round also ends its wait for claims.
-  const interrupted = new Promise<void>((resolve) => interruption?.addEventListener('abort', () => void dispatcher.endRound().then(resolve), { once: true }));
   try {
-    await dispatcher.dispatch({
-      round,
-      clients,
-      deadline,
-      evaluate: true,
-      exclusive: false,
-      taskFor: () => ({ seed: 0, evaluate: true, vectors: [EVALUATED_MODEL_VECTOR], ...(Object.keys(config).length > 0 ? { config } : {}) }),
-      wanted: (id) => awaited.has(id),
-      onAssigned: ({ clientId, workerId, grant }) => grants.set(clientId, { workerId, grant }),
-    });
-    await Promise.race([done, interrupted, new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))))]);
+    await dispatchAndWait(
+      dispatcher,
+      {
+        round,
+        clients,
+        deadline: Date.now() + scenario.system.roundTimeoutSeconds * 1000,
+        evaluate: true,
+        exclusive: false,
+        taskFor: () => ({ seed: 0, evaluate: true, vectors: [EVALUATED_MODEL_VECTOR], ...(Object.keys(config).length > 0 ? { config } : {}) }),
+        wanted: (id) => awaited.has(id),
+        onAssigned: ({ clientId, workerId, grant }) => grants.set(clientId, { workerId, grant }),
+      },
+      done,
+      interruption,
+    );
   } finally {
-    clearTimeout(timer);
     receiver.closeEvaluation();
-    await dispatcher.endRound();
   }
   return results;
 }

@@ -13,10 +13,11 @@ import type { PrivacyLedger, RoundPrivacy } from '../privacy/privacy-ledger.js';
 import type { FederationClock } from '../simulation/federation-clock.js';
 import { partialWorkWeight, type ClientPool, type Strategy, type TrainInstructions } from '../strategies/strategy.js';
 import type { ModelServer } from '../transport/model-server.js';
-import type { TaskDispatcher, TaskFields } from '../transport/task-dispatcher.js';
+import type { Assignment, TaskDispatcher, TaskFields } from '../transport/task-dispatcher.js';
 import type { FrameRefusals } from '../transport/frame-refusals.js';
 import type { UpdateReceiver } from '../transport/update-receiver.js';
 import type { ClientEvent, RoundMetrics } from './round-report.js';
+import { dispatchAndWait } from './dispatch-and-wait.js';
 import { RoundState } from './round-state.js';
 import type { OpenCollection, Settlement, UpdateCollection } from './update-collection.js';
 
@@ -149,38 +150,23 @@ export class RoundRunner {
   /** Tasks go out through the queue; resolves once every update is in, at the round deadline, or when interrupted. */
   private async dispatchAndCollect(plan: RoundPlan, state: RoundState, collection: OpenCollection, interruption?: AbortSignal): Promise<void> {
     const { dispatcher, log, scenario } = this.engine;
-    const deadline = Date.now() + scenario.system.roundTimeoutSeconds * 1000;
-    const taskFor = this.taskFields(plan, collection);
-    let timer: NodeJS.Timeout | undefined;
-    let onAbort: (() => void) | undefined;
-    // Ending the dispatcher's round also ends its wait for claims.
-    const interrupted = new Promise<void>((resolve) =>
-      interruption?.addEventListener('abort', (onAbort = () => void dispatcher.endRound().then(resolve)), { once: true }),
-    );
-    try {
-      const undispatched = await dispatcher.dispatch({
-        round: plan.round,
-        clients: collection.abortBeforeStart === null ? plan.cohort : [],
-        deadline,
-        taskFor,
-        exclusive: collection.exclusive,
-        wanted: state.isAwaited,
-        onAssigned: (assignment) => {
-          log.debug({ round: plan.round, clientId: assignment.clientId, workerId: assignment.workerId, delivery: assignment.delivery }, 'client assigned');
-          if (assignment.delivery > 1) state.redelivered += 1;
-          state.grant(assignment.clientId, assignment.workerId, assignment.grant);
-          collection.assigned(assignment.clientId, assignment.workerId, assignment.grant);
-          state.event({ clientId: assignment.clientId, state: 'training', workerId: assignment.workerId });
-        },
-      });
-      if (interruption?.aborted) return;
-      if (undispatched.length > 0) log.warn({ round: plan.round, clients: undispatched.length }, 'no worker took these clients before the deadline');
-      await Promise.race([state.allIn, interrupted, new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))))]);
-    } finally {
-      clearTimeout(timer);
-      if (onAbort) interruption?.removeEventListener('abort', onAbort);
-    }
-    await dispatcher.endRound();
+    const tasks = {
+      round: plan.round,
+      clients: collection.abortBeforeStart === null ? plan.cohort : [],
+      deadline: Date.now() + scenario.system.roundTimeoutSeconds * 1000,
+      taskFor: this.taskFields(plan, collection),
+      exclusive: collection.exclusive,
+      wanted: state.isAwaited,
+      onAssigned: (assignment: Assignment) => {
+        log.debug({ round: plan.round, clientId: assignment.clientId, workerId: assignment.workerId, delivery: assignment.delivery }, 'client assigned');
+        if (assignment.delivery > 1) state.redelivered += 1;
+        state.grant(assignment.clientId, assignment.workerId, assignment.grant);
+        collection.assigned(assignment.clientId, assignment.workerId, assignment.grant);
+        state.event({ clientId: assignment.clientId, state: 'training', workerId: assignment.workerId });
+      },
+    };
+    const undispatched = await dispatchAndWait(dispatcher, tasks, state.allIn, interruption);
+    if (undispatched?.length) log.warn({ round: plan.round, clients: undispatched.length }, 'no worker took these clients before the deadline');
   }
 
   private taskFields(plan: RoundPlan, collection: OpenCollection): (clientId: number) => TaskFields {
