@@ -22,3 +22,15 @@ export function tinyMnistScenario(overrides: Partial<ScenarioInput> & { system?:
     system: { backend: 'cpu', roundTimeoutSeconds: 60, ...overrides.system },
   });
 }
+
+/** The smallest scenario input that validates (MNIST, 4 clients, one round): validation tests vary one part of it. */
+export const SMALL_SCENARIO_INPUT = {
+  name: 'small',
+  seed: 1,
+  dataset: { name: 'mnist', trainLimit: 100, testLimit: 100 },
+  partition: { kind: 'iid', clients: 4 },
+  model: { name: 'mlp', hidden: [4] },
+  rounds: 1,
+  clientsPerRound: 2,
+  training: { epochs: 1, batchSize: 10, optimizer: 'sgd', learningRate: 0.1 },
+};

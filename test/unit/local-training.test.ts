@@ -1,10 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../client/backend/select-backend.js';
-import { trainLocal } from '../../client/training/local-training.js';
+import { trainLocal, type LocalTrainingConfig } from '../../client/training/local-training.js';
 import { evaluateModel } from '../../shared/models/evaluate-model.js';
 import type { DataSplit } from '../../shared/data/dataset.js';
 import type { DataShape } from '../../shared/data/data-shape.js';
 import { buildModel } from '../../shared/models/build-model.js';
+import type { ModelSpec } from '../../shared/models/registry.js';
 import { getFlatWeights, initialWeights, setFlatWeights } from '../../shared/models/parameters.js';
 import { Rng } from '../../shared/random.js';
 import * as tf from '../../shared/tf.js';
@@ -181,24 +182,39 @@ describe('regression evaluation', () => {
   });
 });
 
+/**
+ * The same local training on cpu and on wasm, from the same initial weights: the wasm run's
+ * last-epoch loss, its first, and the largest weight difference between the two backends.
+ */
+async function onBothBackends(spec: ModelSpec, shape: DataShape, data: DataSplit, initSeed: number, config: LocalTrainingConfig) {
+  const trained = async (backend: 'cpu' | 'wasm') => {
+    await selectBackend(backend);
+    const model = buildModel(spec, shape);
+    setFlatWeights(model, initialWeights(model, initSeed));
+    const result = await trainLocal(model, data, shape, config);
+    return { weights: getFlatWeights(model), result };
+  };
+  const cpu = await trained('cpu');
+  const wasm = await trained('wasm');
+  await selectBackend('cpu');
+  let maxDiff = 0;
+  for (let i = 0; i < cpu.weights.length; i++) maxDiff = Math.max(maxDiff, Math.abs(cpu.weights[i]! - wasm.weights[i]!));
+  return { wasm: wasm.result, maxDiff };
+}
+
 describe('the CNN trains on wasm like on cpu', () => {
   it('takes the same SGD steps on both backends', async () => {
     const rng = new Rng(8);
     const shape: DataShape = { task: 'classification', featureShape: [28, 28, 1], numClasses: 10 };
     const data: DataSplit = { features: Float32Array.from({ length: 6 * 784 }, () => rng.next()), labels: Float32Array.from([0, 1, 2, 3, 4, 5]), count: 6 };
-    const trained = async (backend: 'cpu' | 'wasm') => {
-      await selectBackend(backend);
-      const model = buildModel({ name: 'cnn-small' }, shape);
-      setFlatWeights(model, initialWeights(model, 4));
-      const result = await trainLocal(model, data, shape, { epochs: 3, batchSize: 3, optimizer: 'sgd', learningRate: 0.05, seed: 2 });
-      return { weights: getFlatWeights(model), result };
-    };
-    const cpu = await trained('cpu');
-    const wasm = await trained('wasm');
-    await selectBackend('cpu');
-    expect(wasm.result.meanLoss).toBeLessThan(wasm.result.firstEpochLoss);
-    let maxDiff = 0;
-    for (let i = 0; i < cpu.weights.length; i++) maxDiff = Math.max(maxDiff, Math.abs(cpu.weights[i]! - wasm.weights[i]!));
+    const { wasm, maxDiff } = await onBothBackends({ name: 'cnn-small' }, shape, data, 4, {
+      epochs: 3,
+      batchSize: 3,
+      optimizer: 'sgd',
+      learningRate: 0.05,
+      seed: 2,
+    });
+    expect(wasm.meanLoss).toBeLessThan(wasm.firstEpochLoss);
     expect(maxDiff).toBeLessThan(1e-3);
   }, 60_000);
 });
@@ -212,19 +228,9 @@ describe('the LSTM trains on wasm', () => {
       labels: Float32Array.from({ length: 8 }, (_, r) => (r + 12) % 6),
       count: 8,
     };
-    const trained = async (backend: 'cpu' | 'wasm') => {
-      await selectBackend(backend);
-      const model = buildModel({ name: 'lstm', embedding: 4, layers: [8] }, shape);
-      setFlatWeights(model, initialWeights(model, 3));
-      const result = await trainLocal(model, data, shape, { epochs: 20, batchSize: 4, optimizer: 'sgd', learningRate: 0.5, seed: 1 });
-      return { weights: getFlatWeights(model), result };
-    };
-    const cpu = await trained('cpu');
-    const wasm = await trained('wasm');
-    await selectBackend('cpu');
-    expect(wasm.result.meanLoss).toBeLessThan(wasm.result.firstEpochLoss);
-    let maxDiff = 0;
-    for (let i = 0; i < cpu.weights.length; i++) maxDiff = Math.max(maxDiff, Math.abs(cpu.weights[i]! - wasm.weights[i]!));
+    const spec: ModelSpec = { name: 'lstm', embedding: 4, layers: [8] };
+    const { wasm, maxDiff } = await onBothBackends(spec, shape, data, 3, { epochs: 20, batchSize: 4, optimizer: 'sgd', learningRate: 0.5, seed: 1 });
+    expect(wasm.meanLoss).toBeLessThan(wasm.firstEpochLoss);
     expect(maxDiff).toBeLessThan(1e-3);
   }, 60_000);
 });

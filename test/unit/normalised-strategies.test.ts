@@ -11,6 +11,7 @@ import { QFedAvg } from '../../coordinator/strategies/qfedavg.js';
 import type { ClientPool, Strategy, TrainResult } from '../../coordinator/strategies/strategy.js';
 import { normalizedUpdate } from '../../client/training/update-normalization.js';
 import { validateScenario } from '../../shared/scenario/load-scenario.js';
+import { SMALL_SCENARIO_INPUT } from '../support/scenarios.js';
 import { localWorkNorm } from '../../shared/training/local-work.js';
 
 const CONTEXT = { seed: 1, population: 2, localLearningRate: 0.1 };
@@ -164,16 +165,7 @@ describe('q-FedAvg', () => {
 });
 
 describe('validation of the combinations', () => {
-  const base = {
-    name: 'normalised',
-    seed: 1,
-    dataset: { name: 'mnist', trainLimit: 100, testLimit: 100 },
-    partition: { kind: 'iid', clients: 4 },
-    model: { name: 'mlp', hidden: [4] },
-    rounds: 1,
-    clientsPerRound: 2,
-    training: { epochs: 1, batchSize: 10, optimizer: 'sgd', learningRate: 0.1 },
-  };
+  const base = { ...SMALL_SCENARIO_INPUT, name: 'normalised' };
   const problems = (extra: Record<string, unknown>) => {
     try {
       validateScenario({ ...base, ...extra });

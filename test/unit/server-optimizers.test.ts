@@ -8,6 +8,7 @@ import type { AggregateOutput } from '../../coordinator/aggregation/aggregator.j
 import { STRATEGIES } from '../../coordinator/strategies/registry.js';
 import type { Strategy, StrategyState } from '../../coordinator/strategies/strategy.js';
 import { validateScenario } from '../../shared/scenario/load-scenario.js';
+import { SMALL_SCENARIO_INPUT } from '../support/scenarios.js';
 
 const CONTEXT = { seed: 1, population: 10, aggregateWeighting: 'weighted' as const, localMomentum: 0, localLearningRate: 0.1 };
 
@@ -146,16 +147,7 @@ describe('server state travels through a checkpoint', () => {
 });
 
 describe('options are validated with the field, the value and what was expected', () => {
-  const base = {
-    name: 'bad',
-    seed: 1,
-    dataset: { name: 'mnist', trainLimit: 100, testLimit: 100 },
-    partition: { kind: 'iid', clients: 4 },
-    model: { name: 'mlp', hidden: [4] },
-    rounds: 1,
-    clientsPerRound: 2,
-    training: { epochs: 1, batchSize: 10, optimizer: 'sgd', learningRate: 0.1 },
-  };
+  const base = { ...SMALL_SCENARIO_INPUT, name: 'bad' };
   const problems = (strategySpec: Record<string, unknown>) => {
     try {
       validateScenario({ ...base, strategy: strategySpec });
