@@ -2,8 +2,9 @@
  * The seam between fedsim's coordinator/worker logic and the transport. Two implementations:
  * NATS (real deployments and integration tests) and in-process (one process, no server).
  * The shape follows core NATS (subjects, publish/subscribe, request/reply), plus a work queue
- * for the training tasks (JetStream over NATS).
+ * for the training tasks (JetStream over NATS) and a store for state that follows a client.
  */
+import type { ClientStateStore, OwnedClientStateStore } from '../client-state/client-state-store.js';
 import type { TaskConsumer, TaskQueue, TaskQueueSettings } from './task-queue.js';
 
 export interface BusMessage {
@@ -43,6 +44,10 @@ export interface Bus {
   openTaskQueue(run: string, settings: TaskQueueSettings): Promise<TaskQueue>;
   /** Worker: the pull side of the run's task queue, which its coordinator opened. */
   taskConsumer(run: string): Promise<TaskConsumer>;
+  /** Coordinator: the run's client-state store, created empty, holding at most `limitBytes`. */
+  openClientState(run: string, limitBytes: number): Promise<OwnedClientStateStore>;
+  /** Worker: the run's client-state store, which its coordinator opened. */
+  clientState(run: string): Promise<ClientStateStore>;
   /** Resolves once everything published so far has reached the server. */
   flush(): Promise<void>;
   close(): Promise<void>;

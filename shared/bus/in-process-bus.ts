@@ -5,6 +5,8 @@
  * works over NATS.
  */
 import { BusError, type Bus, type BusMessage, type BusSubscription } from './bus.js';
+import type { ClientStateStore, OwnedClientStateStore } from '../client-state/client-state-store.js';
+import { InProcessClientState } from '../client-state/in-process-client-state.js';
 import { InProcessTaskQueue } from './in-process-task-queue.js';
 import type { TaskConsumer, TaskQueue, TaskQueueSettings } from './task-queue.js';
 
@@ -22,6 +24,7 @@ export class InProcessBus implements Bus {
   readonly address = 'in-process';
   private readonly subscribers = new Map<string, Subscriber[]>();
   private readonly taskQueues = new Map<string, InProcessTaskQueue>();
+  private readonly clientStates = new Map<string, InProcessClientState>();
   private closed = false;
 
   constructor(readonly maxPayload = DEFAULT_MAX_PAYLOAD) {}
@@ -75,6 +78,23 @@ export class InProcessBus implements Bus {
     return queue;
   }
 
+  async openClientState(run: string, limitBytes: number): Promise<OwnedClientStateStore> {
+    this.assertOpen();
+    await this.clientStates.get(run)?.destroy();
+    const store = new InProcessClientState(limitBytes, () => {
+      if (this.clientStates.get(run) === store) this.clientStates.delete(run);
+    });
+    this.clientStates.set(run, store);
+    return store;
+  }
+
+  async clientState(run: string): Promise<ClientStateStore> {
+    this.assertOpen();
+    const store = this.clientStates.get(run);
+    if (!store) throw new Error(`run "${run}" has no client-state store: its coordinator opens it before taking joins`);
+    return store;
+  }
+
   async flush(): Promise<void> {
     await new Promise((resolve) => setImmediate(resolve));
   }
@@ -84,6 +104,7 @@ export class InProcessBus implements Bus {
     this.subscribers.clear();
     for (const queue of this.taskQueues.values()) await queue.remove();
     this.taskQueues.clear();
+    this.clientStates.clear();
   }
 
   /** Returns whether anyone will receive the message. */

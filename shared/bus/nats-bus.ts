@@ -2,7 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { connect, credsAuthenticator, RequestError, TimeoutError, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node';
 import { BusError, type Bus, type BusMessage, type BusSubscription } from './bus.js';
+import type { ClientStateStore, OwnedClientStateStore } from '../client-state/client-state-store.js';
 import { JetStreamTaskConsumer, JetStreamTaskQueue } from './jetstream-task-queue.js';
+import { ObjectStoreClientState } from './object-store-client-state.js';
 import { inboxPrefixOf, USER_NAME } from './nats-permissions.js';
 import type { TaskConsumer, TaskQueue, TaskQueueSettings } from './task-queue.js';
 
@@ -83,6 +85,14 @@ export class NatsBus implements Bus {
 
   taskConsumer(run: string): Promise<TaskConsumer> {
     return JetStreamTaskConsumer.open(this.connection, this.address, run);
+  }
+
+  openClientState(run: string, limitBytes: number): Promise<OwnedClientStateStore> {
+    return ObjectStoreClientState.open(this.connection, this.address, run, limitBytes);
+  }
+
+  clientState(run: string): Promise<ClientStateStore> {
+    return ObjectStoreClientState.attach(this.connection, this.address, run);
   }
 
   async flush(): Promise<void> {

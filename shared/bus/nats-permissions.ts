@@ -4,7 +4,7 @@
  *
  * A worker asks to join, says it is ready, fetches the model, pulls tasks from its run's
  * consumer, claims and acks them, and sends results (and, under secure aggregation, its clients'
- * protocol messages); it hears the run's control broadcasts, the secure-aggregation batches
+ * protocol messages), and reads and writes its run's client-state bucket; it hears the run's control broadcasts, the secure-aggregation batches
  * addressed to workers, and the replies to its own requests only (its own inbox prefix, so no
  * worker reads another's task deliveries, claim grants or model chunks). It can publish on no
  * control subject and subscribe to no run's results, and it can name nothing of another run.
@@ -54,6 +54,36 @@ export function authorizationUserEntry(user: string, password: string, permissio
   ].join('\n');
 }
 
+/** The JetStream object-store bucket of a run's client state (its stream is `OBJ_<bucket>`). */
+export function clientStateBucket(run: string): string {
+  assertRunName(run);
+  return `fedsim-state-${run}`;
+}
+
+/**
+ * What reading and writing objects in the run's client-state bucket takes (@nats-io/obj 3.4):
+ * its stream's info and last-message lookups, the ordered push consumer a read creates (delivered
+ * to the worker's own inbox, with flow control), chunk and metadata publishes, and the purge of an
+ * overwritten object's old chunks. All of it names this run's bucket alone.
+ */
+function clientStateSubjects(run: string): string[] {
+  const bucket = clientStateBucket(run);
+  const stream = `OBJ_${bucket}`;
+  return [
+    '$JS.API.INFO',
+    `$JS.API.STREAM.INFO.${stream}`,
+    `$JS.API.STREAM.MSG.GET.${stream}`,
+    `$JS.API.DIRECT.GET.${stream}`,
+    `$JS.API.DIRECT.GET.${stream}.>`,
+    `$JS.API.STREAM.PURGE.${stream}`,
+    `$JS.API.CONSUMER.CREATE.${stream}`,
+    `$JS.API.CONSUMER.CREATE.${stream}.>`,
+    `$JS.API.CONSUMER.DELETE.${stream}.>`,
+    `$JS.FC.${stream}.>`,
+    `$O.${bucket}.>`,
+  ];
+}
+
 export function coordinatorPermissions(run: string): SubjectPermissions {
   assertRunName(run);
   const everything = subjects(run).everything;
@@ -73,6 +103,7 @@ export function workerPermissions(run: string, user: string): SubjectPermissions
         // Narrower than $JS.ACK.FEDSIM_TASKS.>: an ack removes a message from a work queue, so a
         // worker able to ack another run's consumer could delete that run's tasks.
         `$JS.ACK.${TASK_STREAM}.${consumer}.>`,
+        ...clientStateSubjects(run),
       ],
     },
     subscribe: { allow: [`${inboxPrefixOf(user)}.>`, ...WORKER_HEARS.map((name) => runSubjects[name])] },
