@@ -15,7 +15,9 @@ import { loadFederatedData, type FederatedData } from '../shared/data/federated-
 import type { DataShape } from '../shared/data/data-shape.js';
 import { buildModel } from '../shared/models/build-model.js';
 import { evaluateModel } from '../shared/models/evaluate-model.js';
-import { getFlatWeights, setFlatWeights } from '../shared/models/parameters.js';
+import { getFlatWeights, layoutOf, setFlatWeights } from '../shared/models/parameters.js';
+import { gatherSlices, layerSlices, scatterSlices, zeroSlices, type LayerSlices } from '../shared/models/layer-slices.js';
+import type { ClientStateKey } from '../shared/client-state/client-state-store.js';
 import { decodeFrame, decodeFrameOf, encodeFrame, type Frame } from '../shared/protocol/frame.js';
 import { EVALUATED_MODEL_VECTOR, subjects, type MessageHeader } from '../shared/protocol/messages.js';
 import { fetchModel, sendUpdate, type EncodedVector } from '../shared/protocol/transfers.js';
@@ -33,6 +35,8 @@ import type { TrainedUpdate } from './attacks/attack.js';
 import { selectBackend, type ActiveBackend, type BackendPreference } from './backend/select-backend.js';
 import { privatizeUpdate } from './privacy/privatize-update.js';
 import { SecureAggregationHost } from './secure-aggregation/secure-aggregation-host.js';
+import { ClientStateAccess, type ClientStateValues } from './state/client-state-access.js';
+import { CLIENT_CONTROL_VECTOR, controlVariateStep, SERVER_CONTROL_VECTOR, usesControlVariates } from './training/control-variates.js';
 import { trainLocal } from './training/local-training.js';
 import { normalizedUpdate } from './training/update-normalization.js';
 
@@ -72,6 +76,8 @@ interface Federation {
   shape: DataShape;
   model: LayersModel;
   backend: ActiveBackend;
+  /** strategy.localLayers: the parameter slices each client keeps to itself (null: everything is aggregated). */
+  personal: LayerSlices | null;
 }
 
 const JOIN_RETRY_MS = 500;
@@ -99,7 +105,8 @@ export class Worker {
   private running = false;
   private stopReason: string | null = null;
   private codec: VectorCodec | null = null;
-  private readonly errorFeedback = new Map<number, ErrorFeedback>();
+  /** Control variates, top-k residuals and personal layers: they follow the client, not this worker. */
+  private readonly clientState: ClientStateAccess;
   /** Secure-aggregation runs: this worker's clients' protocol state (their secrets stay in this process). */
   private secureAggregation: SecureAggregationHost | null = null;
   /** Runs with adversaries: the attacker controlling some of the clients this worker trains. */
@@ -109,6 +116,7 @@ export class Worker {
   constructor(private readonly options: WorkerOptions) {
     this.workerId = options.workerId ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
     this.subjects = subjects(options.runName);
+    this.clientState = new ClientStateAccess(options.bus, options.runName);
     this.stats = { workerId: this.workerId, runId: 'none', backend: 'none', clientsTrained: 0, samplesTrained: 0, trainMs: 0, modelFetches: 0 };
   }
 
@@ -122,7 +130,9 @@ export class Worker {
     const data = await this.federatedData(scenario);
     const shape: DataShape = shapeOfDataset(data.dataset);
     const model = buildModel(scenario.model, shape);
-    this.federation = { scenario, data, shape, model, backend };
+    const localLayers = scenario.strategy.localLayers ?? [];
+    const personal = localLayers.length > 0 ? layerSlices(layoutOf(model), localLayers) : null;
+    this.federation = { scenario, data, shape, model, backend, personal };
     this.adversary = adversaryOf(scenario, data, log);
     log.info({ workerId: this.workerId, backend: backend.detail, clients: data.clients.length }, 'worker ready');
 
@@ -327,13 +337,17 @@ export class Worker {
     const localData = subset(dataset.train, dataset.featureSize, indices);
 
     const { training } = federation.scenario;
-    const train = (data: DataSplit, seed: number) => this.trainFromGlobal(task, global, vectors, data, seed);
+    const state = await this.clientState.read(task.clientId, this.stateKeys(task));
+    const train = (data: DataSplit, seed: number) => this.trainFromGlobal(task, global, vectors, state, data, seed);
     // A malicious client (adversaries:) sends what its attack crafts; the rest of the path is the same.
-    const { result, delta } = this.adversary?.controls(task.clientId) ? await this.adversary.craft(task, localData, train) : await train(localData, task.seed);
+    const trained = this.adversary?.controls(task.clientId) ? await this.adversary.craft(task, localData, train) : await train(localData, task.seed);
+    const { result, delta } = trained;
     // Stopped while training: the task went back to the queue, and another worker answers for it.
     if (!this.running) throw new Error(`stopped (${this.stopReason}) before sending client ${task.clientId}'s update`);
     const privatized = task.privacy ? privatizeUpdate(delta, task.privacy, new Rng(task.seed).fork('local-dp-noise')) : null;
-    const payload = task.secureAggregation ? delta : this.compress(task.clientId, delta, new Rng(task.seed).fork('compression'));
+    const { payload, residual } = task.secureAggregation
+      ? { payload: delta, residual: undefined }
+      : this.compress(delta, state.residual, new Rng(task.seed).fork('compression'));
     this.stats.clientsTrained += 1;
     this.stats.samplesTrained += result.samples * training.epochs;
     this.stats.trainMs += result.trainMs;
@@ -351,6 +365,8 @@ export class Worker {
       // Under secure aggregation the clip bit is summed inside the masked vector, not sent in clear.
       ...(privatized && !task.secureAggregation ? { unclipped: privatized.unclipped } : {}),
     };
+    // Before the update leaves, as a device keeps its own state (see client-state-access.ts).
+    await this.clientState.write(task.clientId, { ...trained.clientState, ...(residual ? { residual } : {}) });
     if (task.secureAggregation) {
       if (!this.secureAggregation) throw new Error('a secure-aggregation task in a run without privacy.secureAggregation');
       await this.secureAggregation.advertise({ ...task, secureAggregation: task.secureAggregation }, grant, delta, privatized?.unclipped, report);
@@ -367,14 +383,19 @@ export class Worker {
 
   /** Federated evaluation: the model after the round, scored on the client's held-out samples. */
   private async evaluateClient(task: Frame<'task'>['header'], grant: string): Promise<void> {
-    const { model, shape, data } = this.federation!;
+    const { model, shape, data, personal } = this.federation!;
     const heldOut = data.heldOut[task.clientId];
     if (!heldOut?.length) throw new Error(`client ${task.clientId} holds no samples out (${data.clients.length} clients)`);
     const vectors = await this.vectorsOf(task.round, task.vectors ?? []);
-    const weights = vectors[EVALUATED_MODEL_VECTOR];
-    if (!weights) throw new Error(`evaluation task of round ${task.round} names no "${EVALUATED_MODEL_VECTOR}" vector`);
+    const evaluated = vectors[EVALUATED_MODEL_VECTOR];
+    if (!evaluated) throw new Error(`evaluation task of round ${task.round} names no "${EVALUATED_MODEL_VECTOR}" vector`);
+    // Under partial aggregation the client's model is the global one with its own personal layers.
+    const state = await this.clientState.read(task.clientId, personal ? ['personal'] : []);
+    const weights = this.withPersonalLayers(evaluated, state);
     setFlatWeights(model, weights);
-    const scored = await evaluateModel(model, subset(data.dataset.train, data.dataset.featureSize, heldOut), shape);
+    const heldOutData = subset(data.dataset.train, data.dataset.featureSize, heldOut);
+    const scored = await evaluateModel(model, heldOutData, shape);
+    const tuned = await this.fineTuned(task, heldOutData);
     const report = encodeFrame('evaluation-report', {
       workerId: this.workerId,
       round: task.round,
@@ -384,22 +405,50 @@ export class Worker {
       loss: scored.loss,
       ...(scored.accuracy !== undefined ? { accuracy: scored.accuracy } : {}),
       ...(scored.mse !== undefined ? { mse: scored.mse } : {}),
+      ...(tuned
+        ? {
+            personalized: {
+              loss: tuned.loss,
+              ...(tuned.accuracy !== undefined ? { accuracy: tuned.accuracy } : {}),
+              ...(tuned.mse !== undefined ? { mse: tuned.mse } : {}),
+            },
+          }
+        : {}),
     });
     const answer = decodeFrameOf(await this.options.bus.request(this.subjects.results, report, REPORT_TIMEOUT_MS), 'ack').header;
     if (!answer.ok) this.options.log.warn({ round: task.round, clientId: task.clientId, reason: answer.error }, 'evaluation report refused');
   }
 
-  /** One client's local training from the round's global model: its update and what it reports. */
+  /** What the task's client keeps between rounds and needs now. */
+  private stateKeys(task: Frame<'task'>['header']): ClientStateKey[] {
+    const { scenario, personal } = this.federation!;
+    const keys: ClientStateKey[] = [];
+    if (usesControlVariates(task.config)) keys.push('control');
+    if (personal) keys.push('personal');
+    if (!task.secureAggregation && usesErrorFeedback(scenario.compression.update)) keys.push('residual');
+    return keys;
+  }
+
+  /**
+   * One client's local training from the round's global model (with its personal layers, if it
+   * keeps any): the update it sends, what it reports, and the state it keeps for its next round.
+   */
   private async trainFromGlobal(
     task: Frame<'task'>['header'],
     global: Float32Array,
     vectors: Record<string, Float32Array>,
+    state: ClientStateValues,
     data: DataSplit,
     seed: number,
   ): Promise<TrainedUpdate> {
-    const { model, shape, scenario } = this.federation!;
+    const { model, shape, scenario, personal } = this.federation!;
     const { training } = scenario;
-    setFlatWeights(model, global);
+    const start = this.withPersonalLayers(global, state);
+    const controlled = usesControlVariates(task.config);
+    const serverControl = vectors[SERVER_CONTROL_VECTOR];
+    if (controlled && !serverControl) throw new Error(`task of round ${task.round} asks for control variates but names no "${SERVER_CONTROL_VECTOR}" vector`);
+    const roundVectors = controlled ? { ...vectors, [CLIENT_CONTROL_VECTOR]: state.control ?? new Float32Array(global.length) } : vectors;
+    setFlatWeights(model, start);
     const result = await trainLocal(model, data, shape, {
       epochs: training.epochs,
       batchSize: training.batchSize,
@@ -408,23 +457,65 @@ export class Worker {
       momentum: training.momentum,
       seed,
       maxSteps: task.maxSteps,
-      round: { global, config: task.config ?? {}, vectors },
+      round: { global: start, config: task.config ?? {}, vectors: roundVectors },
     });
-    return { result, delta: normalizedUpdate(subtract(getFlatWeights(model), global), result.steps, task.config) };
+    const trained = getFlatWeights(model);
+    const delta = subtract(trained, start);
+    const clientState: ClientStateValues = {};
+    if (personal) {
+      clientState.personal = gatherSlices(trained, personal);
+      zeroSlices(delta, personal); // never leaves the client
+    }
+    const normalized = normalizedUpdate(delta, result.steps, task.config);
+    if (!controlled) return { result, delta: normalized, clientState };
+    const momentum = training.optimizer === 'momentum' ? (training.momentum ?? 0.9) : 0;
+    const step = controlVariateStep(normalized, serverControl!, state.control ?? null, { steps: result.steps, learningRate: training.learningRate, momentum });
+    return { result, delta: step.sent, clientState: { ...clientState, control: step.next } };
+  }
+
+  /** The global weights with the client's personal layers in place (a copy), or the global weights themselves. */
+  private withPersonalLayers(global: Float32Array, state: ClientStateValues): Float32Array {
+    const { personal } = this.federation!;
+    if (!personal || !state.personal) return global;
+    const weights = global.slice();
+    scatterSlices(weights, personal, state.personal);
+    return weights;
   }
 
   /**
-   * The scenario's update codec, if any. Error feedback (top-k) keeps each client's residual
-   * here, on the worker that trains it: one model-sized vector per client this worker has seen.
+   * evaluation.federated.fineTuneEpochs: the client trains the evaluated model on its own training
+   * samples for that many epochs (plain local steps, no strategy terms) and scores it again on its
+   * held-out split: the personalised accuracy beside the global model's. The model is left tuned;
+   * the next task sets its own weights.
    */
-  private compress(clientId: number, delta: Float32Array, rng: Rng): Float32Array | EncodedVector {
+  private async fineTuned(task: Frame<'task'>['header'], heldOut: DataSplit) {
+    const { model, shape, data, scenario } = this.federation!;
+    const epochs = scenario.evaluation.federated?.fineTuneEpochs ?? 0;
+    const indices = data.clients[task.clientId];
+    if (epochs === 0 || !indices?.length) return null;
+    const { training } = scenario;
+    await trainLocal(model, subset(data.dataset.train, data.dataset.featureSize, indices), shape, {
+      epochs,
+      batchSize: training.batchSize,
+      optimizer: training.optimizer,
+      learningRate: training.learningRate,
+      momentum: training.momentum,
+      seed: new Rng(task.seed).fork('fine-tune').nextUint32(),
+    });
+    return evaluateModel(model, heldOut, shape);
+  }
+
+  /**
+   * The scenario's update codec, if any. Error feedback (top-k) starts from the client's residual
+   * in the client state store and hands back the new one, written once the update is accepted.
+   */
+  private compress(delta: Float32Array, residual: Float32Array | undefined, rng: Rng): { payload: Float32Array | EncodedVector; residual?: Float32Array } {
     const pipeline = this.federation!.scenario.compression.update;
-    if (pipeline.length === 0) return delta;
+    if (pipeline.length === 0) return { payload: delta };
     this.codec ??= createCodec(pipeline, 'update');
-    if (!usesErrorFeedback(pipeline)) return { bytes: this.codec.encode(delta, rng) };
-    let feedback = this.errorFeedback.get(clientId);
-    if (!feedback) this.errorFeedback.set(clientId, (feedback = new ErrorFeedback(delta.length)));
-    return { bytes: feedback.encode(delta, this.codec, rng) };
+    if (!usesErrorFeedback(pipeline)) return { payload: { bytes: this.codec.encode(delta, rng) } };
+    const feedback = new ErrorFeedback(delta.length, residual);
+    return { payload: { bytes: feedback.encode(delta, this.codec, rng) }, residual: feedback.residual() };
   }
 
   /** Fetched once per round and worker, like the global model, and shared by its clients. */

@@ -29,9 +29,11 @@ import { resolveSecAggSettings } from './secure-aggregation/secure-aggregation-s
 import { PoissonSample } from './selection/poisson-sample.js';
 import { UniformSample } from './selection/uniform-sample.js';
 import { FederationClock } from './simulation/federation-clock.js';
-import { STRATEGIES } from './strategies/registry.js';
-import { strategyContextOf } from './strategies/strategy-entry.js';
+import { createStrategy } from './strategies/create-strategy.js';
 import type { ClientPool } from './strategies/strategy.js';
+import { clientStateBudget, type ClientStateBudget } from './client-state/client-state-budget.js';
+import type { OwnedClientStateStore } from '../shared/client-state/client-state-store.js';
+import type { ParameterLayout } from '../shared/models/parameters.js';
 import { ModelServer } from './transport/model-server.js';
 import { TaskDispatcher } from './transport/task-dispatcher.js';
 import { FrameRefusals } from './transport/frame-refusals.js';
@@ -57,6 +59,8 @@ export interface CoordinatorOptions {
   log: Logger;
   evaluator: GlobalEvaluator;
   initialWeights: Float32Array;
+  /** The model's parameter layout (which slices are which layer: strategy.localLayers). */
+  layout: ParameterLayout;
   /** FLTrust: the server's training on its root dataset (the run provides it; the coordinator has no trainer of its own). */
   trainOnRootData?: AggregatorContext['trainOnRootData'];
   onRound?: (metrics: RoundMetrics) => void;
@@ -90,11 +94,17 @@ export class Coordinator {
   private stopRequested = false;
   private heartbeat: NodeJS.Timeout | undefined;
   private readonly interruption = new AbortController();
+  private readonly clientStateBudget: ClientStateBudget | null;
+  /** Opened at start when the run's clients keep state (SCAFFOLD, top-k residuals, personal layers); removed at shutdown. */
+  private clientState: OwnedClientStateStore | null = null;
 
   constructor(private readonly options: CoordinatorOptions) {
     const { scenario, bus, log } = options;
     const runSubjects = subjects(scenario.name);
     const updateCodec = scenario.compression.update.length > 0 ? createCodec(scenario.compression.update, 'update') : null;
+    const strategy = createStrategy(scenario, options.layout);
+    const parameterCount = options.initialWeights.length;
+    const updateLength = strategy.updateLength?.(parameterCount) ?? parameterCount;
     const clock = new FederationClock({
       devices: scenario.system.devices,
       stragglers: scenario.system.stragglers,
@@ -103,7 +113,7 @@ export class Coordinator {
       epochs: scenario.training.epochs,
       batchSize: scenario.training.batchSize,
       flopsPerSample: options.flopsPerSample,
-      updateBytes: updateCodec ? updateCodec.encodedSize(options.initialWeights.length) : 4 * options.initialWeights.length,
+      updateBytes: updateCodec ? updateCodec.encodedSize(updateLength) : 4 * updateLength,
     });
     this.dpPlan = resolveDpPlan(scenario);
     const ledger = this.dpPlan ? new PrivacyLedger(this.dpPlan) : null;
@@ -120,7 +130,7 @@ export class Coordinator {
     this.engine = {
       scenario,
       clientsPerRound: clientsPerRound(scenario),
-      strategy: STRATEGIES.get(scenario.strategy.name).create(scenario.strategy, strategyContextOf(scenario)),
+      strategy,
       pool: clientPool(scenario, this.dpPlan, ledger, clock),
       aggregation: buildAggregation(aggregationSettings(scenario, this.dpPlan, { trainOnRootData: options.trainOnRootData })),
       collection,
@@ -142,7 +152,8 @@ export class Coordinator {
       log,
       onClientEvent: options.onClientEvent ?? (() => {}),
     };
-    checkBufferedMemory(this.engine.aggregation, this.engine.pool.largestSample, options.initialWeights.length, scenario.system.aggregationMemoryMB);
+    checkBufferedMemory(this.engine.aggregation, this.engine.pool.largestSample, updateLength, scenario.system.aggregationMemoryMB);
+    this.clientStateBudget = clientStateBudget(scenario, strategy, parameterCount, this.engine.pool.largestSample);
     this.rounds = new RoundRunner(this.engine);
     this.roster = new WorkerRoster(bus, runSubjects, { scenario, runId: options.runId }, log, options.onWorkerReady);
   }
@@ -164,6 +175,7 @@ export class Coordinator {
   async start(): Promise<void> {
     // Before any join: a worker pulls from the queue as soon as it is ready.
     await this.engine.dispatcher.open();
+    if (this.clientStateBudget) this.clientState = await this.options.bus.openClientState(this.options.scenario.name, this.clientStateBudget.limitBytes);
     this.roster.start();
     this.engine.modelServer.start();
     this.engine.receiver.start();
@@ -216,6 +228,7 @@ export class Coordinator {
         break;
       }
       const { metrics } = outcome;
+      if (this.clientState) metrics.clientState = await this.clientState.usage();
       result.finalWeights = outcome.weights;
       result.privacy = metrics.privacy ?? null;
       const evaluation = await this.evaluate(round, outcome.weights, metrics);
@@ -283,6 +296,8 @@ export class Coordinator {
     this.engine.receiver.stop();
     this.engine.collection.stop();
     await this.engine.dispatcher.close().catch((error: Error) => log.warn({ err: error.message }, "could not remove the run's task queue"));
+    await this.clientState?.destroy().catch((error: Error) => log.warn({ err: error.message }, "could not remove the run's client state"));
+    this.clientState = null;
   }
 
   /** The run's model is the last complete round's: scored here when that round was not an evaluation round. */

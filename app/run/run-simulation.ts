@@ -19,7 +19,7 @@ import { shapeOfDataset } from '../../shared/data/dataset.js';
 import { loadFederatedData, type FederatedData } from '../../shared/data/federated-data.js';
 import { createLogger, type LogLevel } from '../../shared/logging/logger.js';
 import { triggeredTestSplit } from '../../shared/adversaries/backdoor-trigger.js';
-import { initialWeights, setFlatWeights } from '../../shared/models/parameters.js';
+import { initialWeights, layoutOf, setFlatWeights } from '../../shared/models/parameters.js';
 import { formatPartitionSummary, summarizePartition } from '../../shared/partition/index.js';
 import type { Scenario } from '../../shared/scenario/schema.js';
 import { createProgress, type Progress } from '../output/progress.js';
@@ -220,6 +220,7 @@ async function connectCoordinator(run: Run): Promise<void> {
     log,
     evaluator,
     initialWeights: initial,
+    layout: layoutOf(evaluator.model),
     trainOnRootData: rootTraining(scenario, data, shapeOf(data)),
     onRound: (metrics) => {
       recordMalicious(scenario, metrics);

@@ -6,6 +6,7 @@
  */
 import type { DataSplit } from '../../shared/data/dataset.js';
 import type { Rng } from '../../shared/random.js';
+import type { ClientStateValues } from '../state/client-state-access.js';
 import type { LocalTrainingResult } from '../training/local-training.js';
 
 export interface TrainedUpdate {
@@ -13,6 +14,8 @@ export interface TrainedUpdate {
   delta: Float32Array;
   /** What the client reports of its training (samples, steps, loss, time). */
   result: LocalTrainingResult;
+  /** What the client keeps for its next round (SCAFFOLD's cᵢ⁺, personal layers), written once the update is accepted. */
+  clientState?: ClientStateValues;
 }
 
 export interface AttackContext {

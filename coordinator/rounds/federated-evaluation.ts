@@ -75,9 +75,9 @@ async function collect(
     isAwaited: (id) => awaited.has(id),
     grantOf: (id) => grants.get(id),
     heldOutOf: (id) => engine.heldOutSizes[id],
-    onReport: ({ clientId, samples, loss, accuracy, mse }) => {
+    onReport: ({ clientId, samples, loss, accuracy, mse, personalized }) => {
       awaited.delete(clientId);
-      results.push({ clientId, samples, loss, metrics: { ...(accuracy !== undefined ? { accuracy } : {}), ...(mse !== undefined ? { mse } : {}) } });
+      results.push({ clientId, samples, loss, metrics: { ...definedOf({ accuracy, mse }), ...personalizedMetrics(personalized) } });
       dispatcher.progress();
       if (awaited.size === 0) allIn();
     },
@@ -102,4 +102,14 @@ async function collect(
     receiver.closeEvaluation();
   }
   return results;
+}
+
+function definedOf(values: Record<string, number | undefined>): Record<string, number> {
+  return Object.fromEntries(Object.entries(values).filter((entry): entry is [string, number] => entry[1] !== undefined));
+}
+
+/** evaluation.federated.fineTuneEpochs: the fine-tuned model's figures, named apart from the global model's. */
+function personalizedMetrics(personalized: { loss: number; accuracy?: number; mse?: number } | undefined): Record<string, number> {
+  if (!personalized) return {};
+  return definedOf({ personalizedLoss: personalized.loss, personalizedAccuracy: personalized.accuracy, personalizedMse: personalized.mse });
 }

@@ -1,6 +1,7 @@
 /**
  * What a round leaves behind: its metrics.jsonl line and the live client events.
  */
+import type { ClientStateUsage } from '../../shared/client-state/client-state-store.js';
 import type { RefusalKind } from '../transport/frame-refusals.js';
 import type { RoundCompute } from '../simulation/federation-clock.js';
 import type { RoundPrivacy } from '../privacy/privacy-ledger.js';
@@ -47,6 +48,8 @@ export interface RoundMetrics extends RoundCompute {
   maliciousClients?: number[];
   /** The strategy's own figures for the round (FedNova's tauEffective, q-FedAvg's stepScale and start losses). */
   strategy?: Record<string, number>;
+  /** What the client state store holds after the round (runs whose clients keep state). */
+  clientState?: ClientStateUsage;
   /**
    * evaluation.federated rounds: the clients' scores of the model after the round on their
    * held-out samples (weighted and unweighted mean, std, p10 and worst; see evaluation-summary.ts).

@@ -75,12 +75,14 @@ export class RoundRunner {
     // Server-side work of the aggregator (FLTrust's root update) runs while the clients train.
     const preparing = this.engine.aggregation.prepareRound?.(round, global);
     preparing?.catch(() => {}); // awaited below; an interrupted round never gets there
-    const aggregator = this.engine.aggregation.create(round, global.length);
+    // What each client sends: the model's length, or more (SCAFFOLD's [Δy, Δc]).
+    const updateLength = this.engine.strategy.updateLength?.(global.length) ?? global.length;
+    const aggregator = this.engine.aggregation.create(round, updateLength);
     const collection = this.engine.collection.open({
       round,
       cohort: plan.cohort,
       global,
-      parameterCount: global.length,
+      parameterCount: updateLength,
       rules: plan.rules,
       state,
       aggregator,

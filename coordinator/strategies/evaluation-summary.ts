@@ -2,7 +2,8 @@
  * What a federated evaluation round says about the model across clients: the sample-weighted
  * figure (what a pooled test set would say), and the view of the clients as equals that fairness
  * work reads (q-FFL, LEAF's per-client statistics): unweighted mean, standard deviation, the 10th
- * percentile and the worst client. Accuracy's bad tail is low; MSE's is high.
+ * percentile and the worst client. Accuracy's bad tail is low; MSE's is high. Fine-tuned
+ * (personalised) figures, when clients report them, get the same statistics under their own names.
  */
 import type { EvaluateResult } from './strategy.js';
 
@@ -15,9 +16,14 @@ export function summarizeEvaluations(results: readonly EvaluateResult[]): Record
     samples,
     loss: ordered.reduce((s, r) => s + r.loss * r.samples, 0) / samples,
   };
+  if (ordered.every((r) => r.metrics.personalizedLoss !== undefined)) {
+    summary.personalizedLoss = ordered.reduce((s, r) => s + r.metrics.personalizedLoss! * r.samples, 0) / samples;
+  }
   for (const [metric, badTail] of [
     ['accuracy', 'low'],
     ['mse', 'high'],
+    ['personalizedAccuracy', 'low'],
+    ['personalizedMse', 'high'],
   ] as const) {
     const values = ordered.map((r) => r.metrics[metric]);
     if (values.some((v) => v === undefined)) continue;

@@ -10,9 +10,10 @@ import { FEDNOVA } from './fednova.js';
 import { FEDPROX } from './fedprox.js';
 import { FEDYOGI } from './fedyogi.js';
 import { QFEDAVG } from './qfedavg.js';
+import { SCAFFOLD } from './scaffold.js';
 import type { StrategyEntry } from './strategy-entry.js';
 
-const ENTRIES = [FEDAVG, FEDPROX, FEDAVGM, FEDADAM, FEDYOGI, FEDADAGRAD, FEDNOVA, QFEDAVG] as const;
+const ENTRIES = [FEDAVG, FEDPROX, FEDAVGM, FEDADAM, FEDYOGI, FEDADAGRAD, FEDNOVA, QFEDAVG, SCAFFOLD] as const;
 
 export const STRATEGIES = new Registry<StrategyEntry>('strategy.name', ENTRIES);
 

@@ -16,6 +16,11 @@ const COMMON_OPTIONS = {
   maxUpdateNorm: z.number().gt(0).optional(),
   /** How the round's updates are combined (under DP and secure aggregation, see README). */
   aggregator: AGGREGATOR_SPEC.default({ name: 'weighted-mean' }),
+  /**
+   * Partial aggregation (FedPer, Arivazhagan et al. 2019): these layers (by name, see `fedsim
+   * models`) stay on each client, in the client state store; only the rest is averaged.
+   */
+  localLayers: z.array(z.string().min(1).max(64)).max(64).optional(),
 };
 
 /** The strictObject of one strategy's options: its name, the common options, and its own. */
@@ -36,6 +41,8 @@ export interface StrategyContext {
   localMomentum: number;
   /** The clients' learning rate η (q-FedAvg's Lipschitz estimate is 1/η). */
   localLearningRate: number;
+  /** Values in the model's parameter vector (server state sized by the model: SCAFFOLD's c). */
+  parameterCount?: number;
   /** evaluation.federated: how many of the population score the model when a round evaluates (absent: none). */
   federatedEvaluationClients?: number;
 }
@@ -54,18 +61,19 @@ export interface StrategyEntry extends RegistryEntry {
  */
 export interface ScenarioSettings {
   training: { optimizer: string };
-  privacy: { dp?: unknown; secureAggregation?: unknown };
-  strategy: { aggregator: { name: string } };
+  privacy: { dp?: unknown; secureAggregation?: unknown; updateAttacks?: unknown };
+  strategy: { aggregator: { name: string }; localLayers?: string[] | undefined };
 }
 
 /** What a strategy may know of the scenario besides its own block. */
-export function strategyContextOf(scenario: Scenario): StrategyContext {
+export function strategyContextOf(scenario: Scenario, parameterCount?: number): StrategyContext {
   const { dp, secureAggregation } = scenario.privacy;
   const { optimizer, momentum, learningRate } = scenario.training;
   const { federated } = scenario.evaluation;
   return {
     seed: scenario.seed,
     population: scenario.partition.clients,
+    ...(parameterCount !== undefined ? { parameterCount } : {}),
     aggregateWeighting: !dp && !secureAggregation && scenario.strategy.aggregator.name === 'weighted-mean' ? 'weighted' : 'uniform',
     // tfjs' momentum optimizer, as local training builds it (client/training/local-training.ts).
     localMomentum: optimizer === 'momentum' ? (momentum ?? 0.9) : 0,

@@ -109,6 +109,10 @@ export interface StrategyState {
 
 export interface Strategy {
   readonly name: string;
+  /** Values each client sends, from the model's P (default P; SCAFFOLD appends its Δc: 2P). */
+  updateLength?(parameterCount: number): number;
+  /** Values of client state each client keeps between rounds (SCAFFOLD's cᵢ: P; personal layers: their size). */
+  clientStateValues?(parameterCount: number): number;
   /** Round `round` (1-based): who trains and with what instructions. */
   configureTrain(round: number, eligible: ClientPool): TrainInstructions;
   /** The next global model from the aggregate of the round's updates (null when none arrived). */

@@ -51,7 +51,9 @@ export class ObjectStoreClientState implements OwnedClientStateStore {
       const status = await store.status();
       return new ObjectStoreClientState(store, bucket, status.streamInfo.config.max_bytes);
     } catch (error) {
-      throw new Error(`cannot open the client-state bucket ${bucket} on ${address} (${(error as Error).message}): has the coordinator of run "${run}" started?`);
+      throw new Error(
+        `cannot open the client-state bucket ${bucket} on ${address} (${(error as Error).message}): has the coordinator of run "${run}" started?`,
+      );
     }
   }
 
@@ -67,7 +69,8 @@ export class ObjectStoreClientState implements OwnedClientStateStore {
       await this.store.putBlob({ name }, stateBytes(value));
     } catch (error) {
       // The server's own limit (max_bytes) answers "maximum bytes exceeded".
-      if (/maximum bytes|insufficient resources/i.test((error as Error).message)) throw new ClientStateFull((await this.usage()).bytes + value.byteLength, this.limitBytes);
+      if (/maximum bytes|insufficient resources/i.test((error as Error).message))
+        throw new ClientStateFull((await this.usage()).bytes + value.byteLength, this.limitBytes);
       throw error;
     }
   }

@@ -4,7 +4,8 @@
  * (Stich, Cordonnier & Jaggi 2018, "Sparsified SGD with Memory"; Karimireddy et al. 2019,
  * "Error Feedback Fixes SignSGD and other Gradient Compression Schemes").
  *
- * The worker holds one per client (O(model) memory each). The residual is taken against what the
+ * One per client and round, started from the client's residual in the client state store (so it
+ * follows the client from worker to worker; O(model) memory each). The residual is taken against what the
  * receiver will decode, so quantization error after top-k is fed back too. With partial
  * participation a residual waits, unchanged, until the client is selected again.
  */
@@ -14,8 +15,13 @@ import type { VectorCodec } from './codec.js';
 export class ErrorFeedback {
   private memory: Float32Array;
 
-  constructor(readonly length: number) {
-    this.memory = new Float32Array(length);
+  /** `residual`: what earlier updates left unsent (none: zeros). */
+  constructor(
+    readonly length: number,
+    residual?: Float32Array,
+  ) {
+    if (residual && residual.length !== length) throw new RangeError(`ErrorFeedback: residual has ${residual.length} values, expected ${length}`);
+    this.memory = residual ? residual.slice() : new Float32Array(length);
   }
 
   /** Encodes update + residual, and keeps as the new residual what the encoding left out. */

@@ -34,10 +34,12 @@ import { CONFIG_RECORD, VECTOR_NAME } from './config-record.js';
  *    (and secure-aggregation messages) carry the grant: only the worker granted a client's claim
  *    can report for it.
  */
-export const PROTOCOL_VERSION = 7;
+export const PROTOCOL_VERSION = 8;
 
 /** The round vector an evaluation task scores: the global model after the round. */
 export const EVALUATED_MODEL_VECTOR = 'evaluate';
+/** SCAFFOLD's round vector: the server's control variate c. */
+export const SERVER_CONTROL_VECTOR = 'serverControl';
 
 const id = z.string().min(1).max(200);
 /**
@@ -138,6 +140,8 @@ export const MESSAGE_SCHEMAS = {
     loss: z.number().min(0),
     accuracy: z.number().min(0).max(1).optional(),
     mse: z.number().min(0).optional(),
+    /** evaluation.federated.fineTuneEpochs: the same held-out samples after the client fine-tuned the model on its own. */
+    personalized: z.strictObject({ loss: z.number().min(0), accuracy: z.number().min(0).max(1).optional(), mse: z.number().min(0).optional() }).optional(),
   }),
   /** `grant`: in the answer to an accepted claim, what the worker's reports for that client must carry. */
   ack: z.strictObject({ ok: z.boolean(), error: z.string().optional(), grant: SECRET.optional() }),

@@ -46,6 +46,11 @@ export const EVALUATION_SPEC = z.strictObject({
       fraction: z.number().gt(0).max(1).optional(),
       /** The share of each client's samples held out from its training (clients with one sample hold none). */
       heldOutFraction: z.number().gt(0).max(0.9).default(0.2),
+      /**
+       * After scoring the global model, each evaluating client fine-tunes it for this many epochs
+       * on its own training samples and scores it again: personalised accuracy beside the global's.
+       */
+      fineTuneEpochs: z.number().int().min(0).max(100).default(0),
     })
     .refine((f) => f.clients === undefined || f.fraction === undefined, { error: 'expected clients or fraction, not both' })
     .optional(),
@@ -82,6 +87,11 @@ export const SYSTEM_SPEC = z.strictObject({
   coordinatorSilenceSeconds: z.number().min(3).max(86_400).default(120),
   /** What an aggregator that keeps every update of a round (a median, Krum) may hold, in MiB. */
   aggregationMemoryMB: z.number().gt(0).default(2048),
+  /**
+   * What the client state store (SCAFFOLD's control variates, top-k residuals, personal layers)
+   * may hold, in MiB, over every client the run may draw: checked before the run starts.
+   */
+  clientStateMB: z.number().gt(0).max(1_048_576).default(1024),
   /** Simulated devices: speed, bandwidth, power and availability per share of the population. */
   devices: DEVICES_SPEC.optional(),
   /** What happens to clients that are slow in simulated time (needs devices). */
@@ -196,6 +206,7 @@ export const SCENARIO_SPEC = z.strictObject({
     taskAckWaitSeconds: 30,
     coordinatorSilenceSeconds: 120,
     aggregationMemoryMB: 2048,
+    clientStateMB: 1024,
     stragglers: DEFAULT_STRAGGLER_SPEC,
   }),
   output: OUTPUT_SPEC.default({ dir: 'runs', saveModel: true }),

@@ -1,0 +1,32 @@
+/**
+ * How much client state a run may keep, decided before it starts: the values each client keeps
+ * (the strategy's, plus a top-k residual of the update's length) times every client the run can
+ * draw (at most the population; at most rounds × the largest sample), against
+ * system.clientStateMB. Null: the run keeps none, and no store is opened.
+ */
+import { usesErrorFeedback } from '../../shared/compression/pipeline.js';
+import type { Scenario } from '../../shared/scenario/schema.js';
+import type { Strategy } from '../strategies/strategy.js';
+
+export interface ClientStateBudget {
+  valuesPerClient: number;
+  clients: number;
+  limitBytes: number;
+}
+
+export function clientStateBudget(scenario: Scenario, strategy: Strategy, parameterCount: number, largestSample: number): ClientStateBudget | null {
+  const updateLength = strategy.updateLength?.(parameterCount) ?? parameterCount;
+  // Under secure aggregation updates are masked, not compressed: no residual.
+  const residual = usesErrorFeedback(scenario.compression.update) && !scenario.privacy.secureAggregation ? updateLength : 0;
+  const valuesPerClient = (strategy.clientStateValues?.(parameterCount) ?? 0) + residual;
+  if (valuesPerClient === 0) return null;
+  const clients = Math.min(scenario.partition.clients, scenario.rounds * largestSample);
+  const limitBytes = Math.floor(scenario.system.clientStateMB * 2 ** 20);
+  const neededMB = (clients * valuesPerClient * 4) / 2 ** 20;
+  if (neededMB > scenario.system.clientStateMB) {
+    throw new Error(
+      `system.clientStateMB: up to ${clients} clients keep ${valuesPerClient} float32 each (${strategy.name}${residual ? ', top-k residuals' : ''}) = ${Math.ceil(neededMB)} MiB (got ${scenario.system.clientStateMB}, expected at least that; or fewer clients or rounds)`,
+    );
+  }
+  return { valuesPerClient, clients, limitBytes: limitBytes + clients * 4096 };
+}
