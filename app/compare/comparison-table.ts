@@ -43,7 +43,8 @@ export interface ComparisonRow {
   roundsToTarget: number | null;
   toTarget: { bytes: number; flops: number | null; simulatedSeconds: number | null; energyJoules: number | null } | null;
   /** evaluation.federated: the last evaluation's accuracy across clients (weighted, mean, p10, worst). */
-  clientAccuracy?: { weighted: number; mean: number; p10: number; worst: number } | null;
+  /** `fineTuned*`: the same clients after fine-tuning (evaluation.federated.fineTuneEpochs). */
+  clientAccuracy?: { weighted: number; mean: number; p10: number; worst: number; fineTunedMean?: number; fineTunedWorst?: number } | null;
 }
 
 export function rowOf(name: string, overrides: Record<string, unknown>, runDir: string, summary: RunSummary, cell?: ComparisonRow['cell']): ComparisonRow {
@@ -90,7 +91,8 @@ export function rowOf(name: string, overrides: Record<string, unknown>, runDir: 
 function clientAccuracyOf(summary: RunSummary): ComparisonRow['clientAccuracy'] {
   const f = summary.federatedEvaluation;
   if (f?.accuracy === undefined) return null;
-  return { weighted: f.accuracy, mean: f.accuracyMean!, p10: f.accuracyP10!, worst: f.accuracyWorst! };
+  const fineTuned = f.personalizedAccuracyMean !== undefined ? { fineTunedMean: f.personalizedAccuracyMean, fineTunedWorst: f.personalizedAccuracyWorst! } : {};
+  return { weighted: f.accuracy, mean: f.accuracyMean!, p10: f.accuracyP10!, worst: f.accuracyWorst!, ...fineTuned };
 }
 
 export function failedRow(
@@ -171,13 +173,15 @@ function csvField(value: ComparisonRow[keyof ComparisonRow]): string {
 function clientAccuracyTable(rows: readonly ComparisonRow[]): string[] {
   if (!rows.some((r) => r.clientAccuracy)) return [];
   const percent = (v: number | undefined) => (v === undefined ? '–' : `${(v * 100).toFixed(1)}%`);
+  const fineTuned = rows.some((r) => r.clientAccuracy?.fineTunedMean !== undefined);
   return [
     '',
-    '| variant | client accuracy (weighted) | mean client | 10th percentile | worst client |',
-    '|---|---:|---:|---:|---:|',
+    `| variant | client accuracy (weighted) | mean client | 10th percentile | worst client |${fineTuned ? ' fine-tuned mean | fine-tuned worst |' : ''}`,
+    `|---|---:|---:|---:|---:|${fineTuned ? '---:|---:|' : ''}`,
     ...rows.map((r) => {
       const c = r.clientAccuracy ?? undefined;
-      return `| ${r.name} | ${percent(c?.weighted)} | ${percent(c?.mean)} | ${percent(c?.p10)} | ${percent(c?.worst)} |`;
+      const tuned = fineTuned ? ` ${percent(c?.fineTunedMean)} | ${percent(c?.fineTunedWorst)} |` : '';
+      return `| ${r.name} | ${percent(c?.weighted)} | ${percent(c?.mean)} | ${percent(c?.p10)} | ${percent(c?.worst)} |${tuned}`;
     }),
   ];
 }

@@ -38,12 +38,16 @@ export function clientEvaluationSection(
   const last = records.filter((r) => r.round === lastRound);
   const format = (n: number | undefined) => (n === undefined ? '–' : metric === 'accuracy' ? percent(n) : decimal(n));
   const tail = metric === 'accuracy' ? 'P10' : 'P90';
+  // evaluation.federated.fineTuneEpochs: the same statistics of the fine-tuned (personalised) model.
+  const tuned = `personalized${metric === 'accuracy' ? 'Accuracy' : 'Mse'}`;
+  const fineTuned = summaries.some(({ summary }) => summary[`${tuned}Mean`] !== undefined);
+  const cells = (s: Record<string, number>, name: string) =>
+    `<td>${format(s[name])}</td><td>${format(s[`${name}Mean`])}</td><td>${format(s[`${name}${tail}`])}</td><td>${format(s[`${name}Worst`])}</td>`;
   const rows = summaries
-    .map(
-      ({ round, summary: s }) =>
-        `<tr><td>${round}</td><td>${s.clients ?? '–'}</td><td>${format(s[metric])}</td><td>${format(s[`${metric}Mean`])}</td><td>${format(s[`${metric}${tail}`])}</td><td>${format(s[`${metric}Worst`])}</td></tr>`,
-    )
+    .map(({ round, summary: s }) => `<tr><td>${round}</td><td>${s.clients ?? '–'}</td>${cells(s, metric)}${fineTuned ? cells(s, tuned) : ''}</tr>`)
     .join('\n');
+  const columns = (prefix: string) =>
+    `<th>${prefix}weighted</th><th>${prefix}mean</th><th>${prefix}${metric === 'accuracy' ? '10th percentile' : '90th percentile'}</th><th>${prefix}worst</th>`;
   return `<section><h2>Clients: federated evaluation</h2>
 <p>Each evaluating client scored the model after the round on its own held-out samples (clients.jsonl). Round ${lastRound}, ${last.length} clients:</p>
 ${histogram(
@@ -51,7 +55,7 @@ ${histogram(
   metric,
   format,
 )}
-<table><thead><tr><th>round</th><th>clients</th><th>weighted</th><th>mean</th><th>${metric === 'accuracy' ? '10th percentile' : '90th percentile'}</th><th>worst</th></tr></thead><tbody>
+<table><thead><tr><th>round</th><th>clients</th>${columns('')}${fineTuned ? columns('fine-tuned ') : ''}</tr></thead><tbody>
 ${rows}
 </tbody></table></section>`;
 }

@@ -105,7 +105,7 @@ describe('SCAFFOLD, server side', () => {
     const aggregator = uniformMean().create(1, 4);
     aggregator.accept({ clientId: 0, delta: Float32Array.from([0.2, -0.4, 0.6, 1]), weight: 1 });
     aggregator.accept({ clientId: 1, delta: Float32Array.from([0, 0, 0.2, 0.6]), weight: 1 });
-    const outcome = scaffold.aggregateTrain(1, Float32Array.from([1, 2]), aggregator.finish(), [result(0), result(1)], []);
+    const outcome = scaffold.aggregateTrain(1, Float32Array.from([1, 2]), aggregator.finish(), [result(0), result(1)]);
     expect([...outcome.weights].map((v) => +v.toFixed(6))).toEqual([1.1, 1.8]);
     // mean Δc = [0.4, 0.8]; 2 of 4 clients: c = [0.2, 0.4]
     const c = scaffold.configureTrain(2, POOL).vectors![SERVER_CONTROL_VECTOR]!;
@@ -120,7 +120,7 @@ describe('SCAFFOLD, server side', () => {
     const scaffold = new Scaffold(0.5, CONTEXT);
     const aggregator = uniformMean().create(1, 4);
     aggregator.accept({ clientId: 0, delta: Float32Array.from([0.2, -0.4, 0.4, 0.8]), weight: 1 });
-    const outcome = scaffold.aggregateTrain(1, Float32Array.from([1, 2]), aggregator.finish(), [result(0)], []);
+    const outcome = scaffold.aggregateTrain(1, Float32Array.from([1, 2]), aggregator.finish(), [result(0)]);
     expect([...outcome.weights].map((v) => +v.toFixed(6))).toEqual([1.1, 1.8]);
     expect([...scaffold.configureTrain(2, POOL).vectors![SERVER_CONTROL_VECTOR]!].map((v) => +v.toFixed(6))).toEqual([0.1, 0.2]);
   });

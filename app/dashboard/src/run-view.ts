@@ -199,7 +199,9 @@ function lastFederatedEvaluation(run: RunState): string | null {
   const f = evaluated?.federatedEvaluation as Record<string, unknown> | undefined;
   const mean = numberOrNull(f?.accuracyMean);
   if (!evaluated || mean === null) return null;
-  return `mean ${percent(mean)}, 10th percentile ${percent(numberOrNull(f?.accuracyP10))}, worst ${percent(numberOrNull(f?.accuracyWorst))} (round ${evaluated.round}, ${String(f?.clients)} clients)`;
+  const tuned = numberOrNull(f?.personalizedAccuracyMean);
+  const fineTuned = tuned === null ? '' : `; fine-tuned mean ${percent(tuned)}, worst ${percent(numberOrNull(f?.personalizedAccuracyWorst))}`;
+  return `mean ${percent(mean)}, 10th percentile ${percent(numberOrNull(f?.accuracyP10))}, worst ${percent(numberOrNull(f?.accuracyWorst))}${fineTuned} (round ${evaluated.round}, ${String(f?.clients)} clients)`;
 }
 
 function logLine(line: string): string {
