@@ -33,6 +33,8 @@ export interface CatalogRow {
   options: CatalogOption[];
   /** Models: parameters when built with their default options on the dataset they suit. */
   parameters?: { dataset: string; count: number };
+  /** Models: their layers' names, as strategy.localLayers names them. */
+  layers?: string[];
   /** Models: the same count for each preset. */
   presetParameters?: { preset: string; count: number }[];
 }
@@ -142,6 +144,7 @@ function formatCatalog(kind: string, rows: readonly CatalogRow[]): string {
     lines.push(`  ${row.name}: ${row.description}`);
     lines.push(`    options: ${row.options.length > 0 ? row.options.map(optionText).join(', ') : 'none'}`);
     if (row.parameters) lines.push(`    parameters: ${row.parameters.count.toLocaleString('en-US')} on ${row.parameters.dataset}`);
+    if (row.layers) lines.push(`    layers: ${row.layers.join(', ')}`);
     for (const { preset, count } of row.presetParameters ?? []) lines.push(`      preset ${preset}: ${count.toLocaleString('en-US')}`);
   }
   return `${lines.join('\n')}\n`;
@@ -162,12 +165,15 @@ async function withParameterCounts(rows: CatalogRow[]): Promise<CatalogRow[]> {
   const countOf = (name: string, preset?: string) => {
     const built = buildOnSuitedData(name, preset);
     const count = built.model.countParams();
+    // Layers with weights: the ones partial aggregation can keep on the clients.
+    const layers = built.model.layers.filter((layer) => layer.weights.length > 0).map((layer) => layer.name);
     built.model.dispose();
-    return { dataset: built.dataset, count };
+    return { dataset: built.dataset, count, layers };
   };
   return rows.map((row) => {
     const presets = MODELS.get(row.name).presets ?? [];
     const presetParameters = presets.map((preset) => ({ preset, count: countOf(row.name, preset).count }));
-    return { ...row, parameters: countOf(row.name), ...(presetParameters.length > 0 ? { presetParameters } : {}) };
+    const { layers, ...parameters } = countOf(row.name);
+    return { ...row, parameters, layers, ...(presetParameters.length > 0 ? { presetParameters } : {}) };
   });
 }
