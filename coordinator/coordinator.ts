@@ -228,7 +228,7 @@ export class Coordinator {
         break;
       }
       const { metrics } = outcome;
-      if (this.clientState) metrics.clientState = await this.clientState.usage();
+      if (this.clientState) metrics.clientState = await this.clientStateUsage();
       result.finalWeights = outcome.weights;
       result.privacy = metrics.privacy ?? null;
       const evaluation = await this.evaluate(round, outcome.weights, metrics);
@@ -264,6 +264,16 @@ export class Coordinator {
     metrics.federatedEvalMs = performance.now() - started;
     metrics.federatedEvaluation = evaluated.summary;
     this.options.onClientEvaluations?.(evaluated.clients);
+  }
+
+  /** What the client state store holds; a failed look (NATS busy) costs the figure, not the run. */
+  private async clientStateUsage(): Promise<RoundMetrics['clientState']> {
+    try {
+      return await this.clientState!.usage();
+    } catch (error) {
+      this.options.log.warn({ err: (error as Error).message }, 'could not read the client state store’s usage');
+      return undefined;
+    }
   }
 
   /** Workers that stop hearing it presume the coordinator dead and leave (see heartbeatIntervalMs). */

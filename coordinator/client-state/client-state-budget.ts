@@ -2,7 +2,7 @@
  * How much client state a run may keep, decided before it starts: the values each client keeps
  * (the strategy's, plus a top-k residual of the update's length) times every client the run can
  * draw (at most the population; at most rounds × the largest sample), against
- * system.clientStateMB. Null: the run keeps none, and no store is opened.
+ * system.clientStateMB, and the store's limit from it. Null: the run keeps none, and no store is opened.
  */
 import { usesErrorFeedback } from '../../shared/compression/pipeline.js';
 import type { Scenario } from '../../shared/scenario/schema.js';
@@ -21,12 +21,16 @@ export function clientStateBudget(scenario: Scenario, strategy: Strategy, parame
   const valuesPerClient = (strategy.clientStateValues?.(parameterCount) ?? 0) + residual;
   if (valuesPerClient === 0) return null;
   const clients = Math.min(scenario.partition.clients, scenario.rounds * largestSample);
-  const limitBytes = Math.floor(scenario.system.clientStateMB * 2 ** 20);
-  const neededMB = (clients * valuesPerClient * 4) / 2 ** 20;
+  const neededBytes = clients * valuesPerClient * 4;
+  const neededMB = neededBytes / 2 ** 20;
   if (neededMB > scenario.system.clientStateMB) {
     throw new Error(
       `system.clientStateMB: up to ${clients} clients keep ${valuesPerClient} float32 each (${strategy.name}${residual ? ', top-k residuals' : ''}) = ${Math.ceil(neededMB)} MiB (got ${scenario.system.clientStateMB}, expected at least that; or fewer clients or rounds)`,
     );
   }
-  return { valuesPerClient, clients, limitBytes: limitBytes + clients * 4096 };
+  // The store's own limit is what the run needs, not the ceiling: JetStream reserves a bucket's
+  // max_bytes, and a cluster's max_file_store is shared by every run. The slack covers object
+  // metadata and chunk headers, and one object twice over while an overwrite replaces it.
+  const limitBytes = Math.ceil(neededBytes * 1.02) + clients * 4096 + valuesPerClient * 4;
+  return { valuesPerClient, clients, limitBytes };
 }
