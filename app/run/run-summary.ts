@@ -131,7 +131,7 @@ export function summarizeRun(run: RunFacts): RunSummary {
     finalTestAccuracy: last?.accuracy ?? null,
     finalTestLoss: last?.loss ?? null,
     finalTestMse: last?.mse ?? null,
-    ...(dataShapeOf(scenario.dataset).vocabulary !== undefined ? { finalTestPerplexity: last ? Math.exp(last.loss) : null } : {}),
+    ...(dataShapeOf(scenario.dataset, { clients: scenario.partition.clients }).vocabulary !== undefined ? { finalTestPerplexity: last ? Math.exp(last.loss) : null } : {}),
     target: targetOf(scenario),
     roundsToTarget: result?.roundsToTarget ?? null,
     totalWallMs: performance.now() - run.startedAt,

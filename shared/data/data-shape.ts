@@ -10,4 +10,6 @@ export interface DataShape {
   numClasses: number;
   /** Text: the features are token ids below this (a sequence model embeds them); absent otherwise. */
   vocabulary?: number;
+  /** Ids: feature j is a category id below categories[j] (ratings: [users, items]); absent otherwise. */
+  categories?: number[];
 }

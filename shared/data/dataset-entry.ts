@@ -17,7 +17,7 @@ export interface DatasetContext {
 export interface DatasetEntry<Spec extends { name: string } = { name: string }> extends RegistryEntry {
   readonly schema: z.ZodObject;
   /** Without loading, so that scenario validation checks the model's fit before any data is read. */
-  dataShape(spec: Spec): DataShape;
+  dataShape(spec: Spec, context: DatasetContext): DataShape;
   /** The data has its own clients (partition.kind natural): synthetic's generators, Shakespeare's roles. */
   readonly comesFederated?: boolean;
   /** Training samples, from the options alone; absent where the data is generated per client. */

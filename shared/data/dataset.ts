@@ -29,6 +29,8 @@ export interface Dataset {
   clientNames?: string[];
   /** Text: features are token ids below this. */
   vocabulary?: number;
+  /** Ids: feature j is a category id below categories[j] (ratings: [users, items]). */
+  categories?: number[];
   /** One line for logs, naming the source package. */
   description: string;
 }
@@ -40,6 +42,7 @@ export function shapeOfDataset(dataset: Dataset): DataShape {
     featureShape: dataset.featureShape,
     numClasses: dataset.numClasses,
     ...(dataset.vocabulary !== undefined ? { vocabulary: dataset.vocabulary } : {}),
+    ...(dataset.categories !== undefined ? { categories: dataset.categories } : {}),
   };
 }
 

@@ -7,9 +7,10 @@ import { MNIST } from './catalog/mnist.js';
 import { SHAKESPEARE } from './catalog/shakespeare.js';
 import { SYNTHETIC } from './catalog/synthetic.js';
 import type { DataShape } from './data-shape.js';
-import type { DatasetEntry } from './dataset-entry.js';
+import type { DatasetContext, DatasetEntry } from './dataset-entry.js';
+import { SYNTHETIC_RATINGS } from './catalog/synthetic-ratings.js';
 
-const ENTRIES = [MNIST, BOSTON_HOUSING, SYNTHETIC, SHAKESPEARE] as const;
+const ENTRIES = [MNIST, BOSTON_HOUSING, SYNTHETIC, SHAKESPEARE, SYNTHETIC_RATINGS] as const;
 
 export const DATASETS = new Registry<DatasetEntry>('dataset.name', ENTRIES);
 /** Each dataset's `dataset:` options, for the scenario schema's union. */
@@ -17,8 +18,9 @@ export const DATASET_FRAGMENTS = fragmentsOf(ENTRIES);
 export type DatasetSpec = z.output<(typeof DATASET_FRAGMENTS)[number]>;
 export const DATASET_NAMES: readonly string[] = DATASETS.names();
 
-export function dataShapeOf(spec: DatasetSpec): DataShape {
-  return DATASETS.get(spec.name).dataShape(spec);
+/** `context`: the partition's client count (a dataset generated per client sizes itself by it). */
+export function dataShapeOf(spec: DatasetSpec, context: DatasetContext): DataShape {
+  return DATASETS.get(spec.name).dataShape(spec, context);
 }
 
 /** Training samples known before loading (undefined for data generated per client). */

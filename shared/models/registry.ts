@@ -9,10 +9,11 @@ import { GRU } from './catalog/gru.js';
 import { LINEAR_REGRESSION } from './catalog/linear-regression.js';
 import { LOGISTIC_REGRESSION } from './catalog/logistic-regression.js';
 import { LSTM } from './catalog/lstm.js';
+import { MATRIX_FACTORIZATION } from './catalog/matrix-factorization.js';
 import { MLP } from './catalog/mlp.js';
 import type { ModelEntry } from './model-entry.js';
 
-const ENTRIES = [LINEAR_REGRESSION, LOGISTIC_REGRESSION, MLP, CNN, CNN_SMALL, LSTM, GRU] as const;
+const ENTRIES = [LINEAR_REGRESSION, LOGISTIC_REGRESSION, MLP, CNN, CNN_SMALL, LSTM, GRU, MATRIX_FACTORIZATION] as const;
 
 export const MODELS = new Registry<ModelEntry>('model.name', ENTRIES);
 /** Each model's `model:` options, for the scenario schema's union. */

@@ -277,7 +277,7 @@ function crossFieldProblems(s: Scenario): string[] {
   if (evaluating !== undefined && evaluating > s.partition.clients) {
     problems.push(`evaluation.federated.clients: more than there are clients (got ${evaluating}, expected at most partition.clients = ${s.partition.clients})`);
   }
-  const shape = dataShapeOf(s.dataset);
+  const shape = dataShapeOf(s.dataset, { clients: s.partition.clients });
   problems.push(...modelMemoryProblems(s, shape));
   if (shape.task === 'regression') {
     if (s.evaluation.targetAccuracy !== undefined) {

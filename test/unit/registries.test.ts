@@ -69,7 +69,7 @@ describe('registries', () => {
     for (const name of DATASETS.names()) {
       const spec = DATASET_SPEC.parse({ name, ...limited[name] });
       const data = await loadDataset(spec, { clients: 3 }, 1);
-      expect(shapeOfDataset(data), name).toEqual(dataShapeOf(spec));
+      expect(shapeOfDataset(data), name).toEqual(dataShapeOf(spec, { clients: 3 }));
     }
   });
 
