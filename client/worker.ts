@@ -15,6 +15,7 @@ import { loadFederatedData, type FederatedData } from '../shared/data/federated-
 import type { DataShape } from '../shared/data/data-shape.js';
 import { buildModel } from '../shared/models/build-model.js';
 import { evaluateModel } from '../shared/models/evaluate-model.js';
+import { hitRateAt10 } from '../shared/models/rating-ranking.js';
 import { getFlatWeights, layoutOf, setFlatWeights } from '../shared/models/parameters.js';
 import { gatherSlices, layerSlices, scatterSlices, zeroSlices, type LayerSlices } from '../shared/models/layer-slices.js';
 import type { ClientStateKey } from '../shared/client-state/client-state-store.js';
@@ -395,6 +396,10 @@ export class Worker {
     setFlatWeights(model, weights);
     const heldOutData = subset(data.dataset.train, data.dataset.featureSize, heldOut);
     const scored = await evaluateModel(model, heldOutData, shape);
+    const indices = data.clients[task.clientId] ?? [];
+    // Ratings: this user's own top 10, its training ratings left out of the ranking.
+    const hitRate =
+      shape.categories?.length === 2 ? hitRateAt10(model, heldOutData, subset(data.dataset.train, data.dataset.featureSize, indices), shape) : null;
     const tuned = await this.fineTuned(task, heldOutData);
     const report = encodeFrame('evaluation-report', {
       workerId: this.workerId,
@@ -405,12 +410,15 @@ export class Worker {
       loss: scored.loss,
       ...(scored.accuracy !== undefined ? { accuracy: scored.accuracy } : {}),
       ...(scored.mse !== undefined ? { mse: scored.mse } : {}),
+      ...(scored.mae !== undefined ? { mae: scored.mae } : {}),
+      ...(hitRate !== null ? { hitRate10: hitRate } : {}),
       ...(tuned
         ? {
             personalized: {
               loss: tuned.loss,
               ...(tuned.accuracy !== undefined ? { accuracy: tuned.accuracy } : {}),
               ...(tuned.mse !== undefined ? { mse: tuned.mse } : {}),
+              ...(tuned.mae !== undefined ? { mae: tuned.mae } : {}),
             },
           }
         : {}),

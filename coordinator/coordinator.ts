@@ -326,6 +326,10 @@ export class Coordinator {
     metrics.testLoss = evaluation?.loss ?? null;
     metrics.testAccuracy = evaluation?.accuracy ?? null;
     metrics.testMse = evaluation?.mse ?? null;
+    if (evaluation?.hitRate10 !== undefined) {
+      metrics.testMae = evaluation.mae!;
+      metrics.testHitRate10 = evaluation.hitRate10;
+    }
     if (evaluation?.attackSuccessRate !== undefined) metrics.attackSuccessRate = evaluation.attackSuccessRate;
     return evaluation;
   }

@@ -199,7 +199,8 @@ async function prepareFederation(run: Run): Promise<void> {
   log.info(`${data.dataset.description}\n${formatPartitionSummary(partition)}`);
   const backdoor = backdoorOf(scenario);
   const triggered = backdoor ? triggeredTestSplit(data.dataset.test, data.dataset.featureShape, backdoor) : null;
-  const evaluator = new TestSetEvaluator(scenario.model, shapeOf(data), data.dataset.test, triggered);
+  const rated = data.dataset.categories?.length === 2 ? data.dataset.train : null;
+  const evaluator = new TestSetEvaluator(scenario.model, shapeOf(data), data.dataset.test, triggered, rated);
   if (scenario.adversaries) log.info({ attack: scenario.adversaries.attack.name, maliciousClients: maliciousOf(scenario) }, 'adversaries');
   run.federation = { data, evaluator, initial: initialWeights(evaluator.model, scenario.seed) };
 }

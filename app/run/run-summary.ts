@@ -11,6 +11,7 @@ import type { Scenario } from '../../shared/scenario/schema.js';
 import type { WorkerInfo } from '../../coordinator/coordinator.js';
 import { adversariesSummary, type AdversariesSummary } from './adversaries-record.js';
 import { dataShapeOf } from '../../shared/data/registry.js';
+import type { Evaluation } from '../../coordinator/evaluation/global-evaluator.js';
 
 export interface RunSummary {
   name: string;
@@ -29,6 +30,10 @@ export interface RunSummary {
   finalTestMse: number | null;
   /** Text datasets (next-token prediction): e^(test loss), the language-modelling figure; absent otherwise. */
   finalTestPerplexity?: number | null;
+  /** Ratings datasets (recommenders): √MSE, MAE and hit rate at 10 of the test set; absent otherwise. */
+  finalTestRmse?: number | null;
+  finalTestMae?: number | null;
+  finalTestHitRate10?: number | null;
   target: { accuracy?: number; mse?: number } | null;
   roundsToTarget: number | null;
   totalWallMs: number;
@@ -131,7 +136,7 @@ export function summarizeRun(run: RunFacts): RunSummary {
     finalTestAccuracy: last?.accuracy ?? null,
     finalTestLoss: last?.loss ?? null,
     finalTestMse: last?.mse ?? null,
-    ...(dataShapeOf(scenario.dataset, { clients: scenario.partition.clients }).vocabulary !== undefined ? { finalTestPerplexity: last ? Math.exp(last.loss) : null } : {}),
+    ...taskFigures(scenario, last),
     target: targetOf(scenario),
     roundsToTarget: result?.roundsToTarget ?? null,
     totalWallMs: performance.now() - run.startedAt,
@@ -212,4 +217,18 @@ function targetOf(scenario: Scenario): RunSummary['target'] {
   const { targetAccuracy, targetMse } = scenario.evaluation;
   if (targetAccuracy === undefined && targetMse === undefined) return null;
   return { accuracy: targetAccuracy, mse: targetMse };
+}
+
+/** The figures a task's field reads besides loss and accuracy: perplexity for text, RMSE, MAE and HR@10 for ratings. */
+function taskFigures(scenario: Scenario, last: Evaluation | null | undefined): Partial<RunSummary> {
+  const shape = dataShapeOf(scenario.dataset, { clients: scenario.partition.clients });
+  if (shape.vocabulary !== undefined) return { finalTestPerplexity: last ? Math.exp(last.loss) : null };
+  if (shape.categories?.length === 2) {
+    return {
+      finalTestRmse: last?.mse !== undefined ? Math.sqrt(last.mse) : null,
+      finalTestMae: last?.mae ?? null,
+      finalTestHitRate10: last?.hitRate10 ?? null,
+    };
+  }
+  return {};
 }

@@ -6,6 +6,7 @@ import { setFlatWeights } from '../../shared/models/parameters.js';
 import type { ModelSpec } from '../../shared/scenario/schema.js';
 import type { LayersModel } from '../../shared/tf.js';
 import { evaluateModel, type EvaluationResult } from '../../shared/models/evaluate-model.js';
+import { hitRateAt10 } from '../../shared/models/rating-ranking.js';
 
 export interface Evaluation extends EvaluationResult {
   /** Runs with a backdoor: the share of triggered test images of other classes classified as the target. */
@@ -25,6 +26,8 @@ export class TestSetEvaluator implements GlobalEvaluator {
     private readonly test: DataSplit,
     /** The triggered test split of a backdoor run (shared/adversaries/backdoor-trigger.ts), scored too. */
     private readonly triggered: DataSplit | null = null,
+    /** Ratings: the training ratings, which the hit rate's ranking leaves out. */
+    private readonly rated: DataSplit | null = null,
   ) {
     this.model = buildModel(spec, shape);
   }
@@ -33,6 +36,8 @@ export class TestSetEvaluator implements GlobalEvaluator {
     setFlatWeights(this.model, weights);
     const evaluation: Evaluation = await evaluateModel(this.model, this.test, this.shape);
     if (this.triggered) evaluation.attackSuccessRate = (await evaluateModel(this.model, this.triggered, this.shape)).accuracy!;
+    const hitRate = this.rated ? hitRateAt10(this.model, this.test, this.rated, this.shape) : null;
+    if (hitRate !== null) evaluation.hitRate10 = hitRate;
     return evaluation;
   }
 }

@@ -75,9 +75,9 @@ async function collect(
     isAwaited: (id) => awaited.has(id),
     grantOf: (id) => grants.get(id),
     heldOutOf: (id) => engine.heldOutSizes[id],
-    onReport: ({ clientId, samples, loss, accuracy, mse, personalized }) => {
+    onReport: ({ clientId, samples, loss, accuracy, mse, mae, hitRate10, personalized }) => {
       awaited.delete(clientId);
-      results.push({ clientId, samples, loss, metrics: { ...definedOf({ accuracy, mse }), ...personalizedMetrics(personalized) } });
+      results.push({ clientId, samples, loss, metrics: { ...definedOf({ accuracy, mse, mae, hitRate10 }), ...personalizedMetrics(personalized) } });
       dispatcher.progress();
       if (awaited.size === 0) allIn();
     },
@@ -109,7 +109,8 @@ function definedOf(values: Record<string, number | undefined>): Record<string, n
 }
 
 /** evaluation.federated.fineTuneEpochs: the fine-tuned model's figures, named apart from the global model's. */
-function personalizedMetrics(personalized: { loss: number; accuracy?: number; mse?: number } | undefined): Record<string, number> {
+function personalizedMetrics(personalized: { loss: number; accuracy?: number; mse?: number; mae?: number } | undefined): Record<string, number> {
   if (!personalized) return {};
-  return definedOf({ personalizedLoss: personalized.loss, personalizedAccuracy: personalized.accuracy, personalizedMse: personalized.mse });
+  const { loss, accuracy, mse, mae } = personalized;
+  return definedOf({ personalizedLoss: loss, personalizedAccuracy: accuracy, personalizedMse: mse, personalizedMae: mae });
 }

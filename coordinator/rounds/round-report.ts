@@ -21,6 +21,9 @@ export interface RoundMetrics extends RoundCompute {
   testLoss: number | null;
   testAccuracy: number | null;
   testMse: number | null;
+  /** Ratings data: mean absolute error and hit rate at 10 of the test set (RMSE is √testMse). */
+  testMae?: number;
+  testHitRate10?: number;
   wallMs: number;
   /** Time spent evaluating the global model (included in wallMs). */
   evalMs: number;

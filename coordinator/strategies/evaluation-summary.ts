@@ -22,16 +22,22 @@ export function summarizeEvaluations(results: readonly EvaluateResult[]): Record
   for (const [metric, badTail] of [
     ['accuracy', 'low'],
     ['mse', 'high'],
+    ['mae', 'high'],
+    ['hitRate10', 'low'],
     ['personalizedAccuracy', 'low'],
     ['personalizedMse', 'high'],
+    ['personalizedMae', 'high'],
   ] as const) {
-    const values = ordered.map((r) => r.metrics[metric]);
-    if (values.some((v) => v === undefined)) continue;
-    const byClient = values as number[];
+    // Over the clients that report the metric (a ratings client without a liked held-out item has no hit rate).
+    const reporting = ordered.filter((r) => r.metrics[metric] !== undefined);
+    if (reporting.length === 0) continue;
+    const byClient = reporting.map((r) => r.metrics[metric]!);
     const mean = byClient.reduce((s, v) => s + v, 0) / byClient.length;
     const ascending = [...byClient].sort((a, b) => a - b);
     const tail = badTail === 'low' ? ascending : ascending.reverse();
-    summary[metric] = ordered.reduce((s, r, i) => s + byClient[i]! * r.samples, 0) / samples;
+    const reportingSamples = reporting.reduce((s, r) => s + r.samples, 0);
+    summary[metric] = reporting.reduce((s, r, i) => s + byClient[i]! * r.samples, 0) / reportingSamples;
+    if (reporting.length < ordered.length) summary[`${metric}Clients`] = reporting.length;
     summary[`${metric}Mean`] = mean;
     summary[`${metric}Std`] = Math.sqrt(byClient.reduce((s, v) => s + (v - mean) ** 2, 0) / byClient.length);
     // Nearest rank: the value 10% of the clients are at or below (accuracy), at or above (MSE).

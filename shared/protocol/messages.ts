@@ -140,8 +140,18 @@ export const MESSAGE_SCHEMAS = {
     loss: z.number().min(0),
     accuracy: z.number().min(0).max(1).optional(),
     mse: z.number().min(0).optional(),
+    mae: z.number().min(0).optional(),
+    /** Ratings: 1 when one of the client's liked held-out items is in its top 10, else 0. */
+    hitRate10: z.number().min(0).max(1).optional(),
     /** evaluation.federated.fineTuneEpochs: the same held-out samples after the client fine-tuned the model on its own. */
-    personalized: z.strictObject({ loss: z.number().min(0), accuracy: z.number().min(0).max(1).optional(), mse: z.number().min(0).optional() }).optional(),
+    personalized: z
+      .strictObject({
+        loss: z.number().min(0),
+        accuracy: z.number().min(0).max(1).optional(),
+        mse: z.number().min(0).optional(),
+        mae: z.number().min(0).optional(),
+      })
+      .optional(),
   }),
   /** `grant`: in the answer to an accepted claim, what the worker's reports for that client must carry. */
   ack: z.strictObject({ ok: z.boolean(), error: z.string().optional(), grant: SECRET.optional() }),
