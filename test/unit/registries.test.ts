@@ -32,6 +32,8 @@ const PARAMETERS = {
   'cnn-small': { dataset: 'mnist', count: 693_962 },
   lstm: { dataset: 'shakespeare', count: 817_872 },
   gru: { dataset: 'shakespeare', count: 618_704 },
+  // (100 users + 200 items) × (16 + 1) + the offset μ
+  'matrix-factorization': { dataset: 'synthetic-ratings', count: 5_101 },
 };
 
 function fedsimJson(command: string): Promise<CatalogRow[]> {
@@ -76,7 +78,7 @@ describe('registries', () => {
   it('refuse a name registered twice and name what exists for an unknown one', () => {
     expect(() => new Registry('model.name', [...MODELS.entries(), MODELS.get('cnn')])).toThrow('model.name: "cnn" is registered twice');
     expect(() => MODELS.get('resnet')).toThrow(
-      'model.name: unknown (got "resnet", expected one of linear-regression, logistic-regression, mlp, cnn, cnn-small, lstm, gru)',
+      'model.name: unknown (got "resnet", expected one of linear-regression, logistic-regression, mlp, cnn, cnn-small, lstm, gru, matrix-factorization)',
     );
   });
 
@@ -148,7 +150,7 @@ describe('fedsim models | datasets | partitioners --json', () => {
 
   it('lists the strategies and aggregators with their options', async () => {
     const [strategies, aggregators] = await Promise.all([fedsimJson('strategies'), fedsimJson('aggregators')]);
-    expect(strategies.map((r) => r.name)).toEqual(['fedavg', 'fedprox', 'fedavgm', 'fedadam', 'fedyogi', 'fedadagrad', 'fednova', 'qfedavg']);
+    expect(strategies.map((r) => r.name)).toEqual(['fedavg', 'fedprox', 'fedavgm', 'fedadam', 'fedyogi', 'fedadagrad', 'fednova', 'qfedavg', 'scaffold']);
     expect(strategies.find((r) => r.name === 'fedprox')!.options.find((o) => o.name === 'mu')).toEqual({ name: 'mu', type: 'number', required: true });
     expect(strategies.find((r) => r.name === 'fedavg')!.options.find((o) => o.name === 'aggregator')).toMatchObject({ default: { name: 'weighted-mean' } });
     expect(aggregators.map((r) => r.name)).toEqual([
@@ -167,7 +169,7 @@ describe('fedsim models | datasets | partitioners --json', () => {
 
   it('lists the datasets and partitioners with their defaults', async () => {
     const [datasets, partitioners] = await Promise.all([fedsimJson('datasets'), fedsimJson('partitioners')]);
-    expect(datasets.map((r) => r.name)).toEqual(['mnist', 'boston-housing', 'synthetic', 'shakespeare']);
+    expect(datasets.map((r) => r.name)).toEqual(['mnist', 'boston-housing', 'synthetic', 'shakespeare', 'synthetic-ratings']);
     expect(
       datasets
         .find((r) => r.name === 'synthetic')!
