@@ -297,7 +297,9 @@ function crossFieldProblems(s: Scenario): string[] {
     const federated = DATASETS.entries()
       .filter((d) => d.comesFederated)
       .map((d) => d.name);
-    problems.push(`partition.kind: 'natural' needs a dataset that comes federated (got ${s.dataset.name}, expected ${federated.join(' or ')})`);
+    problems.push(
+      `partition.kind: 'natural' needs a dataset that comes federated (got ${s.dataset.name}, expected ${federated.length > 1 ? `${federated.slice(0, -1).join(', ')} or ${federated.at(-1)}` : federated[0]})`,
+    );
   }
   problems.push(...checkModelFitsData(s.model, shape, s.dataset.name));
   problems.push(...dpProblems(s));

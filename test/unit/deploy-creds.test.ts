@@ -61,6 +61,18 @@ describe('subject permissions', () => {
           '$JS.API.CONSUMER.INFO.FEDSIM_TASKS.workers-exp-1',
           '$JS.API.CONSUMER.MSG.NEXT.FEDSIM_TASKS.workers-exp-1',
           '$JS.ACK.FEDSIM_TASKS.workers-exp-1.>',
+          // The run's client-state bucket (SCAFFOLD's control variates, residuals, personal layers).
+          '$JS.API.INFO',
+          '$JS.API.STREAM.INFO.OBJ_fedsim-state-exp-1',
+          '$JS.API.STREAM.MSG.GET.OBJ_fedsim-state-exp-1',
+          '$JS.API.DIRECT.GET.OBJ_fedsim-state-exp-1',
+          '$JS.API.DIRECT.GET.OBJ_fedsim-state-exp-1.>',
+          '$JS.API.STREAM.PURGE.OBJ_fedsim-state-exp-1',
+          '$JS.API.CONSUMER.CREATE.OBJ_fedsim-state-exp-1',
+          '$JS.API.CONSUMER.CREATE.OBJ_fedsim-state-exp-1.>',
+          '$JS.API.CONSUMER.DELETE.OBJ_fedsim-state-exp-1.>',
+          '$JS.FC.OBJ_fedsim-state-exp-1.>',
+          '$O.fedsim-state-exp-1.>',
         ],
       },
       subscribe: { allow: ['_INBOX.worker.>', 'fedsim.exp-1.control', 'fedsim.exp-1.secagg.*'] },
@@ -81,8 +93,9 @@ describe('subject permissions', () => {
     // the secure-aggregation batches to workers, a level below fedsim.exp-1.secagg.
     expect(subscribe.allow.filter((s) => s.startsWith('fedsim.'))).toEqual(['fedsim.exp-1.control', 'fedsim.exp-1.secagg.*']);
     for (const subject of [...publish.allow, ...subscribe.allow]) {
-      if (subject === '_INBOX.worker.>') continue;
-      expect(subject.startsWith('fedsim.exp-1.') || subject.includes('.workers-exp-1'), subject).toBe(true);
+      // Account info (stream counts and limits, no data): what opening an object store asks first.
+      if (subject === '_INBOX.worker.>' || subject === '$JS.API.INFO') continue;
+      expect(subject.startsWith('fedsim.exp-1.') || subject.includes('.workers-exp-1') || /fedsim-state-exp-1(\.|$)/.test(subject), subject).toBe(true);
       if (subject !== 'fedsim.exp-1.secagg.*') expect(subject.includes('*'), subject).toBe(false);
     }
   });

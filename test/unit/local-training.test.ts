@@ -170,15 +170,15 @@ describe('evaluation', () => {
 });
 
 describe('regression evaluation', () => {
-  it('reports the mean squared error of known predictions', async () => {
-    // y = 2·x + 1 exactly; targets off by (0, 1, −2, 3): MSE = (0 + 1 + 4 + 9) / 4 = 3.5.
+  it('reports the mean squared and absolute errors of known predictions', async () => {
+    // y = 2·x + 1 exactly; targets off by (0, 1, −2, 3): MSE = (0 + 1 + 4 + 9) / 4 = 3.5, MAE = 6 / 4.
     const shape: DataShape = { task: 'regression', featureShape: [1], numClasses: 0 };
     const model = buildModel({ name: 'linear-regression' }, shape);
     setFlatWeights(model, Float32Array.from([2, 1]));
     const x = [0, 1, 2, 3];
     const data: DataSplit = { features: Float32Array.from(x), labels: Float32Array.from(x.map((v, i) => 2 * v + 1 + [0, 1, -2, 3][i]!)), count: 4 };
     const evaluation = await evaluateModel(model, data, shape, 3);
-    expect(evaluation).toEqual({ loss: 3.5, mse: 3.5, samples: 4 });
+    expect(evaluation).toEqual({ loss: 3.5, mse: 3.5, mae: 1.5, samples: 4 });
   });
 });
 

@@ -99,9 +99,9 @@ describe('the config record reaches local training', () => {
   });
 
   it('the registry lists its strategies and names the field for an unknown one', () => {
-    expect(STRATEGIES.names()).toEqual(['fedavg', 'fedprox', 'fedavgm', 'fedadam', 'fedyogi', 'fedadagrad', 'fednova', 'qfedavg']);
+    expect(STRATEGIES.names()).toEqual(['fedavg', 'fedprox', 'fedavgm', 'fedadam', 'fedyogi', 'fedadagrad', 'fednova', 'qfedavg', 'scaffold']);
     expect(() => STRATEGIES.get('fedsgd')).toThrow(
-      'strategy.name: unknown (got "fedsgd", expected one of fedavg, fedprox, fedavgm, fedadam, fedyogi, fedadagrad, fednova, qfedavg)',
+      'strategy.name: unknown (got "fedsgd", expected one of fedavg, fedprox, fedavgm, fedadam, fedyogi, fedadagrad, fednova, qfedavg, scaffold)',
     );
   });
 });

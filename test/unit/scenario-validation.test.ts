@@ -80,16 +80,18 @@ describe('scenario validation', () => {
 
   it('lists unknown dataset, partition and model names with the valid ones', () => {
     const problems = problemsOf({ ...base, dataset: { name: 'cifar10' }, partition: { kind: 'random', clients: 3 }, model: { name: 'resnet' } });
-    expect(problems).toContain('dataset.name: unknown dataset name (got "cifar10", expected one of mnist, boston-housing, synthetic, shakespeare)');
+    expect(problems).toContain(
+      'dataset.name: unknown dataset name (got "cifar10", expected one of mnist, boston-housing, synthetic, shakespeare, synthetic-ratings)',
+    );
     expect(problems).toContain('partition.kind: unknown partition kind (got "random", expected one of iid, dirichlet, shards, quantity-skew, natural)');
     expect(problems).toContain(
-      'model.name: unknown model name (got "resnet", expected one of linear-regression, logistic-regression, mlp, cnn, cnn-small, lstm, gru)',
+      'model.name: unknown model name (got "resnet", expected one of linear-regression, logistic-regression, mlp, cnn, cnn-small, lstm, gru, matrix-factorization)',
     );
   });
 
   it('lists unknown strategy and aggregator names with the registered ones; a strategy block without a name is FedAvg', () => {
     expect(problemsOf({ ...base, strategy: { name: 'fedsgd' } })).toContain(
-      'strategy.name: unknown strategy (got "fedsgd", expected one of fedavg, fedprox, fedavgm, fedadam, fedyogi, fedadagrad, fednova, qfedavg)',
+      'strategy.name: unknown strategy (got "fedsgd", expected one of fedavg, fedprox, fedavgm, fedadam, fedyogi, fedadagrad, fednova, qfedavg, scaffold)',
     );
     expect(problemsOf({ ...base, strategy: { aggregator: { name: 'geometric-median' } } })).toContain(
       'strategy.aggregator.name: unknown aggregator (got "geometric-median", expected one of weighted-mean, uniform-mean, median, trimmed-mean, krum, multi-krum, bulyan, centered-clipping, fltrust)',

@@ -102,7 +102,7 @@ describe('Shakespeare dataset', () => {
     });
     expect(scenario.dataset).toEqual(spec);
     expect(() => validateScenario({ ...scenario, partition: { kind: 'natural', clients: 81 }, dataset: { name: 'mnist' } })).toThrow(
-      "partition.kind: 'natural' needs a dataset that comes federated (got mnist, expected synthetic or shakespeare)",
+      "partition.kind: 'natural' needs a dataset that comes federated (got mnist, expected synthetic, shakespeare or synthetic-ratings)",
     );
   });
 });
