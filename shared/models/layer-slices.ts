@@ -11,15 +11,21 @@ export interface LayerSlices {
   size: number;
 }
 
+/** Why `layers` cannot be kept local in a model with these layers (each naming `field`); [] when they can. */
+export function localLayerProblems(layers: readonly string[], known: readonly string[], field = 'strategy.localLayers'): string[] {
+  const unknown = layers.filter((layer) => !known.includes(layer));
+  if (unknown.length > 0) return [`${field}: no layer ${unknown.map((l) => `"${l}"`).join(', ')} in this model (expected some of ${known.join(', ')})`];
+  if (layers.length > 0 && known.every((layer) => layers.includes(layer))) {
+    return [`${field}: [${layers.join(', ')}] is every layer of the model (expected at least one layer left to aggregate)`];
+  }
+  return [];
+}
+
 /** Throws naming `field`, the unknown layer and the model's layers. */
 export function layerSlices(layout: ParameterLayout, layers: readonly string[], field = 'strategy.localLayers'): LayerSlices {
   const layerOf = (entry: ParameterEntry) => entry.name.split('/')[0]!;
-  const known = [...new Set(layout.entries.map(layerOf))];
-  const unknown = layers.filter((layer) => !known.includes(layer));
-  if (unknown.length > 0) throw new Error(`${field}: no layer ${unknown.map((l) => `"${l}"`).join(', ')} in this model (expected some of ${known.join(', ')})`);
-  if (layers.length > 0 && known.every((layer) => layers.includes(layer))) {
-    throw new Error(`${field}: [${layers.join(', ')}] is every layer of the model (expected at least one layer left to aggregate)`);
-  }
+  const problems = localLayerProblems(layers, [...new Set(layout.entries.map(layerOf))], field);
+  if (problems.length > 0) throw new Error(problems[0]);
   const entries = layout.entries.filter((entry) => layers.includes(layerOf(entry)));
   return { entries, size: entries.reduce((s, e) => s + e.size, 0) };
 }

@@ -33,6 +33,11 @@ export interface ModelEntry<Spec extends { name: string } = { name: string }> ex
    * validation holds it against the memory budget before anything is allocated.
    */
   parameterCount?(spec: Spec, shape: DataShape): number;
+  /**
+   * The names of its layers that hold weights, in order, without building it: what
+   * `strategy.localLayers` may name, checked at validation (a test holds it to the built model).
+   */
+  layers(spec: Spec): string[];
   /** One line for logs and summaries: the architecture, with layer sizes when the shape is known. */
   describe(spec: Spec, shape?: DataShape): string;
 }

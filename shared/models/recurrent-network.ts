@@ -100,6 +100,7 @@ export function recurrentModel<N extends Cell>(cell: N) {
     build: (tf: Tf, spec: RecurrentSpec, shape: DataShape) => buildRecurrent(tf, cell, spec, shape),
     problems: (spec: RecurrentSpec, shape: DataShape, datasetName: string) => recurrentProblems(spec, shape, datasetName),
     parameterCount: (spec: RecurrentSpec, shape: DataShape) => recurrentParameters(cell, spec, shape),
+    layers: (spec: RecurrentSpec) => ['embedding', ...recurrentLayers(spec).layers.map((_, i) => `${cell}${i + 1}`), 'softmax'],
     describe: (spec: RecurrentSpec, shape?: DataShape) => describeRecurrent(cell, spec, shape),
   } satisfies ModelEntry<RecurrentSpec>;
 }

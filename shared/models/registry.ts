@@ -31,6 +31,11 @@ export function parameterCountOf(spec: ModelSpec, shape: DataShape): number | un
   return MODELS.get(spec.name).parameterCount?.(spec, shape);
 }
 
+/** The model's layers that hold weights (what strategy.localLayers names). */
+export function layerNamesOf(spec: ModelSpec): string[] {
+  return MODELS.get(spec.name).layers(spec);
+}
+
 export function describeModel(spec: ModelSpec, shape?: DataShape): string {
   return MODELS.get(spec.name).describe(spec, shape);
 }

@@ -10,7 +10,8 @@ import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import type { DataShape } from '../data/data-shape.js';
 import { DATASETS, dataShapeOf, trainSamplesOf } from '../data/registry.js';
-import { checkModelFitsData, parameterCountOf } from '../models/registry.js';
+import { checkModelFitsData, layerNamesOf, parameterCountOf } from '../models/registry.js';
+import { localLayerProblems } from '../models/layer-slices.js';
 import { closestField, fieldsAt } from './field-suggestions.js';
 import { DATASET_NAMES, MODEL_NAMES, PARTITION_KINDS, SCENARIO_SPEC, type Scenario } from './schema.js';
 
@@ -302,6 +303,7 @@ function crossFieldProblems(s: Scenario): string[] {
     );
   }
   problems.push(...checkModelFitsData(s.model, shape, s.dataset.name));
+  if (s.strategy?.localLayers) problems.push(...localLayerProblems(s.strategy.localLayers, layerNamesOf(s.model)));
   problems.push(...dpProblems(s));
   problems.push(...computeProblems(s));
   problems.push(...secureAggregationProblems(s));

@@ -144,6 +144,19 @@ describe('partial aggregation (strategy.localLayers)', () => {
     expect([...zero.subarray(8)]).toEqual([8, 9, 10, 11, 12, 13]);
   });
 
+  it('are checked against the model at validation, before anything starts', () => {
+    const problems = (localLayers: string[]) => {
+      try {
+        validateScenario({ ...SMALL_SCENARIO_INPUT, name: 'fedper', strategy: { name: 'fedavg', localLayers } });
+        return [];
+      } catch (error) {
+        return (error as { problems?: string[] }).problems ?? [(error as Error).message];
+      }
+    };
+    expect(problems(['softmax'])).toEqual([]);
+    expect(problems(['output'])).toEqual(['strategy.localLayers: no layer "output" in this model (expected some of hidden1, softmax)']);
+  });
+
   it('keeps the server’s copy of personal layers fixed whatever the inner strategy does with the aggregate', () => {
     const personal = layerSlices(layout, ['softmax']);
     const adam = STRATEGIES.get('fedadam').create(STRATEGIES.get('fedadam').schema.parse({ name: 'fedadam' }) as never, {

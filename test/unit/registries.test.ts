@@ -66,6 +66,19 @@ describe('registries', () => {
     expect(counts).toEqual(PARAMETERS);
   });
 
+  it('name, without building, the layers with weights that each model and preset builds', () => {
+    for (const name of MODELS.names()) {
+      const entry = MODELS.get(name);
+      for (const preset of [undefined, ...(entry.presets ?? [])]) {
+        const { model } = buildOnSuitedData(name, preset);
+        const built = model.layers.filter((layer) => layer.weights.length > 0).map((layer) => layer.name);
+        const spec = entry.schema.parse(preset ? { name, preset } : { name }) as { name: string };
+        expect({ name, preset, layers: entry.layers(spec) }).toEqual({ name, preset, layers: built });
+        model.dispose();
+      }
+    }
+  });
+
   it('know each dataset’s shape without loading it, and loading agrees', async () => {
     const limited: Record<string, object> = { mnist: { trainLimit: 100, testLimit: 10 }, synthetic: { meanSamples: 20 } };
     for (const name of DATASETS.names()) {
@@ -95,6 +108,7 @@ describe('registries', () => {
           layers: [tf.layers.dense({ inputShape: [shape.featureShape[0]!], units: shape.numClasses * spec.scale, name: 'w' })],
         }),
       problems: () => [],
+      layers: () => ['w'],
       describe: (spec) => `wide logistic ×${spec.scale}`,
     } satisfies ModelEntry<z.output<typeof SPEC>>;
     const [first, ...rest] = MODELS.entries();

@@ -23,5 +23,6 @@ export const CNN_SMALL = {
       ],
     }),
   problems: (spec, shape, datasetName) => imageClassifierProblems(spec.name, shape, datasetName),
+  layers: () => ['conv1', 'dense1', 'softmax'],
   describe: (_spec, shape) => `small CNN: conv 3×3×32 valid relu, maxpool 2×2, dense 128 relu, dense ${sizeWords(shape).classes} softmax`,
 } satisfies ModelEntry<CnnSmallSpec>;

@@ -59,6 +59,7 @@ export const CNN = {
     }
     return problems;
   },
+  layers: (spec) => (spec.preset === 'keras' ? ['conv1', 'conv2', 'conv3', 'dense1', 'softmax'] : ['conv1', 'conv2', 'dense1', 'softmax']),
   describe: (spec, shape) =>
     spec.preset === 'keras'
       ? `CNN (Keras tutorial): conv 3×3×32 valid relu, maxpool 2×2, conv 3×3×64 valid relu, maxpool 2×2, conv 3×3×64 valid relu, dense 64 relu, dense ${sizeWords(shape).classes} softmax`

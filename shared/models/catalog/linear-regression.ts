@@ -15,5 +15,6 @@ export const LINEAR_REGRESSION = {
   build: (tf, spec, shape) => tf.sequential({ name: spec.name, layers: [flattenInput(tf, shape), tf.layers.dense({ units: 1, name: 'linear' })] }),
   parameterCount: (_spec, shape) => denseChainParameters([featureCount(shape), 1]),
   problems: (spec, shape, datasetName) => regressionProblems(spec.name, shape, datasetName),
+  layers: () => ['linear'],
   describe: (_spec, shape) => `linear regression (dense ${sizeWords(shape).inputs}→1, MSE)`,
 } satisfies ModelEntry<LinearRegressionSpec>;

@@ -17,6 +17,7 @@ export const LOGISTIC_REGRESSION = {
   // The features (dataset.featureSize of synthetic data) set its size.
   parameterCount: (_spec, shape) => denseChainParameters([featureCount(shape), shape.numClasses]),
   problems: (spec, shape, datasetName) => classifierProblems(spec.name, shape, datasetName),
+  layers: () => ['softmax'],
   describe: (_spec, shape) => {
     const { inputs, classes } = sizeWords(shape);
     return `logistic regression (dense ${inputs}→${classes} softmax, cross-entropy)`;

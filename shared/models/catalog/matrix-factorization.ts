@@ -43,6 +43,7 @@ export const MATRIX_FACTORIZATION = {
     shape.task === 'regression' && shape.categories?.length === 2
       ? []
       : [`model.name: ${spec.name} factorises [user, item] ratings (got ${datasetName}, expected synthetic-ratings)`],
+  layers: () => ['users', 'items'],
   describe: (spec, shape) => {
     const [users, items] = shape?.categories ?? [];
     return `matrix factorisation (${users ?? '?'} users × ${items ?? '?'} items, dimension ${spec.dimension}, with biases; rating = dot product, MSE)`;

@@ -51,6 +51,7 @@ export const MLP = {
     return problems;
   },
   parameterCount: (spec, shape) => denseChainParameters([featureCount(shape), ...hiddenLayers(spec), shape.numClasses]),
+  layers: (spec) => [...hiddenLayers(spec).map((_, i) => `hidden${i + 1}`), 'softmax'],
   describe: (spec, shape) => {
     const { inputs, classes } = sizeWords(shape);
     const name = spec.preset === '2nn' ? 'MLP 2NN (McMahan et al. 2017)' : 'MLP';
