@@ -412,6 +412,7 @@ export class Worker {
       ...(scored.mse !== undefined ? { mse: scored.mse } : {}),
       ...(scored.mae !== undefined ? { mae: scored.mae } : {}),
       ...(hitRate !== null ? { hitRate10: hitRate } : {}),
+      ...(scored.auc !== undefined ? { auc: scored.auc } : {}),
       ...(tuned
         ? {
             personalized: {

@@ -330,6 +330,8 @@ export class Coordinator {
       metrics.testMae = evaluation.mae!;
       metrics.testHitRate10 = evaluation.hitRate10;
     }
+    if (evaluation?.perplexity !== undefined) metrics.testPerplexity = evaluation.perplexity;
+    if (evaluation?.auc !== undefined) metrics.testAuc = evaluation.auc;
     if (evaluation?.attackSuccessRate !== undefined) metrics.attackSuccessRate = evaluation.attackSuccessRate;
     return evaluation;
   }

@@ -44,6 +44,7 @@ function runRows(s: Fields): [string, string][] {
   rows.add('Final test MSE', maybe(num(s.finalTestMse), decimal));
   rows.add('Final test loss', maybe(num(s.finalTestLoss), decimal));
   rows.add('Final test perplexity', maybe(num(s.finalTestPerplexity), decimal));
+  rows.add('Final test AUC', maybe(num(s.finalTestAuc), decimal));
   rows.add('Final test RMSE', maybe(num(s.finalTestRmse), decimal));
   rows.add('Final test MAE', maybe(num(s.finalTestMae), decimal));
   rows.add('Final test hit rate at 10', maybe(num(s.finalTestHitRate10), percent));

@@ -11,6 +11,7 @@ import type { Scenario } from '../../shared/scenario/schema.js';
 import type { WorkerInfo } from '../../coordinator/coordinator.js';
 import { adversariesSummary, type AdversariesSummary } from './adversaries-record.js';
 import { dataShapeOf } from '../../shared/data/registry.js';
+import { isBinaryClassification, predictsNextToken } from '../../shared/data/data-shape.js';
 import type { Evaluation } from '../../coordinator/evaluation/global-evaluator.js';
 
 export interface RunSummary {
@@ -34,6 +35,8 @@ export interface RunSummary {
   finalTestRmse?: number | null;
   finalTestMae?: number | null;
   finalTestHitRate10?: number | null;
+  /** Two-class data (sentiment, spam): area under the ROC curve of the test set; absent otherwise. */
+  finalTestAuc?: number | null;
   target: { accuracy?: number; mse?: number } | null;
   roundsToTarget: number | null;
   totalWallMs: number;
@@ -219,10 +222,11 @@ function targetOf(scenario: Scenario): RunSummary['target'] {
   return { accuracy: targetAccuracy, mse: targetMse };
 }
 
-/** The figures a task's field reads besides loss and accuracy: perplexity for text, RMSE, MAE and HR@10 for ratings. */
+/** The figures a task's field reads besides loss and accuracy: perplexity for language models, AUC for two classes, RMSE, MAE and HR@10 for ratings. */
 function taskFigures(scenario: Scenario, last: Evaluation | null | undefined): Partial<RunSummary> {
   const shape = dataShapeOf(scenario.dataset, { clients: scenario.partition.clients });
-  if (shape.vocabulary !== undefined) return { finalTestPerplexity: last ? Math.exp(last.loss) : null };
+  if (predictsNextToken(shape)) return { finalTestPerplexity: last ? Math.exp(last.loss) : null };
+  if (isBinaryClassification(shape)) return { finalTestAuc: last?.auc ?? null };
   if (shape.categories?.length === 2) {
     return {
       finalTestRmse: last?.mse !== undefined ? Math.sqrt(last.mse) : null,

@@ -1,6 +1,6 @@
 /** Server-side evaluation of the global model on the held-out test set. */
 import type { DataSplit } from '../../shared/data/dataset.js';
-import type { DataShape } from '../../shared/data/data-shape.js';
+import { predictsNextToken, type DataShape } from '../../shared/data/data-shape.js';
 import { buildModel } from '../../shared/models/build-model.js';
 import { setFlatWeights } from '../../shared/models/parameters.js';
 import type { ModelSpec } from '../../shared/scenario/schema.js';
@@ -11,6 +11,8 @@ import { hitRateAt10 } from '../../shared/models/rating-ranking.js';
 export interface Evaluation extends EvaluationResult {
   /** Runs with a backdoor: the share of triggered test images of other classes classified as the target. */
   attackSuccessRate?: number;
+  /** Next-token data: e^(test loss), the language-modelling figure. */
+  perplexity?: number;
 }
 
 export interface GlobalEvaluator {
@@ -38,6 +40,7 @@ export class TestSetEvaluator implements GlobalEvaluator {
     if (this.triggered) evaluation.attackSuccessRate = (await evaluateModel(this.model, this.triggered, this.shape)).accuracy!;
     const hitRate = this.rated ? hitRateAt10(this.model, this.test, this.rated, this.shape) : null;
     if (hitRate !== null) evaluation.hitRate10 = hitRate;
+    if (predictsNextToken(this.shape)) evaluation.perplexity = Math.exp(evaluation.loss);
     return evaluation;
   }
 }

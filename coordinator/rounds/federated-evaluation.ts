@@ -75,9 +75,9 @@ async function collect(
     isAwaited: (id) => awaited.has(id),
     grantOf: (id) => grants.get(id),
     heldOutOf: (id) => engine.heldOutSizes[id],
-    onReport: ({ clientId, samples, loss, accuracy, mse, mae, hitRate10, personalized }) => {
+    onReport: ({ clientId, samples, loss, accuracy, mse, mae, hitRate10, auc, personalized }) => {
       awaited.delete(clientId);
-      results.push({ clientId, samples, loss, metrics: { ...definedOf({ accuracy, mse, mae, hitRate10 }), ...personalizedMetrics(personalized) } });
+      results.push({ clientId, samples, loss, metrics: { ...definedOf({ accuracy, mse, mae, hitRate10, auc }), ...personalizedMetrics(personalized) } });
       dispatcher.progress();
       if (awaited.size === 0) allIn();
     },

@@ -24,6 +24,10 @@ export interface RoundMetrics extends RoundCompute {
   /** Ratings data: mean absolute error and hit rate at 10 of the test set (RMSE is √testMse). */
   testMae?: number;
   testHitRate10?: number;
+  /** Next-token data: e^testLoss. */
+  testPerplexity?: number;
+  /** Two-class data: area under the ROC curve on the test set. */
+  testAuc?: number;
   wallMs: number;
   /** Time spent evaluating the global model (included in wallMs). */
   evalMs: number;

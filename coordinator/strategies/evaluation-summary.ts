@@ -24,6 +24,7 @@ export function summarizeEvaluations(results: readonly EvaluateResult[]): Record
     ['mse', 'high'],
     ['mae', 'high'],
     ['hitRate10', 'low'],
+    ['auc', 'low'],
     ['personalizedAccuracy', 'low'],
     ['personalizedMse', 'high'],
     ['personalizedMae', 'high'],

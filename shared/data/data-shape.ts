@@ -13,3 +13,13 @@ export interface DataShape {
   /** Ids: feature j is a category id below categories[j] (ratings: [users, items]); absent otherwise. */
   categories?: number[];
 }
+
+/** Next-token prediction: the classes are the tokens (language models; perplexity is their figure). */
+export function predictsNextToken(shape: DataShape): boolean {
+  return shape.vocabulary !== undefined && shape.numClasses === shape.vocabulary;
+}
+
+/** Two-class classification (sentiment, spam): AUC is its figure beside accuracy. */
+export function isBinaryClassification(shape: DataShape): boolean {
+  return shape.task === 'classification' && shape.numClasses === 2;
+}

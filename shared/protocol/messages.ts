@@ -33,8 +33,9 @@ import { CONFIG_RECORD, VECTOR_NAME } from './config-record.js';
  * 5: tasks carry a claim token, claims present it and are answered with a grant, and updates
  *    (and secure-aggregation messages) carry the grant: only the worker granted a client's claim
  *    can report for it.
+ * 9: evaluation reports may carry a two-class client's AUC.
  */
-export const PROTOCOL_VERSION = 8;
+export const PROTOCOL_VERSION = 9;
 
 /** The round vector an evaluation task scores: the global model after the round. */
 export const EVALUATED_MODEL_VECTOR = 'evaluate';
@@ -143,6 +144,8 @@ export const MESSAGE_SCHEMAS = {
     mae: z.number().min(0).optional(),
     /** Ratings: 1 when one of the client's liked held-out items is in its top 10, else 0. */
     hitRate10: z.number().min(0).max(1).optional(),
+    /** Two-class data: the area under the ROC curve on the held-out samples (absent when they hold one class). */
+    auc: z.number().min(0).max(1).optional(),
     /** evaluation.federated.fineTuneEpochs: the same held-out samples after the client fine-tuned the model on its own. */
     personalized: z
       .strictObject({

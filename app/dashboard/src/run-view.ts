@@ -107,6 +107,7 @@ export function runView(root: HTMLElement, runId: string): View {
       ['Test accuracy', percent(run.finalTestAccuracy)],
       ['Test loss', decimal(numberOrNull(last?.testLoss))],
     ];
+    entries.push(...taskFigureFacts(run));
     if (run.epsilon !== null) entries.push(['ε', decimal(run.epsilon)]);
     const clients = lastFederatedEvaluation(run);
     if (clients) entries.push(['Client accuracy', clients]);
@@ -194,6 +195,27 @@ export function runView(root: HTMLElement, runId: string): View {
 
 /** pino JSON lines as "time level msg"; anything else as it is. */
 /** evaluation.federated: the last evaluated round's accuracy across clients, each counted once. */
+/** The figures the task's field reads (perplexity, AUC, RMSE / MAE / hit rate at 10), from the last evaluated round. */
+function taskFigureFacts(run: RunState): [string, string][] {
+  const evaluated = [...run.rounds].reverse().find((r) => numberOrNull(r.testLoss) !== null);
+  if (!evaluated) return [];
+  const facts: [string, string][] = [];
+  const perplexity = numberOrNull(evaluated.testPerplexity);
+  if (perplexity !== null) facts.push(['Test perplexity', decimal(perplexity)]);
+  const auc = numberOrNull(evaluated.testAuc);
+  if (auc !== null) facts.push(['Test AUC', decimal(auc)]);
+  const hitRate = numberOrNull(evaluated.testHitRate10);
+  if (hitRate !== null) {
+    const mse = numberOrNull(evaluated.testMse);
+    facts.push(
+      ['Test RMSE', decimal(mse === null ? null : Math.sqrt(mse))],
+      ['Test MAE', decimal(numberOrNull(evaluated.testMae))],
+      ['Hit rate at 10', percent(hitRate)],
+    );
+  }
+  return facts;
+}
+
 function lastFederatedEvaluation(run: RunState): string | null {
   const evaluated = [...run.rounds].reverse().find((r) => r.federatedEvaluation !== null && typeof r.federatedEvaluation === 'object');
   const f = evaluated?.federatedEvaluation as Record<string, unknown> | undefined;
