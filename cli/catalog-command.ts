@@ -36,7 +36,7 @@ export interface CatalogRow {
   /** Models: their layers' names, as strategy.localLayers names them. */
   layers?: string[];
   /** Models: the same count for each preset. */
-  presetParameters?: { preset: string; count: number }[];
+  presetParameters?: { preset: string; count: number; dataset?: string }[];
 }
 
 /** Every entry of one registry, listed by `fedsim <command>`. */
@@ -145,9 +145,17 @@ function formatCatalog(kind: string, rows: readonly CatalogRow[]): string {
     lines.push(`    options: ${row.options.length > 0 ? row.options.map(optionText).join(', ') : 'none'}`);
     if (row.parameters) lines.push(`    parameters: ${row.parameters.count.toLocaleString('en-US')} on ${row.parameters.dataset}`);
     if (row.layers) lines.push(`    layers: ${row.layers.join(', ')}`);
-    for (const { preset, count } of row.presetParameters ?? []) lines.push(`      preset ${preset}: ${count.toLocaleString('en-US')}`);
+    for (const { preset, count, dataset } of row.presetParameters ?? []) {
+      lines.push(`      preset ${preset}: ${count.toLocaleString('en-US')}${dataset ? ` on ${dataset}` : ''}`);
+    }
   }
   return `${lines.join('\n')}\n`;
+}
+
+function describeData(options: { name: string } & Record<string, unknown>): string {
+  const { name, ...rest } = options;
+  const fields = Object.entries(rest).map(([key, value]) => `${key} ${String(value)}`);
+  return fields.length > 0 ? `${name} (${fields.join(', ')})` : name;
 }
 
 function optionText(option: CatalogOption): string {
@@ -171,8 +179,12 @@ async function withParameterCounts(rows: CatalogRow[]): Promise<CatalogRow[]> {
     return { dataset: built.dataset, count, layers };
   };
   return rows.map((row) => {
-    const presets = MODELS.get(row.name).presets ?? [];
-    const presetParameters = presets.map((preset) => ({ preset, count: countOf(row.name, preset).count }));
+    const entry = MODELS.get(row.name);
+    const presetParameters = (entry.presets ?? []).map((preset) => {
+      const { count } = countOf(row.name, preset);
+      // A preset meant for other data says which (binary-10: synthetic with three features, two classes).
+      return { preset, count, ...(entry.presetData?.[preset] ? { dataset: describeData(entry.presetData[preset]) } : {}) };
+    });
     const { layers, ...parameters } = countOf(row.name);
     return { ...row, parameters, layers, ...(presetParameters.length > 0 ? { presetParameters } : {}) };
   });

@@ -17,8 +17,9 @@ export function buildOnSuitedData(name: string, preset?: string): { dataset: str
   const entry = MODELS.get(name);
   // Each entry's own fragment parses its default spec, so the spec fits that entry.
   const spec = entry.schema.parse(preset ? { name, preset } : { name }) as ModelSpec;
-  const dataset = DATASETS.get(entry.suits);
+  const datasetOptions = (preset && entry.presetData?.[preset]) || { name: entry.suits };
+  const dataset = DATASETS.get(datasetOptions.name);
   // 100 clients for data generated per client (synthetic ratings: one user each).
-  const shape = dataShapeOf(dataset.schema.parse({ name: dataset.name }) as DatasetSpec, { clients: 100 });
+  const shape = dataShapeOf(dataset.schema.parse(datasetOptions) as DatasetSpec, { clients: 100 });
   return { dataset: dataset.name, model: buildModel(spec, shape) };
 }

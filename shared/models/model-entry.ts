@@ -18,6 +18,8 @@ export interface ModelEntry<Spec extends { name: string } = { name: string }> ex
   readonly presets?: readonly string[];
   /** The dataset this model is meant for by default; `fedsim models` counts its parameters on it. */
   readonly suits: string;
+  /** Presets meant for other data than `suits` (binary-10: three features, two classes): the dataset options each is counted on. */
+  readonly presetData?: Readonly<Record<string, { name: string } & Record<string, unknown>>>;
   /**
    * Layers are named explicitly: tfjs' automatic names carry process-wide counters, and two builds
    * of one model must have the same parameter layout in every process.

@@ -3,6 +3,10 @@ import { selectBackend } from '../../client/backend/select-backend.js';
 import type { DataShape } from '../../shared/data/data-shape.js';
 import { buildModel, checkModelFitsData, describeModel } from '../../shared/models/build-model.js';
 import { parameterCountOf, type ModelSpec } from '../../shared/models/registry.js';
+import { trainLocal } from '../../client/training/local-training.js';
+import { evaluateModel } from '../../shared/models/evaluate-model.js';
+import { Rng } from '../../shared/random.js';
+import * as tf from '../../shared/tf.js';
 import { getFlatWeights, initialWeights, layoutOf, layoutsEqual, setFlatWeights } from '../../shared/models/parameters.js';
 
 const mnist: DataShape = { task: 'classification', featureShape: [28, 28, 1], numClasses: 10 };
@@ -74,6 +78,42 @@ describe('models', () => {
     for (let step = 0; step < 3; step++) losses.push((await model.trainOnBatch(x, y)) as number);
     expect(losses.every(Number.isFinite)).toBe(true);
     expect(losses[2]!).toBeLessThan(losses[0]!);
+  });
+
+  it("builds the documents' binary MLP (3-10-1, sigmoid): 51 parameters, [1 − p, p] out, binary cross-entropy, and it learns", async () => {
+    const binary: DataShape = { task: 'classification', featureShape: [3], numClasses: 2 };
+    const model = buildModel({ name: 'mlp', preset: 'binary-10' }, binary);
+    // hidden 3·10+10 = 40; sigmoid 10·1+1 = 11.
+    expect(model.countParams()).toBe(51);
+    expect(parameterCountOf({ name: 'mlp', preset: 'binary-10' }, binary)).toBe(51);
+    expect(describeModel({ name: 'mlp', preset: 'binary-10' }, binary)).toBe('MLP 3-10-1, relu hidden, sigmoid output (two classes)');
+    const rng = new Rng(11);
+    const count = 400;
+    const features = Float32Array.from({ length: count * 3 }, () => rng.normal(0, 1));
+    const labels = Float32Array.from({ length: count }, (_, i) => (features[i * 3]! - features[i * 3 + 2]! > 0 ? 1 : 0));
+    const [probabilities, p] = tf.tidy(() => {
+      const x = tf.tensor2d(features.subarray(0, 12), [4, 3]);
+      // Every layer but the last: the sigmoid unit itself.
+      const sigmoid = model.layers.slice(0, -1).reduce((t, layer) => layer.apply(t) as tf.Tensor, x as tf.Tensor);
+      return [(model.predict(x) as tf.Tensor).arraySync() as number[][], sigmoid.arraySync() as number[][]];
+    });
+    probabilities.forEach((row, i) => expect(row.map((v) => +v.toFixed(6))).toEqual([+(1 - p[i]![0]!).toFixed(6), +p[i]![0]!.toFixed(6)]));
+    // Evaluation's cross-entropy on [1 − p, p] is binary cross-entropy on p.
+    const split = { features, labels, count };
+    const before = await evaluateModel(model, split, binary);
+    const scores = tf.tidy(() => (model.predict(tf.tensor2d(features, [count, 3])) as tf.Tensor).arraySync() as number[][]);
+    const bce = -scores.reduce((s, [, q], i) => s + (labels[i] === 1 ? Math.log(q!) : Math.log(1 - q!)), 0) / count;
+    expect(before.loss).toBeCloseTo(bce, 5);
+    await trainLocal(model, split, binary, { epochs: 20, batchSize: 20, optimizer: 'sgd', learningRate: 0.3, seed: 1 });
+    const after = await evaluateModel(model, split, binary);
+    expect(after.loss).toBeLessThan(before.loss);
+    expect(after.accuracy).toBeGreaterThan(0.9);
+    expect(after.auc).toBeGreaterThan(0.95);
+    expect(checkModelFitsData({ name: 'mlp', preset: 'binary-10' }, mnist, 'mnist')).toEqual([
+      'model.preset: binary-10 has one sigmoid output for two classes (got mnist with 10 classes, expected a two-class dataset such as synthetic with numClasses: 2, or output: softmax)',
+    ]);
+    expect(checkModelFitsData({ name: 'mlp', hidden: [4], output: 'sigmoid' }, mnist, 'mnist')[0]).toMatch(/^model\.output: sigmoid has one sigmoid output/);
+    model.dispose();
   });
 
   it('builds linear and logistic regression', () => {

@@ -139,9 +139,10 @@ describe('fedsim models | datasets | partitioners --json', () => {
     const rows = await fedsimJson('models');
     expect(Object.fromEntries(rows.map((r) => [r.name, r.parameters]))).toEqual(PARAMETERS);
     expect(rows.find((r) => r.name === 'mlp')!.options).toEqual([
-      { name: 'preset', type: '2nn | mnist-128', required: false },
+      { name: 'preset', type: '2nn | mnist-128 | binary-10', required: false },
       { name: 'hidden', type: 'list of integer', required: false },
       { name: 'activation', type: 'relu | tanh | sigmoid', required: false },
+      { name: 'output', type: 'softmax | sigmoid', required: false },
     ]);
     expect(rows.map((r) => r.description)).toEqual(MODELS.entries().map((e) => e.description));
     // The documents' presets, counted by hand in models.test.ts.
@@ -149,6 +150,7 @@ describe('fedsim models | datasets | partitioners --json', () => {
       mlp: [
         { preset: '2nn', count: 199_210 },
         { preset: 'mnist-128', count: 101_770 },
+        { preset: 'binary-10', count: 51, dataset: 'synthetic (featureSize 3, numClasses 2)' },
       ],
       cnn: [{ preset: 'keras', count: 93_322 }],
       lstm: [
