@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { Registry } from '../registry/registry.js';
 import { fragmentsOf } from '../registry/schema-fragments.js';
 import { BOSTON_HOUSING } from './catalog/boston-housing.js';
+import { IMDB } from './catalog/imdb.js';
 import { MNIST } from './catalog/mnist.js';
 import { SHAKESPEARE } from './catalog/shakespeare.js';
 import { SYNTHETIC } from './catalog/synthetic.js';
@@ -10,7 +11,7 @@ import type { DataShape } from './data-shape.js';
 import type { DatasetContext, DatasetEntry } from './dataset-entry.js';
 import { SYNTHETIC_RATINGS } from './catalog/synthetic-ratings.js';
 
-const ENTRIES = [MNIST, BOSTON_HOUSING, SYNTHETIC, SHAKESPEARE, SYNTHETIC_RATINGS] as const;
+const ENTRIES = [MNIST, BOSTON_HOUSING, SYNTHETIC, SHAKESPEARE, SYNTHETIC_RATINGS, IMDB] as const;
 
 export const DATASETS = new Registry<DatasetEntry>('dataset.name', ENTRIES);
 /** Each dataset's `dataset:` options, for the scenario schema's union. */

@@ -11,9 +11,10 @@ import { LOGISTIC_REGRESSION } from './catalog/logistic-regression.js';
 import { LSTM } from './catalog/lstm.js';
 import { MATRIX_FACTORIZATION } from './catalog/matrix-factorization.js';
 import { MLP } from './catalog/mlp.js';
+import { TRANSFORMER } from './catalog/transformer.js';
 import type { ModelEntry } from './model-entry.js';
 
-const ENTRIES = [LINEAR_REGRESSION, LOGISTIC_REGRESSION, MLP, CNN, CNN_SMALL, LSTM, GRU, MATRIX_FACTORIZATION] as const;
+const ENTRIES = [LINEAR_REGRESSION, LOGISTIC_REGRESSION, MLP, CNN, CNN_SMALL, LSTM, GRU, TRANSFORMER, MATRIX_FACTORIZATION] as const;
 
 export const MODELS = new Registry<ModelEntry>('model.name', ENTRIES);
 /** Each model's `model:` options, for the scenario schema's union. */

@@ -32,6 +32,8 @@ const PARAMETERS = {
   'cnn-small': { dataset: 'mnist', count: 693_962 },
   lstm: { dataset: 'shakespeare', count: 817_872 },
   gru: { dataset: 'shakespeare', count: 618_704 },
+  // transformer.test.ts: embeddings (80 + 80) × 128 + 4 blocks × 198,272 + final norm 256 + softmax 128 × 80 + 80
+  transformer: { dataset: 'shakespeare', count: 824_144 },
   // (100 users + 200 items) × (16 + 1) + the offset μ
   'matrix-factorization': { dataset: 'synthetic-ratings', count: 5_101 },
 };
@@ -80,7 +82,11 @@ describe('registries', () => {
   });
 
   it('know each dataset’s shape without loading it, and loading agrees', async () => {
-    const limited: Record<string, object> = { mnist: { trainLimit: 100, testLimit: 10 }, synthetic: { meanSamples: 20 } };
+    const limited: Record<string, object> = {
+      mnist: { trainLimit: 100, testLimit: 10 },
+      synthetic: { meanSamples: 20 },
+      imdb: { trainLimit: 100, testLimit: 10 },
+    };
     for (const name of DATASETS.names()) {
       const spec = DATASET_SPEC.parse({ name, ...limited[name] });
       const data = await loadDataset(spec, { clients: 3 }, 1);
@@ -91,7 +97,7 @@ describe('registries', () => {
   it('refuse a name registered twice and name what exists for an unknown one', () => {
     expect(() => new Registry('model.name', [...MODELS.entries(), MODELS.get('cnn')])).toThrow('model.name: "cnn" is registered twice');
     expect(() => MODELS.get('resnet')).toThrow(
-      'model.name: unknown (got "resnet", expected one of linear-regression, logistic-regression, mlp, cnn, cnn-small, lstm, gru, matrix-factorization)',
+      'model.name: unknown (got "resnet", expected one of linear-regression, logistic-regression, mlp, cnn, cnn-small, lstm, gru, transformer, matrix-factorization)',
     );
   });
 
@@ -161,6 +167,10 @@ describe('fedsim models | datasets | partitioners --json', () => {
         { preset: 'shakespeare', count: 618_704 },
         { preset: 'small', count: 19_856 },
       ],
+      transformer: [
+        { preset: 'base', count: 824_144 },
+        { preset: 'small', count: 82_512 },
+      ],
     });
   });
 
@@ -185,7 +195,7 @@ describe('fedsim models | datasets | partitioners --json', () => {
 
   it('lists the datasets and partitioners with their defaults', async () => {
     const [datasets, partitioners] = await Promise.all([fedsimJson('datasets'), fedsimJson('partitioners')]);
-    expect(datasets.map((r) => r.name)).toEqual(['mnist', 'boston-housing', 'synthetic', 'shakespeare', 'synthetic-ratings']);
+    expect(datasets.map((r) => r.name)).toEqual(['mnist', 'boston-housing', 'synthetic', 'shakespeare', 'synthetic-ratings', 'imdb']);
     expect(
       datasets
         .find((r) => r.name === 'synthetic')!

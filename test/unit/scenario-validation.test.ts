@@ -81,11 +81,11 @@ describe('scenario validation', () => {
   it('lists unknown dataset, partition and model names with the valid ones', () => {
     const problems = problemsOf({ ...base, dataset: { name: 'cifar10' }, partition: { kind: 'random', clients: 3 }, model: { name: 'resnet' } });
     expect(problems).toContain(
-      'dataset.name: unknown dataset name (got "cifar10", expected one of mnist, boston-housing, synthetic, shakespeare, synthetic-ratings)',
+      'dataset.name: unknown dataset name (got "cifar10", expected one of mnist, boston-housing, synthetic, shakespeare, synthetic-ratings, imdb)',
     );
     expect(problems).toContain('partition.kind: unknown partition kind (got "random", expected one of iid, dirichlet, shards, quantity-skew, natural)');
     expect(problems).toContain(
-      'model.name: unknown model name (got "resnet", expected one of linear-regression, logistic-regression, mlp, cnn, cnn-small, lstm, gru, matrix-factorization)',
+      'model.name: unknown model name (got "resnet", expected one of linear-regression, logistic-regression, mlp, cnn, cnn-small, lstm, gru, transformer, matrix-factorization)',
     );
   });
 
