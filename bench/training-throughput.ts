@@ -29,6 +29,7 @@ const models: [string, ModelSpec, DatasetSpec][] = [
   ['cnn', { name: 'cnn' }, MNIST],
   ['lstm small', { name: 'lstm', preset: 'small' }, SHAKESPEARE],
   ['gru small', { name: 'gru', preset: 'small' }, SHAKESPEARE],
+  ['transformer small', { name: 'transformer', preset: 'small', head: 'next-token' }, SHAKESPEARE],
   ['matrix-factorization', { name: 'matrix-factorization', dimension: 16 }, RATINGS],
 ];
 const backends: BackendPreference[] = ['cpu', 'wasm', 'tensorflow'];
