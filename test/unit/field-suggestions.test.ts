@@ -24,7 +24,7 @@ describe('field suggestions', () => {
 
   it("reads the allowed fields at a path, taking a discriminated union's variant from the file", () => {
     expect(fieldsAt(SCENARIO_SPEC, [], {})).toContain('clientsPerRound');
-    expect(fieldsAt(SCENARIO_SPEC, ['model'], { model: { name: 'mlp' } })).toEqual(['name', 'preset', 'hidden', 'activation']);
+    expect(fieldsAt(SCENARIO_SPEC, ['model'], { model: { name: 'mlp' } })).toEqual(['name', 'preset', 'hidden', 'activation', 'output']);
     expect(fieldsAt(SCENARIO_SPEC, ['partition'], { partition: { kind: 'dirichlet' } })).toEqual(['kind', 'clients', 'alpha', 'minSamples']);
     expect(fieldsAt(SCENARIO_SPEC, ['compression', 'update', 0], { compression: { update: [{ codec: 'topk' }] } })).toEqual([
       'codec',
