@@ -10,6 +10,7 @@
  * gradient on the wasm backend.
  */
 import type * as tfjs from '../tf.js';
+import { customLayer, type LayerClass } from './custom-layer.js';
 import type { Tf } from './model-entry.js';
 
 export interface IdEmbeddingOptions {
@@ -22,17 +23,9 @@ export interface IdEmbeddingOptions {
   name: string;
 }
 
-type LayerClass = new (options: IdEmbeddingOptions) => tfjs.layers.Layer;
-const classes = new WeakMap<Tf, LayerClass>();
+export const idEmbedding = customLayer(defineLayer);
 
-export function idEmbedding(tf: Tf, options: IdEmbeddingOptions): tfjs.layers.Layer {
-  let IdEmbedding = classes.get(tf);
-  if (!IdEmbedding) classes.set(tf, (IdEmbedding = defineLayer(tf)));
-  return new IdEmbedding(options);
-}
-
-// Defined against the tfjs it is handed: model files never import tfjs themselves (model-entry.ts).
-function defineLayer(tf: Tf): LayerClass {
+function defineLayer(tf: Tf): LayerClass<IdEmbeddingOptions> {
   class IdEmbedding extends tf.layers.Layer {
     static className = 'FedsimIdEmbedding';
     private readonly options: IdEmbeddingOptions;

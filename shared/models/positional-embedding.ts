@@ -5,6 +5,7 @@
  * [length, dimension], as GPT-2's.
  */
 import type * as tfjs from '../tf.js';
+import { customLayer, type LayerClass } from './custom-layer.js';
 import type { Tf } from './model-entry.js';
 
 export interface PositionalEmbeddingOptions {
@@ -13,17 +14,9 @@ export interface PositionalEmbeddingOptions {
   name: string;
 }
 
-type LayerClass = new (options: PositionalEmbeddingOptions) => tfjs.layers.Layer;
-const classes = new WeakMap<Tf, LayerClass>();
+export const positionalEmbedding = customLayer(defineLayer);
 
-export function positionalEmbedding(tf: Tf, options: PositionalEmbeddingOptions): tfjs.layers.Layer {
-  let PositionalEmbedding = classes.get(tf);
-  if (!PositionalEmbedding) classes.set(tf, (PositionalEmbedding = defineLayer(tf)));
-  return new PositionalEmbedding(options);
-}
-
-// Defined against the tfjs it is handed: model files never import tfjs themselves (model-entry.ts).
-function defineLayer(tf: Tf): LayerClass {
+function defineLayer(tf: Tf): LayerClass<PositionalEmbeddingOptions> {
   class PositionalEmbedding extends tf.layers.Layer {
     static className = 'FedsimPositionalEmbedding';
     private readonly options: PositionalEmbeddingOptions;

@@ -18,6 +18,7 @@
  */
 import type * as tfjs from '../tf.js';
 import { layerNorm, type NormWeights } from './layer-norm.js';
+import { customLayer, type LayerClass } from './custom-layer.js';
 import type { Tf } from './model-entry.js';
 
 export interface TransformerBlockOptions {
@@ -57,14 +58,11 @@ export function transformerBlockParameters(dimension: number, ffn: number): numb
   return norms + attention + feedForward;
 }
 
-type LayerClass = new (options: TransformerBlockOptions) => tfjs.layers.Layer;
-const classes = new WeakMap<Tf, LayerClass>();
+const newTransformerBlock = customLayer(defineLayer);
 
 export function transformerBlock(tf: Tf, options: TransformerBlockOptions): tfjs.layers.Layer {
   if (options.dimension % options.heads !== 0) throw new Error(`transformerBlock: ${options.heads} heads do not divide dimension ${options.dimension}`);
-  let TransformerBlock = classes.get(tf);
-  if (!TransformerBlock) classes.set(tf, (TransformerBlock = defineLayer(tf)));
-  return new TransformerBlock(options);
+  return newTransformerBlock(tf, options);
 }
 
 /** [length, length]: 0 where the key's position is at most the query's, MASKED after it. */
@@ -74,8 +72,7 @@ function causalMask(length: number): Float32Array {
   return mask;
 }
 
-// Defined against the tfjs it is handed: model files never import tfjs themselves (model-entry.ts).
-function defineLayer(tf: Tf): LayerClass {
+function defineLayer(tf: Tf): LayerClass<TransformerBlockOptions> {
   const dense = (x: tfjs.Tensor, weights: Dense) => tf.add(tf.matMul(x as tfjs.Tensor2D, weights.kernel.read() as tfjs.Tensor2D), weights.bias.read());
 
   class TransformerBlock extends tf.layers.Layer {

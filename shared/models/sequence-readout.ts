@@ -10,6 +10,7 @@
  */
 import type * as tfjs from '../tf.js';
 import { layerNorm, type NormWeights } from './layer-norm.js';
+import { customLayer, type LayerClass } from './custom-layer.js';
 import type { Tf } from './model-entry.js';
 
 export type Readout = 'last' | 'mean';
@@ -20,17 +21,9 @@ export interface SequenceReadoutOptions {
   name: string;
 }
 
-type LayerClass = new (options: SequenceReadoutOptions) => tfjs.layers.Layer;
-const classes = new WeakMap<Tf, LayerClass>();
+export const sequenceReadout = customLayer(defineLayer);
 
-export function sequenceReadout(tf: Tf, options: SequenceReadoutOptions): tfjs.layers.Layer {
-  let SequenceReadout = classes.get(tf);
-  if (!SequenceReadout) classes.set(tf, (SequenceReadout = defineLayer(tf)));
-  return new SequenceReadout(options);
-}
-
-// Defined against the tfjs it is handed: model files never import tfjs themselves (model-entry.ts).
-function defineLayer(tf: Tf): LayerClass {
+function defineLayer(tf: Tf): LayerClass<SequenceReadoutOptions> {
   class SequenceReadout extends tf.layers.Layer {
     static className = 'FedsimSequenceReadout';
     private readonly options: SequenceReadoutOptions;

@@ -5,19 +5,12 @@
  * cross-entropy on [1 − p, p] is exactly binary cross-entropy on p. No weights.
  */
 import type * as tfjs from '../tf.js';
+import { customLayer, type LayerClass } from './custom-layer.js';
 import type { Tf } from './model-entry.js';
 
-type LayerClass = new (name: string) => tfjs.layers.Layer;
-const classes = new WeakMap<Tf, LayerClass>();
+export const sigmoidAsTwoClasses = customLayer(defineLayer);
 
-export function sigmoidAsTwoClasses(tf: Tf, name: string): tfjs.layers.Layer {
-  let SigmoidTwoClass = classes.get(tf);
-  if (!SigmoidTwoClass) classes.set(tf, (SigmoidTwoClass = defineLayer(tf)));
-  return new SigmoidTwoClass(name);
-}
-
-// Defined against the tfjs it is handed: model files never import tfjs themselves (model-entry.ts).
-function defineLayer(tf: Tf): LayerClass {
+function defineLayer(tf: Tf): LayerClass<string> {
   class SigmoidTwoClass extends tf.layers.Layer {
     static className = 'FedsimSigmoidTwoClass';
 

@@ -6,6 +6,7 @@
  * multiply-adds per token, small beside the recurrent layers it feeds.
  */
 import type * as tfjs from '../tf.js';
+import { customLayer, type LayerClass } from './custom-layer.js';
 import type { Tf } from './model-entry.js';
 
 export interface TokenEmbeddingOptions {
@@ -15,17 +16,9 @@ export interface TokenEmbeddingOptions {
   name: string;
 }
 
-type LayerClass = new (options: TokenEmbeddingOptions) => tfjs.layers.Layer;
-const classes = new WeakMap<Tf, LayerClass>();
+export const tokenEmbedding = customLayer(defineLayer);
 
-export function tokenEmbedding(tf: Tf, options: TokenEmbeddingOptions): tfjs.layers.Layer {
-  let TokenEmbedding = classes.get(tf);
-  if (!TokenEmbedding) classes.set(tf, (TokenEmbedding = defineLayer(tf)));
-  return new TokenEmbedding(options);
-}
-
-// Defined against the tfjs it is handed: model files never import tfjs themselves (model-entry.ts).
-function defineLayer(tf: Tf): LayerClass {
+function defineLayer(tf: Tf): LayerClass<TokenEmbeddingOptions> {
   class TokenEmbedding extends tf.layers.Layer {
     static className = 'FedsimTokenEmbedding';
     private readonly vocabulary: number;
