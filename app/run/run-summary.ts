@@ -225,7 +225,7 @@ function targetOf(scenario: Scenario): RunSummary['target'] {
 /** The figures a task's field reads besides loss and accuracy: perplexity for language models, AUC for two classes, RMSE, MAE and HR@10 for ratings. */
 function taskFigures(scenario: Scenario, last: Evaluation | null | undefined): Partial<RunSummary> {
   const shape = dataShapeOf(scenario.dataset, { clients: scenario.partition.clients });
-  if (predictsNextToken(shape)) return { finalTestPerplexity: last ? Math.exp(last.loss) : null };
+  if (predictsNextToken(shape)) return { finalTestPerplexity: last?.perplexity ?? null };
   if (isBinaryClassification(shape)) return { finalTestAuc: last?.auc ?? null };
   if (shape.categories?.length === 2) {
     return {
